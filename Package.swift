@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strictness flags shared by every Swift target (as swift-log does).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "qubemem",
+    products: [
+        .library(name: "QubeMem", targets: ["QubeMem"]),
+        .executable(name: "qubemem", targets: ["qubemem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Pure budget math, comment grammar and request policy. Standard library only:
+        // it is linked into slurmctld. No Foundation, no I/O, no global state, no traps.
+        .target(name: "QubeMem", swiftSettings: strict),
+        // Pure parsing of SLURM formats: sacct -P rows, memory sizes, AdminComment records.
+        .target(name: "QubeMemSlurm", dependencies: ["QubeMem"], swiftSettings: strict),
+        // Side effects behind protocols: running sacct, spawning and profiling children.
+        .target(name: "QubeMemSystem", dependencies: ["QubeMem"], swiftSettings: strict),
+        // Subcommands, context, typed CLI errors, output formatting.
+        .target(
+            name: "QubeMemCLI",
+            dependencies: [
+                "QubeMem", "QubeMemSlurm", "QubeMemSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // The @main root command only.
+        .executableTarget(name: "qubemem", dependencies: ["QubeMemCLI"], swiftSettings: strict),
+
+        .testTarget(name: "QubeMemTests", dependencies: ["QubeMem"], swiftSettings: strict),
+        .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "QubeMemSystemTests", dependencies: ["QubeMemSystem"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "QubeMemCLITests", dependencies: ["QubeMemCLI", "qubemem"],
+                    resources: [.copy("Snapshots")], swiftSettings: strict),
+    ]
+)

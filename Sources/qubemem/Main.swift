@@ -1,0 +1,8 @@
+import QubeMemCLI
+
+@main
+enum Main {
+    static func main() async {
+        await QubeMemCommand.main()
+    }
+}
