@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "QubeMem", targets: ["QubeMem"]),
         .executable(name: "qubemem", targets: ["qubemem"]),
+        // The Swift half of job_submit_qubemem.so (see plugin/): the C ABI and its implementation.
+        .library(name: "QubeMemPlugin", type: .dynamic, targets: ["QubeMemCExports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +26,10 @@ let package = Package(
         .target(name: "QubeMemSlurm", dependencies: ["QubeMem"], swiftSettings: strict),
         // Side effects behind protocols: running sacct, spawning and profiling children.
         .target(name: "QubeMemSystem", dependencies: ["QubeMem"], swiftSettings: strict),
+        // The one C contract between the plugin shim and Swift: include/qubemem_abi.h.
+        .target(name: "CQubeMemABI"),
+        // @c / @_cdecl qubemem_v1_* functions: ABI structs <-> Swift types, statuses, config file.
+        .target(name: "QubeMemCExports", dependencies: ["QubeMem", "CQubeMemABI"], swiftSettings: strict),
         // Subcommands, context, typed CLI errors, output formatting.
         .target(
             name: "QubeMemCLI",
@@ -37,6 +43,8 @@ let package = Package(
         .executableTarget(name: "qubemem", dependencies: ["QubeMemCLI"], swiftSettings: strict),
 
         .testTarget(name: "QubeMemTests", dependencies: ["QubeMem"], swiftSettings: strict),
+        .testTarget(name: "QubeMemCExportsTests", dependencies: ["QubeMemCExports", "CQubeMemABI"],
+                    swiftSettings: strict),
         .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "QubeMemSystemTests", dependencies: ["QubeMemSystem"],

@@ -1,0 +1,1 @@
+/* The ABI header is the whole module. */
