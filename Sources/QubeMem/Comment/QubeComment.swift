@@ -1,0 +1,263 @@
+/// The `qube:` job-comment grammar, version 1 (docs/design.md): the one reader and writer of it.
+///
+/// The section starts at the first `qube:` that opens the comment or follows whitespace, and
+/// ends at the next `;` or the end of the comment. Inside it, `key=value` pairs are separated by
+/// spaces, tabs, newlines or commas. Text outside the section is never read.
+public enum QubeComment {
+    /// The marker that opens a qube section.
+    public static let marker = "qube:"
+    /// Pairs in one section, at most.
+    public static let maxPairs = 32
+    /// Bytes in one `key=value` token, at most.
+    public static let maxTokenBytes = 96
+
+    /// Parses a job comment.
+    /// - Returns: `nil` when the comment has no `qube:` section (it is not ours); otherwise the
+    ///   spec, or the first error, which quotes the offending token.
+    public static func parse(_ comment: String) -> Result<RunSpec, CommentError>? {
+        var text = comment
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// Parses a job comment given as raw bytes (any bytes, not necessarily UTF-8).
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<RunSpec, CommentError>? {
+        guard let start = findSection(bytes) else { return nil }
+        var spec = RunSpec()
+        var seen = Set<String>()
+        var pairs = 0
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: ";") { break }
+            if isSeparator(b) { i += 1; continue }
+            var end = i
+            while end < bytes.count, !isSeparator(bytes[end]), bytes[end] != UInt8(ascii: ";") { end += 1 }
+            let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
+            i = end
+            pairs += 1
+            if pairs > maxPairs { return .failure(.tooManyPairs(limit: maxPairs)) }
+            if token.count > maxTokenBytes { return .failure(.tokenTooLong(token: quote(token), limit: maxTokenBytes)) }
+            guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
+                return .failure(.notAPair(token: quote(token)))
+            }
+            let key = String(decoding: UnsafeBufferPointer(rebasing: token[..<eq]), as: UTF8.self)
+            let valueBytes = UnsafeBufferPointer(rebasing: token[(eq + 1)...])
+            guard Key(rawValue: key) != nil else { return .failure(.unknownKey(token: quote(token))) }
+            guard seen.insert(key).inserted else { return .failure(.duplicateKey(key: key)) }
+            guard valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !valueBytes.isEmpty else {
+                return .failure(.badValue(key: key, value: quote(valueBytes), valid: Key(rawValue: key)?.valid ?? ""))
+            }
+            let value = String(decoding: valueBytes, as: UTF8.self)
+            if let error = assign(key, value, to: &spec) { return .failure(error) }
+        }
+        if pairs == 0 { return .failure(.emptySection) }
+        return .success(spec)
+    }
+
+    /// The comment that carries `spec`: `qube:` followed by its pairs in canonical order.
+    public static func render(_ spec: RunSpec) -> String {
+        var parts = [marker]
+        func add(_ key: Key, _ value: String?) { if let value { parts.append("\(key.rawValue)=\(value)") } }
+        func flag(_ v: Bool?) -> String? { v.map { $0 ? "yes" : "no" } }
+        add(.model, spec.model?.rawValue)
+        add(.path, spec.path?.rawValue)
+        add(.fields, spec.fields?.description)
+        add(.nObs, spec.nObs.map(String.init))
+        add(.nside, spec.nside.map(String.init))
+        add(.fsky, spec.fskyMillionths.map(formatMillionths))
+        add(.nPix, spec.nPix.map(String.init))
+        add(.nModes, spec.nModes.map(String.init))
+        add(.lmaxSignal, spec.lmaxSignal.map(String.init))
+        add(.lmax, spec.lmax.map(String.init))
+        add(.workingDim, spec.workingDim.map(String.init))
+        add(.nBins, spec.nBins.map(String.init))
+        add(.nParams, spec.nParams.map(String.init))
+        add(.keepV, flag(spec.keepPixelProjector))
+        add(.cache, flag(spec.cacheDerivatives))
+        add(.switch, flag(spec.hasSwitch))
+        return parts.joined(separator: " ")
+    }
+
+    /// The keys of the grammar, with what each accepts.
+    public enum Key: String, CaseIterable, Sendable {
+        case model, path, fields
+        case nObs = "n_obs", nside, fsky
+        case nPix = "n_pix", nModes = "n_modes"
+        case lmaxSignal = "lmax_signal", lmax
+        case workingDim = "working_dim", nBins = "n_bins", nParams = "n_params"
+        case keepV = "keep_v", cache, `switch`
+
+        /// A short statement of the valid values.
+        public var valid: String {
+            switch self {
+            case .model: ModelVersion.validSpellings
+            case .path: "harmonic, pixel_direct or auto"
+            case .fields: FieldSet.validSpellings
+            case .fsky: "a decimal in (0, 1] with at most 6 decimals, such as 0.1"
+            case .keepV, .cache, .switch: "yes/no, true/false, on/off or 1/0"
+            default: "a whole number from 1 to \(maxCount)"
+            }
+        }
+    }
+
+    /// Largest count the grammar accepts; larger values are certain to overflow the model.
+    public static let maxCount = 999_999_999_999_999
+
+    // MARK: - Internals
+
+    private static func findSection(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let m: [UInt8] = Array(marker.utf8)
+        guard bytes.count >= m.count else { return nil }
+        var i = 0
+        while i + m.count <= bytes.count {
+            if bytes[i] == m[0], i == 0 || isWhitespace(bytes[i - 1]) {
+                var match = true
+                for k in 1..<m.count where bytes[i + k] != m[k] { match = false; break }
+                if match { return i + m.count }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func isWhitespace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+    }
+
+    private static func isSeparator(_ b: UInt8) -> Bool {
+        isWhitespace(b) || b == UInt8(ascii: ",")
+    }
+
+    private static func assign(_ key: String, _ value: String, to spec: inout RunSpec) -> CommentError? {
+        guard let k = Key(rawValue: key) else { return .unknownKey(token: key) }
+        let bad = CommentError.badValue(key: key, value: value, valid: k.valid)
+        switch k {
+        case .model:
+            guard let m = ModelVersion.parse(value) else { return bad }
+            spec.model = m
+        case .path:
+            guard let p = PathChoice(rawValue: value) else { return bad }
+            spec.path = p
+        case .fields:
+            guard let f = FieldSet.parse(value) else { return bad }
+            spec.fields = f
+        case .fsky:
+            guard let f = parseMillionths(value), f > 0, f <= 1_000_000 else { return bad }
+            spec.fskyMillionths = f
+        case .keepV, .cache, .switch:
+            guard let b = parseBool(value) else { return bad }
+            switch k {
+            case .keepV: spec.keepPixelProjector = b
+            case .cache: spec.cacheDerivatives = b
+            default: spec.hasSwitch = b
+            }
+        case .nObs, .nside, .nPix, .nModes, .lmaxSignal, .lmax, .workingDim, .nBins, .nParams:
+            guard let n = parseCount(value) else { return bad }
+            switch k {
+            case .nObs: spec.nObs = n
+            case .nside: spec.nside = n
+            case .nPix: spec.nPix = n
+            case .nModes: spec.nModes = n
+            case .lmaxSignal: spec.lmaxSignal = n
+            case .lmax: spec.lmax = n
+            case .workingDim: spec.workingDim = n
+            case .nBins: spec.nBins = n
+            default: spec.nParams = n
+            }
+        }
+        return nil
+    }
+
+    /// A whole number of at most 15 digits (zero is let through to the model's own check).
+    static func parseCount(_ text: String) -> Int? {
+        guard !text.isEmpty, text.utf8.count <= 15 else { return nil }
+        var n = 0
+        for b in text.utf8 {
+            guard b >= 0x30, b <= 0x39 else { return nil }
+            n = n * 10 + Int(b - 0x30)
+        }
+        return n
+    }
+
+    /// A decimal with at most 6 fractional digits, in millionths.
+    public static func parseMillionths(_ text: String) -> Int? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, whole.count <= 6, let w = parseCount(whole.isEmpty ? "0" : String(whole)) else {
+            return nil
+        }
+        var frac = 0
+        if parts.count == 2 {
+            let f = parts[1]
+            guard !f.isEmpty, f.count <= 6, let v = parseCount(String(f)) else { return nil }
+            frac = v
+            for _ in f.count..<6 { frac *= 10 }
+        }
+        return w * 1_000_000 + frac
+    }
+
+    /// Millionths as the shortest decimal (100000 → "0.1").
+    public static func formatMillionths(_ m: Int) -> String {
+        let whole = m / 1_000_000
+        var frac = String(m % 1_000_000)
+        while frac.count < 6 { frac = "0" + frac }
+        while frac.hasSuffix("0") { frac.removeLast() }
+        return frac.isEmpty ? String(whole) : "\(whole).\(frac)"
+    }
+
+    static func parseBool(_ text: String) -> Bool? {
+        switch text {
+        case "yes", "true", "on", "1": true
+        case "no", "false", "off", "0": false
+        default: nil
+        }
+    }
+
+    /// Quotes untrusted bytes for a message: printable ASCII as is, anything else as `\xNN`,
+    /// cut at 64 bytes.
+    static func quote(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var out = ""
+        let hex: [Character] = Array("0123456789abcdef")
+        for (n, b) in bytes.enumerated() {
+            if n == 64 { out += "…"; break }
+            if b >= 0x20, b < 0x7F, b != UInt8(ascii: "\\") {
+                out.append(Character(Unicode.Scalar(b)))
+            } else {
+                out += "\\x"
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            }
+        }
+        return out
+    }
+}
+
+/// Why a `qube:` section could not be read. Every message quotes the offending text.
+public enum CommentError: Error, Sendable, Equatable, CustomStringConvertible {
+    case emptySection
+    case notAPair(token: String)
+    case unknownKey(token: String)
+    case duplicateKey(key: String)
+    case badValue(key: String, value: String, valid: String)
+    case tooManyPairs(limit: Int)
+    case tokenTooLong(token: String, limit: Int)
+
+    public var description: String {
+        let keys = QubeComment.Key.allCases.map(\.rawValue).joined(separator: ", ")
+        return switch self {
+        case .emptySection:
+            "'qube:' has no key=value pairs after it; write for example 'qube: fields=QU n_obs=4900 lmax=128'"
+        case let .notAPair(token):
+            "'\(token)' is not a key=value pair; the qube: section takes key=value pairs separated by spaces"
+        case let .unknownKey(token):
+            "unknown key in '\(token)'; valid keys are \(keys)"
+        case let .duplicateKey(key):
+            "key '\(key)' is given more than once; give each key at most once"
+        case let .badValue(key, value, valid):
+            "invalid value '\(value)' for \(key); valid: \(valid)"
+        case let .tooManyPairs(limit):
+            "the qube: section has more than \(limit) pairs"
+        case let .tokenTooLong(token, limit):
+            "'\(token)' is longer than \(limit) bytes"
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// The coefficients that turn a budget into a memory request. Every one is a `qubemem.conf` key.
+public struct RequestPolicy: Sendable, Equatable {
+    /// Multiplier on baseline + peak (`slack`). Default 1.15: the reference's own 5–10%
+    /// allocator/BLAS allowance, and the 11% seen uncached on the pixel-direct path (FACTS.md §3).
+    public var slack: Slack
+    /// Interpreter and imports (`interpreter_floor`), bytes. Default 256 MiB (0.25 GiB measured).
+    public var interpreterFloorBytes: UInt64
+    /// Input covariances the run holds (`input_covariances`), each n_pix² × 8 bytes. Default 1.
+    public var inputCovariances: UInt64
+    /// Model used when a comment names none (`default_model`). Default: the latest, 1.3.
+    public var defaultModel: ModelVersion
+    /// Add qubemem's measured terms to the reference model (`measured_terms`). Default on.
+    public var measuredTerms: Bool
+
+    /// The documented defaults.
+    public init() {
+        slack = Slack(tenThousandths: 11_500)
+        interpreterFloorBytes = 256 << 20
+        inputCovariances = 1
+        defaultModel = .latest
+        measuredTerms = true
+    }
+}
