@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct QubeMemSlurmTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

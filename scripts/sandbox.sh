@@ -1,0 +1,530 @@
+#!/usr/bin/env bash
+# A one-node SLURM 22.05 cluster on localhost, with accounting, for qubemem's tests and benchmarks.
+#
+# Usage: scripts/sandbox.sh COMMAND
+#   start         start whatever is not running; if the job_submit variant changed, restart
+#                 slurmctld and slurmd with the new configuration. Returns when the node is usable.
+#   stop          cancel jobs, stop all daemons (by pid file) and wait for them to exit
+#   restart       restart slurmctld and slurmd with a configuration written from the environment
+#   restart-ctld  restart slurmctld only (after installing a new plugin .so with mv/install)
+#   status        one line per daemon; exit 0 when all are running, 3 otherwise
+#   env           print `export SLURM_CONF=...` for client commands (eval "$(scripts/sandbox.sh env)")
+#
+# Environment read by start / restart / restart-ctld (the configuration follows the environment of
+# the last of these calls):
+#   QUBEMEM_PLUGIN_DIR     folder holding job_submit_qubemem.so; selects JobSubmitPlugins=qubemem
+#   QUBEMEM_JOB_SUBMIT     none | qubemem | lua  (default: qubemem when QUBEMEM_PLUGIN_DIR is set,
+#                          else none)
+#   QUBEMEM_LUA_SCRIPT     with QUBEMEM_JOB_SUBMIT=lua: the script, copied beside slurm.conf as
+#                          job_submit.lua
+#   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
+#   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default 13306)
+#
+# All state lives in $REPO/.sandbox (etc/ log/ run/ spool/ mysql/ munge/). Nothing under /etc is
+# written. Must run as root: slurmd and the daemons' users (munge, mysql, slurm) need it.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+SB=$REPO/.sandbox
+ETC=$SB/etc
+LOG=$SB/log
+RUN=$SB/run
+SPOOL=$SB/spool
+DBDIR=$SB/mysql
+MUNGEDIR=$SB/munge
+CONF=$ETC/slurm.conf
+MUNGE_SOCKET=$RUN/munge/munge.socket.2
+DB_SOCKET=$RUN/mysql/mysqld.sock
+DB_PORT=${QUBEMEM_SANDBOX_DB_PORT:-13306}
+CLUSTER=qubesandbox
+START_TIMEOUT=${QUBEMEM_SANDBOX_TIMEOUT:-60}   # seconds, per wait
+
+export SLURM_CONF=$CONF
+
+# Daemons in start order: name, pid file, log file.
+DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
+declare -A PIDFILE=(
+    [munged]=$RUN/munge/munged.pid
+    [mariadbd]=$RUN/mysql/mariadbd.pid
+    [slurmdbd]=$RUN/slurm/slurmdbd.pid
+    [slurmctld]=$RUN/slurm/slurmctld.pid
+    [slurmd]=$RUN/slurmd.pid
+)
+declare -A LOGFILE=(
+    [munged]=$LOG/munged.log
+    [mariadbd]=$LOG/mariadb.log
+    [slurmdbd]=$LOG/slurmdbd.log
+    [slurmctld]=$LOG/slurmctld.log
+    [slurmd]=$LOG/slurmd.log
+)
+
+say() { echo "sandbox: $*"; }
+die() { echo "sandbox: error: $*" >&2; exit 1; }
+
+# The Debian plugin folder (holds auth_munge.so); the qubemem folder is appended to it.
+default_plugin_dir() {
+    local d
+    for d in /usr/lib/*/slurm-wlm /usr/lib/slurm-wlm /usr/lib64/slurm /usr/lib/slurm; do
+        [[ -e $d/auth_munge.so ]] && { echo "$d"; return; }
+    done
+    die "no SLURM plugin folder found (is slurm-wlm-basic-plugins installed? run scripts/install-deps.sh)"
+}
+
+# pid of a running daemon, or nothing. The process name must match, so a stale pid file whose
+# number was reused by another process does not count.
+daemon_pid() {
+    local name=$1 file=${PIDFILE[$1]} pid
+    [[ -s $file ]] || return 0
+    pid=$(tr -dc '0-9' <"$file")
+    [[ -n $pid && -r /proc/$pid/comm ]] || return 0
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]] && echo "$pid"
+    return 0
+}
+
+running() { [[ -n $(daemon_pid "$1") ]]; }
+
+tail_log() {
+    local file=${LOGFILE[$1]}
+    if [[ -s $file ]]; then
+        echo "---- last lines of $file ----" >&2
+        tail -n 25 "$file" >&2
+        echo "----" >&2
+    else
+        echo "(no log at $file)" >&2
+    fi
+}
+
+# wait_for DESCRIPTION DAEMON COMMAND...: poll COMMAND every 0.2 s until it succeeds; on timeout or
+# when DAEMON died, print its log tail and fail.
+wait_for() {
+    local what=$1 daemon=$2
+    shift 2
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until "$@" >/dev/null 2>&1; do
+        if [[ -n $daemon ]] && ! running "$daemon"; then
+            tail_log "$daemon"
+            die "$daemon exited while waiting for $what"
+        fi
+        if ((SECONDS >= deadline)); then
+            [[ -n $daemon ]] && tail_log "$daemon"
+            die "timed out after ${START_TIMEOUT}s waiting for $what"
+        fi
+        sleep 0.2
+    done
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- configuration ----------------------------------------------------------------------------------
+
+# Sets VARIANT (a key that changes whenever the slurmctld configuration must change),
+# JOB_SUBMIT (none|qubemem|lua) and PLUGIN_DIR.
+choose_variant() {
+    local base
+    base=$(default_plugin_dir)
+    JOB_SUBMIT=${QUBEMEM_JOB_SUBMIT:-}
+    if [[ -z $JOB_SUBMIT ]]; then
+        if [[ -n ${QUBEMEM_PLUGIN_DIR:-} ]]; then JOB_SUBMIT=qubemem; else JOB_SUBMIT=none; fi
+    fi
+    PLUGIN_DIR=$base
+    case $JOB_SUBMIT in
+        none) VARIANT=none ;;
+        qubemem)
+            [[ -n ${QUBEMEM_PLUGIN_DIR:-} ]] || die "QUBEMEM_JOB_SUBMIT=qubemem needs QUBEMEM_PLUGIN_DIR"
+            local dir so
+            dir=$(cd "$QUBEMEM_PLUGIN_DIR" 2>/dev/null && pwd -P) || die "QUBEMEM_PLUGIN_DIR=$QUBEMEM_PLUGIN_DIR is not a folder"
+            so=$dir/job_submit_qubemem.so
+            [[ -f $so ]] || die "no job_submit_qubemem.so in $dir"
+            PLUGIN_DIR=$base:$dir
+            # The file's identity is part of the key: a newly installed .so means a restart.
+            VARIANT="qubemem $dir $(stat -c '%d:%i:%Y:%s' "$so")"
+            ;;
+        lua)
+            [[ -n ${QUBEMEM_LUA_SCRIPT:-} && -f ${QUBEMEM_LUA_SCRIPT:-} ]] ||
+                die "QUBEMEM_JOB_SUBMIT=lua needs QUBEMEM_LUA_SCRIPT naming a file"
+            VARIANT="lua $(sha256sum <"$QUBEMEM_LUA_SCRIPT" | cut -c1-16)"
+            ;;
+        *) die "QUBEMEM_JOB_SUBMIT must be none, qubemem or lua (got '$JOB_SUBMIT')" ;;
+    esac
+}
+
+# Sets MEMORY_MODE (cgroup|gather).
+choose_memory_mode() {
+    MEMORY_MODE=${QUBEMEM_SANDBOX_MEMORY:-auto}
+    if [[ $MEMORY_MODE == auto ]]; then
+        if [[ -e /sys/fs/cgroup/memory/memory.limit_in_bytes && -d /sys/fs/cgroup/freezer ]]; then
+            MEMORY_MODE=cgroup
+        else
+            MEMORY_MODE=gather
+        fi
+    fi
+    case $MEMORY_MODE in cgroup|gather) ;; *) die "QUBEMEM_SANDBOX_MEMORY must be auto, cgroup or gather" ;; esac
+}
+
+make_dirs() {
+    # log/ stays root's: munged refuses a log folder owned by another user. (slurmctld, running as
+    # slurm, then logs "chdir(.../log): Permission denied" once; it is harmless.)
+    install -d -m 0755 "$SB" "$ETC" "$LOG" "$RUN" "$SPOOL"
+    install -d -m 0700 -o munge -g munge "$MUNGEDIR"
+    install -d -m 0755 -o munge -g munge "$RUN/munge"
+    install -d -m 0750 -o mysql -g mysql "$DBDIR"
+    install -d -m 0755 -o mysql -g mysql "$RUN/mysql"
+    install -d -m 0755 -o slurm -g slurm "$RUN/slurm"
+    install -d -m 0700 -o slurm -g slurm "$SPOOL/ctld"
+    install -d -m 0755 "$SPOOL/d"
+    local d
+    for d in munged mariadbd slurmdbd slurmctld; do
+        local owner=slurm
+        [[ $d == munged ]] && owner=munge
+        [[ $d == mariadbd ]] && owner=mysql
+        [[ -e ${LOGFILE[$d]} ]] || install -m 0640 -o "$owner" -g "$owner" /dev/null "${LOGFILE[$d]}"
+    done
+}
+
+write_slurmdbd_conf() {
+    local pass_file=$ETC/.dbpass
+    if [[ ! -s $pass_file ]]; then
+        (umask 077 && head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$pass_file")
+    fi
+    DB_PASS=$(cat "$pass_file")
+    local tmp=$ETC/slurmdbd.conf.new
+    (umask 077 && cat >"$tmp" <<EOF
+# Written by scripts/sandbox.sh; rewritten on every start.
+AuthType=auth/munge
+AuthInfo=socket=$MUNGE_SOCKET
+DbdAddr=127.0.0.1
+DbdHost=localhost
+DbdPort=6819
+SlurmUser=slurm
+DebugLevel=info
+LogFile=${LOGFILE[slurmdbd]}
+PidFile=${PIDFILE[slurmdbd]}
+PluginDir=$(default_plugin_dir)
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$DB_PORT
+StorageUser=slurm
+StoragePass=$DB_PASS
+StorageLoc=slurm_acct_db
+EOF
+    )
+    chown slurm:slurm "$tmp"
+    chmod 0600 "$tmp"
+    mv -f "$tmp" "$ETC/slurmdbd.conf"
+}
+
+write_slurm_conf() {
+    local node
+    node=$(slurmd -C 2>/dev/null | head -n 1)
+    [[ $node == NodeName=* ]] || die "slurmd -C gave no NodeName line"
+    local host=${node#NodeName=}
+    host=${host%% *}
+
+    local proctrack task gather_params=""
+    if [[ $MEMORY_MODE == cgroup ]]; then
+        proctrack=proctrack/cgroup
+        task=task/cgroup
+    else
+        proctrack=proctrack/linuxproc
+        task=task/none
+        gather_params="JobAcctGatherParams=OverMemoryKill"
+    fi
+
+    local submit_line=""
+    case $JOB_SUBMIT in
+        qubemem) submit_line="JobSubmitPlugins=qubemem" ;;
+        lua)
+            submit_line="JobSubmitPlugins=lua"
+            install -m 0644 "$QUBEMEM_LUA_SCRIPT" "$ETC/job_submit.lua.new"
+            mv -f "$ETC/job_submit.lua.new" "$ETC/job_submit.lua"
+            ;;
+    esac
+    if [[ $JOB_SUBMIT != lua ]]; then rm -f "$ETC/job_submit.lua"; fi
+
+    local tmp=$ETC/slurm.conf.new
+    cat >"$tmp" <<EOF
+# Written by scripts/sandbox.sh; rewritten on every start. Variant: $VARIANT; memory: $MEMORY_MODE
+ClusterName=$CLUSTER
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=slurm
+AuthType=auth/munge
+AuthInfo=socket=$MUNGE_SOCKET
+CredType=cred/munge
+SlurmctldPort=6817
+SlurmdPort=6818
+StateSaveLocation=$SPOOL/ctld
+SlurmdSpoolDir=$SPOOL/d
+SlurmctldPidFile=${PIDFILE[slurmctld]}
+SlurmdPidFile=${PIDFILE[slurmd]}
+SlurmctldLogFile=${LOGFILE[slurmctld]}
+SlurmdLogFile=${LOGFILE[slurmd]}
+SlurmctldDebug=info
+SlurmdDebug=info
+DebugFlags=NO_CONF_HASH
+PluginDir=$PLUGIN_DIR
+$submit_line
+ReturnToService=2
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ProctrackType=$proctrack
+TaskPlugin=$task
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=1
+$gather_params
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=6819
+AccountingStoragePass=$MUNGE_SOCKET
+AccountingStoreFlags=job_comment
+JobCompType=jobcomp/none
+MailProg=/bin/true
+MinJobAge=300
+$node NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+EOF
+    mv -f "$tmp" "$CONF"
+
+    cat >"$ETC/cgroup.conf.new" <<EOF
+# Written by scripts/sandbox.sh. Used when memory mode is cgroup (cgroup v1 memory controller).
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=no
+ConstrainDevices=no
+ConstrainRAMSpace=yes
+AllowedRAMSpace=100
+ConstrainSwapSpace=no
+EOF
+    mv -f "$ETC/cgroup.conf.new" "$ETC/cgroup.conf"
+    echo "$VARIANT|$MEMORY_MODE" >"$ETC/variant.new"
+}
+
+# --- daemons ----------------------------------------------------------------------------------------
+
+start_munged() {
+    running munged && return 0
+    local key=$MUNGEDIR/munge.key
+    if [[ ! -s $key ]]; then
+        (umask 077 && head -c 1024 /dev/urandom >"$key")
+        chown munge:munge "$key"
+        chmod 0400 "$key"
+    fi
+    rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
+    runuser -u munge -- /usr/sbin/munged 9>&- --socket="$MUNGE_SOCKET" --key-file="$key" \
+        --pid-file="${PIDFILE[munged]}" --log-file="${LOGFILE[munged]}" \
+        --seed-file="$MUNGEDIR/munged.seed" ||
+        { tail_log munged; die "munged did not start"; }
+    wait_for "munged" munged bash -c "munge -n -S '$MUNGE_SOCKET' | unmunge -S '$MUNGE_SOCKET'"
+}
+
+db_sql() { mariadb --no-defaults --socket="$DB_SOCKET" -u root -N -B -e "$1"; }
+
+start_mariadbd() {
+    running mariadbd && return 0
+    if [[ ! -d $DBDIR/data/mysql ]]; then
+        rm -rf "$DBDIR/data"
+        install -d -m 0750 -o mysql -g mysql "$DBDIR/data"
+        mariadb-install-db --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
+            --auth-root-authentication-method=socket --skip-test-db \
+            >"$LOG/mariadb-install.log" 2>&1 ||
+            { tail -n 25 "$LOG/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
+    fi
+    setsid /usr/sbin/mariadbd 9>&- --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
+        --socket="$DB_SOCKET" --pid-file="${PIDFILE[mariadbd]}" --bind-address=127.0.0.1 \
+        --port="$DB_PORT" --log-error="${LOGFILE[mariadbd]}" --skip-name-resolve \
+        --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
+        </dev/null >>"$LOG/mariadb.stdout" 2>&1 &
+    # The pid file appears once the server is up; until then look for the socket.
+    wait_for "MariaDB on $DB_SOCKET" "" mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping
+    running mariadbd || { tail_log mariadbd; die "mariadbd is answering but its pid file is missing"; }
+    db_sql "CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
+            CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$DB_PASS';
+            ALTER USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
+            ALTER USER 'slurm'@'localhost' IDENTIFIED BY '$DB_PASS';
+            GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';
+            GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';" ||
+        die "could not create the slurm database user"
+}
+
+start_slurmdbd() {
+    running slurmdbd && return 0
+    /usr/sbin/slurmdbd 9>&- || { tail_log slurmdbd; die "slurmdbd did not start"; }
+    wait_for "slurmdbd on port 6819" slurmdbd port_open 6819
+}
+
+start_slurmctld() {
+    running slurmctld && return 0
+    /usr/sbin/slurmctld 9>&- || { tail_log slurmctld; die "slurmctld did not start"; }
+    wait_for "slurmctld to answer" slurmctld scontrol ping
+}
+
+start_slurmd() {
+    running slurmd && return 0
+    /usr/sbin/slurmd 9>&- || { tail_log slurmd; die "slurmd did not start"; }
+}
+
+node_usable() {
+    local state
+    state=$(sinfo -h -N -o '%T' 2>/dev/null | head -n 1)
+    [[ $state =~ ^(idle|mixed|allocated|completing)$ ]]
+}
+
+cluster_registered() {
+    sacctmgr -n -P list cluster format=cluster,controlhost 2>/dev/null | grep -q "^$CLUSTER|."
+}
+
+wait_ready() {
+    wait_for "the node to be idle (sinfo)" slurmctld node_usable
+    wait_for "cluster $CLUSTER in slurmdbd (sacctmgr)" slurmctld cluster_registered
+}
+
+# stop_daemon NAME: SIGTERM by pid file, wait up to 30 s, then SIGKILL.
+stop_daemon() {
+    local name=$1 pid
+    pid=$(daemon_pid "$name")
+    [[ -n $pid ]] || { rm -f "${PIDFILE[$name]}"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 30))
+    while [[ -d /proc/$pid && $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]]; do
+        if ((SECONDS >= deadline)); then
+            say "$name (pid $pid) did not exit after SIGTERM; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.5
+            break
+        fi
+        sleep 0.1
+    done
+    rm -f "${PIDFILE[$name]}"
+    say "stopped $name (pid $pid)"
+}
+
+# --- commands ---------------------------------------------------------------------------------------
+
+need_root() { [[ $(id -u) -eq 0 ]] || die "run as root (slurmd and the daemon users need it)"; }
+
+with_lock() {
+    install -d -m 0755 "$SB"
+    exec 9>"$SB/.lock"
+    flock -w 120 9 || die "another sandbox.sh holds $SB/.lock"
+}
+
+prepare_config() {
+    choose_variant
+    choose_memory_mode
+    make_dirs
+    write_slurmdbd_conf
+    write_slurm_conf
+}
+
+commit_variant() { mv -f "$ETC/variant.new" "$ETC/variant"; }
+
+cmd_start() {
+    need_root
+    with_lock
+    local t0=$SECONDS
+    prepare_config
+    local old="" new
+    [[ -s $ETC/variant ]] && old=$(cat "$ETC/variant")
+    new=$(cat "$ETC/variant.new")
+    if [[ $old != "$new" ]] && { running slurmctld || running slurmd; }; then
+        say "configuration changed ($old -> $new): restarting slurmctld and slurmd"
+        stop_daemon slurmd
+        stop_daemon slurmctld
+    fi
+    commit_variant
+    local all_up=true d
+    for d in "${DAEMONS[@]}"; do running "$d" || all_up=false; done
+    start_munged
+    start_mariadbd
+    start_slurmdbd
+    start_slurmctld
+    start_slurmd
+    wait_ready
+    if $all_up; then
+        say "already running ($new)"
+    else
+        say "up in $((SECONDS - t0)) s ($new); $(sinfo -h -N -o '%N %T %c CPUs %m MiB')"
+    fi
+}
+
+cmd_restart() {
+    need_root
+    with_lock
+    prepare_config
+    commit_variant
+    stop_daemon slurmd
+    stop_daemon slurmctld
+    start_munged
+    start_mariadbd
+    start_slurmdbd
+    start_slurmctld
+    start_slurmd
+    wait_ready
+    say "restarted slurmctld and slurmd ($(cat "$ETC/variant"))"
+}
+
+cmd_restart_ctld() {
+    need_root
+    with_lock
+    prepare_config
+    commit_variant
+    stop_daemon slurmctld
+    start_slurmctld
+    running slurmd || start_slurmd
+    wait_ready
+    say "restarted slurmctld ($(cat "$ETC/variant"))"
+}
+
+cmd_stop() {
+    need_root
+    with_lock
+    if running slurmctld; then
+        local jobs
+        jobs=$(squeue -h -o '%A' 2>/dev/null | tr '\n' ' ')
+        if [[ -n ${jobs// /} ]]; then
+            say "cancelling jobs: $jobs"
+            # shellcheck disable=SC2086
+            scancel $jobs 2>/dev/null || true
+            local deadline=$((SECONDS + 15))
+            while [[ -n $(squeue -h -o '%A' 2>/dev/null) ]] && ((SECONDS < deadline)); do sleep 0.3; done
+        fi
+    fi
+    local i
+    for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
+        stop_daemon "${DAEMONS[i]}"
+    done
+}
+
+cmd_status() {
+    local d pid all=0
+    for d in "${DAEMONS[@]}"; do
+        pid=$(daemon_pid "$d")
+        if [[ -n $pid ]]; then
+            printf '%-10s running (pid %s)\n' "$d" "$pid"
+        else
+            printf '%-10s stopped\n' "$d"
+            all=3
+        fi
+    done
+    if [[ -s $ETC/variant ]]; then printf '%-10s %s\n' variant "$(cat "$ETC/variant")"; fi
+    if running slurmctld; then
+        printf '%-10s %s\n' node "$(sinfo -h -N -o '%N %T' 2>/dev/null || echo '?')"
+    fi
+    printf '%-10s %s\n' conf "$CONF"
+    return $all
+}
+
+cmd_env() {
+    echo "export SLURM_CONF=$CONF"
+}
+
+case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    restart) cmd_restart ;;
+    restart-ctld) cmd_restart_ctld ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    -h|--help|help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) echo "usage: scripts/sandbox.sh start|stop|restart|restart-ctld|status|env" >&2; exit 64 ;;
+esac
