@@ -1,6 +1,77 @@
 import ArgumentParser
+import QubeMem
 
-// Placeholder: replaced by the predict subcommand's implementation.
+/// `qubemem predict`: QUBE's memory budget and the memory request for a run.
 struct PredictCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Print QUBE's memory budget for a run, stage by stage, and the memory request it needs.",
+        discussion: """
+            The budget is QUBE's own model (qube.memory_budget) for the chosen model version, term \
+            for term, plus the terms qubemem measured on real runs that the reference leaves out. \
+            Every stage figure is above baseline RSS; the request adds the baseline (interpreter \
+            floor and input covariances) and the slack: \
+            request = ceil((baseline + lifetime peak) × slack) MiB.
+
+            Dimensions come either as QUBE's own flags (--n-pix, --n-modes, ...) or from the \
+            science (--fields, --n-obs or --nside with --fsky, --lmax, --lmax-signal), or from a \
+            job comment (--from-comment).
+
+            Examples:
+              qubemem predict --path harmonic --n-pix 59136 --n-modes 33274 --lmax-signal 256 --lmax 128 --model 1.0
+              qubemem predict --fields QU --n-obs 4900 --lmax 128 --lmax-signal 256 --path pixel_direct --n-bins 6
+              qubemem predict --fields QU --nside 64 --fsky 0.1 --lmax 128 --json
+              qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 --comment
+              qubemem predict --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128" --request
+
+            JSON schema (--json, "schema": "qubemem.predict/1"): model, releases, path, \
+            path_picked, config {n_pix, n_modes, lmax_signal, lmax, working_dim, n_bins, n_params, \
+            release_pixel_projector, cache_derivatives, has_switch, fields, n_obs}, stages [{name, \
+            persistent [{name, bytes}], transient [{name, bytes}], persistent_bytes, \
+            transient_bytes, peak_bytes}] (the reference model exactly), lifetime_peak_bytes, \
+            excludes, measured_terms [{stage, name, bytes}], request {peak_bytes, baseline_bytes, \
+            total_bytes, slack, request_mib}, alternative {path, peak_bytes, request_mib} or null.
+            """
+    )
+
+    @OptionGroup(title: "Run dimensions") var dimensions: DimensionOptions
+    @OptionGroup(title: "Request policy") var policyOptions: PolicyOptions
+
+    @Flag(help: "Print the prediction as JSON (schema above) instead of a table.")
+    var json = false
+
+    @Flag(help: "Print only the job comment that carries these dimensions ('qube: key=value ...').")
+    var comment = false
+
+    @Flag(help: "Print only the memory request the job_submit plugin would set, with its breakdown.")
+    var request = false
+
+    func validate() throws {
+        if [json, comment, request].filter({ $0 }).count > 1 {
+            throw ValidationError("Please choose one of --json, --comment and --request.")
+        }
+    }
+
+    func run() async throws {
+        try run(.standard)
+    }
+
+    func run(_ ctx: CommandContext) throws {
+        let spec = try dimensions.runSpec()
+        let policy = policyOptions.policy()
+        let prediction: Prediction
+        switch Predictor.predict(spec, policy: policy) {
+        case let .success(p): prediction = p
+        case let .failure(error): throw CLIError.prediction(error)
+        }
+        if comment {
+            ctx.out(QubeComment.render(spec) + "\n")
+        } else if json {
+            ctx.out(PredictionJSON.render(prediction, policy: policy) + "\n")
+        } else if request {
+            ctx.out(BudgetTable.requestLines(prediction, policy: policy))
+        } else {
+            ctx.out(BudgetTable.render(prediction, policy: policy))
+        }
+    }
 }

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 
 /// The `qubemem` root command: it only routes to the subcommands.
 public struct QubeMemCommand: AsyncParsableCommand {
@@ -15,6 +16,24 @@ public struct QubeMemCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// Parses the arguments and runs the chosen subcommand. Input errors exit 64 (EX_USAGE),
+    /// like argument errors; other failures exit 1.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CLIError {
+            CommandContext.standard.err("Error: \(error)\n")
+            Foundation.exit(64)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// The version printed by `qubemem --version`.

@@ -3,6 +3,6 @@ import QubeMemCLI
 @main
 enum Main {
     static func main() async {
-        await QubeMemCommand.main()
+        await QubeMemCommand.runMain()
     }
 }

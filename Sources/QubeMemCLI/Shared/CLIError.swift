@@ -1,0 +1,23 @@
+import ArgumentParser
+import QubeMem
+
+/// Errors of the CLI's own making. Input problems exit 64 (usage), like ValidationError.
+enum CLIError: Error, CustomStringConvertible {
+    case noQubeSection(comment: String)
+    case badComment(CommentError)
+    case prediction(PredictionError)
+
+    var description: String {
+        switch self {
+        case let .noQubeSection(comment):
+            "the comment '\(comment)' has no 'qube:' section; write for example 'qube: fields=QU n_obs=4900 lmax=128'"
+        case let .badComment(error):
+            "bad qube comment: \(error)"
+        case let .prediction(error):
+            "\(error)"
+        }
+    }
+
+    /// Every CLIError is about the user's input: exit 64 (EX_USAGE).
+    var exitCode: ExitCode { ExitCode(64) }
+}

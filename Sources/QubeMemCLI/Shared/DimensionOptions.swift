@@ -1,0 +1,112 @@
+import ArgumentParser
+import QubeMem
+
+/// The flags that describe a QUBE run: `qube-memory-budget`'s own, plus the science that
+/// derives them. Shared by `predict` and `profile --compare`.
+struct DimensionOptions: ParsableArguments {
+    @Option(help: "QUBE memory model: 1.0, 1.2, 1.3, latest, or a qube-qml release such as 1.1.0 (default: 1.3, or the config's default_model).")
+    var model: ModelVersion?
+
+    @Option(help: "QUBE path: harmonic, pixel_direct, or auto (QUBE's own picker; reports both costs).")
+    var path: PathChoice?
+
+    @Option(name: .customLong("n-pix"), help: "Total pixel count (2 × observed pixels for QU, 1 × for T, summed).")
+    var nPix: Int?
+
+    @Option(name: .customLong("working-dim"), help: "Filter rank: the dimension of every restricted object (model 1.3). Omit for no filter.")
+    var workingDim: Int?
+
+    @Option(name: .customLong("lmax-signal"), help: "Signal-covariance ceiling ℓ (default 4 × nside).")
+    var lmaxSignal: Int?
+
+    @Option(name: .customLong("n-modes"), help: "Harmonic mode count after V (default: from --fields and ℓ).")
+    var nModes: Int?
+
+    @Option(help: "Inference window ℓ; below --lmax-signal it turns on QUBE's switch optimisation.")
+    var lmax: Int?
+
+    @Flag(name: .customLong("keep-pixel-projector"), help: "Harmonic, legacy: V is not released after the SMW build.")
+    var keepPixelProjector = false
+
+    @Option(name: .customLong("n-bins"), help: "Bandpower bins (default: one per multipole from 2 to ℓ).")
+    var nBins: Int?
+
+    @Option(name: .customLong("n-params"), help: "Derivative parameters (default: n_bins × spectra of --fields).")
+    var nParams: Int?
+
+    @Flag(name: .customLong("cache-derivatives"), help: "Pixel-direct, model 1.2+: Fisher(cache_derivatives=True).")
+    var cacheDerivatives = false
+
+    @Flag(name: .customLong("no-switch"), help: "Pixel-direct, model 1.0: Core did not allocate the S_fixed buffer.")
+    var noSwitch = false
+
+    @Option(help: "Fields: T, QU, TQU, or spins joined by '+' (0+2).")
+    var fields: FieldSet?
+
+    @Option(name: .customLong("n-obs"), help: "Unmasked pixels per field.")
+    var nObs: Int?
+
+    @Option(help: "HEALPix nside (a power of two); with --fsky gives the observed pixels.")
+    var nside: Int?
+
+    @Option(help: "Observed sky fraction in (0, 1], with --nside: n_obs = round(12 × nside² × fsky).")
+    var fsky: SkyFraction?
+
+    @Option(name: .customLong("from-comment"), help: "Read the dimensions from a job comment's 'qube:' section (flags given too override it).")
+    var fromComment: String?
+
+    /// The run these flags describe.
+    /// - Throws: `CLIError.badComment` when `--from-comment` does not parse.
+    func runSpec() throws -> RunSpec {
+        var spec = RunSpec()
+        if let comment = fromComment {
+            switch QubeComment.parse(comment) {
+            case nil: throw CLIError.noQubeSection(comment: comment)
+            case let .failure(error)?: throw CLIError.badComment(error)
+            case let .success(parsed)?: spec = parsed
+            }
+        }
+        if let model { spec.model = model }
+        if let path { spec.path = path }
+        if let nPix { spec.nPix = nPix }
+        if let workingDim { spec.workingDim = workingDim }
+        if let lmaxSignal { spec.lmaxSignal = lmaxSignal }
+        if let nModes { spec.nModes = nModes }
+        if let lmax { spec.lmax = lmax }
+        if keepPixelProjector { spec.keepPixelProjector = true }
+        if let nBins { spec.nBins = nBins }
+        if let nParams { spec.nParams = nParams }
+        if cacheDerivatives { spec.cacheDerivatives = true }
+        if noSwitch { spec.hasSwitch = false }
+        if let fields { spec.fields = fields }
+        if let nObs { spec.nObs = nObs }
+        if let nside { spec.nside = nside }
+        if let fsky { spec.fskyMillionths = fsky.millionths }
+        return spec
+    }
+}
+
+/// The request policy flags shared by the commands that turn a budget into a request.
+struct PolicyOptions: ParsableArguments {
+    @Option(help: "Multiplier on baseline + peak, up to 4 decimals (default 1.15).")
+    var slack: Slack?
+
+    @Option(name: .customLong("interpreter-floor"), help: "Interpreter and imports, as bytes or with K/M/G suffix (default 256M).")
+    var interpreterFloor: MemorySize?
+
+    @Option(name: .customLong("input-covariances"), help: "Input covariances the run holds, each n_pix² × 8 bytes (default 1).")
+    var inputCovariances: UInt64?
+
+    @Flag(name: .customLong("reference-only"), help: "Price with QUBE's reference model alone, without qubemem's measured terms.")
+    var referenceOnly = false
+
+    /// The policy: documented defaults with these flags applied.
+    func policy() -> RequestPolicy {
+        var p = RequestPolicy()
+        if let slack { p.slack = slack }
+        if let interpreterFloor { p.interpreterFloorBytes = interpreterFloor.bytes }
+        if let inputCovariances { p.inputCovariances = inputCovariances }
+        if referenceOnly { p.measuredTerms = false }
+        return p
+    }
+}

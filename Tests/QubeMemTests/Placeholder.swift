@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct QubeMemTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}
