@@ -12,8 +12,9 @@ let package = Package(
     products: [
         .library(name: "QubeMem", targets: ["QubeMem"]),
         .executable(name: "qubemem", targets: ["qubemem"]),
-        // The Swift half of job_submit_qubemem.so (see plugin/): the C ABI and its implementation.
-        .library(name: "QubeMemPlugin", type: .dynamic, targets: ["QubeMemCExports"]),
+        // The Swift half of job_submit_qubemem.so: the C ABI and its implementation. Linked
+        // statically into the plugin by plugin/Package.swift together with the C shim.
+        .library(name: "QubeMemPlugin", targets: ["CQubeMemABI", "QubeMemCExports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,0 +1,227 @@
+// The plugin's one piece of global state: where qubemem.conf is, what it last held, and the
+// configuration in force. Guarded by a mutex (slurmctld already serialises job_submit calls, but
+// the tests do not).
+
+import CQubeMemABI
+import Glibc
+import QubeMem
+
+final class PluginState: @unchecked Sendable {
+    static let shared = PluginState()
+
+    /// The identity of the file last read: a change in any field means "read it again".
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+    }
+
+    /// What the config path held the last time we looked.
+    enum FileState: Equatable {
+        case unknown
+        case missing
+        case unreadable(Int32)
+        case present(FileIdentity)
+    }
+
+    /// The largest qubemem.conf read (bytes); anything larger is an error.
+    static let maximumConfigBytes = 65_536
+
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var path: String = ConfigLocation.fallback
+    private var fileState: FileState = .unknown
+    /// The configuration in force; nil when no good configuration was ever loaded (pass-through).
+    private var config: SiteConfig?
+
+    private init() {
+        mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Sets the path and loads it. Returns the line to log and whether it reports an error.
+    func configure(path newPath: String) -> (String, Bool) {
+        locked {
+            path = newPath
+            fileState = .unknown
+            config = nil
+            let (line, isError) = reloadIfChanged() ?? ("", false)
+            let effective = config.map { "settings: \($0.summary)" } ?? "passing every job through untouched"
+            return ("qubemem: init: abi=\(QUBEMEM_ABI_VERSION) config=\(path): \(line); \(effective)", isError)
+        }
+    }
+
+    /// Forgets everything (fini).
+    func reset() {
+        locked {
+            fileState = .unknown
+            config = nil
+        }
+    }
+
+    /// The decision for a job whose comment contains "qube:".
+    func submit(_ job: qubemem_v1_job, comment: UnsafePointer<CChar>,
+                result: UnsafeMutablePointer<qubemem_v1_result>) -> Int32 {
+        let function = job.is_modify != 0 ? "job_modify" : "job_submit"
+        let current: SiteConfig? = locked {
+            if let (line, isError) = reloadIfChanged() {
+                CText.write("qubemem: \(function): config \(path): \(line)",
+                            to: result.pointee.config_log, capacity: result.pointee.config_log_capacity)
+                result.pointee.config_log_level =
+                    isError ? Int32(QUBEMEM_V1_LOG_ERROR) : Int32(QUBEMEM_V1_LOG_INFO)
+            }
+            return config
+        }
+        guard let current else { return Int32(QUBEMEM_V1_PASS) }
+
+        let bytes = UnsafeBufferPointer(
+            start: UnsafeRawPointer(comment).assumingMemoryBound(to: UInt8.self), count: strlen(comment))
+        let decision = SubmissionDecision.decide(
+            commentBytes: bytes, userMemory: JobFields.userMemory(job), config: current)
+
+        if let message = decision.userMessage {
+            CText.write(message, to: result.pointee.message, capacity: result.pointee.message_capacity)
+        }
+        if let record = decision.adminRecord {
+            CText.write(record, to: result.pointee.record, capacity: result.pointee.record_capacity)
+        }
+        if let line = decision.logLine {
+            CText.write("qubemem: \(function): uid=\(job.submit_uid) \(line)", to: result.pointee.log,
+                        capacity: result.pointee.log_capacity)
+            result.pointee.log_level =
+                decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR) : Int32(QUBEMEM_V1_LOG_INFO)
+        }
+        switch decision.outcome {
+        case .untouched:
+            return Int32(QUBEMEM_V1_PASS)
+        case .reject:
+            return Int32(QUBEMEM_V1_REJECT)
+        case .setMemory(let mib):
+            // A value with the MEM_PER_CPU bit (or NO_VAL64) would mean something else to SLURM.
+            guard mib > 0, mib < QUBEMEM_MEM_PER_CPU else {
+                CText.write("qubemem: \(function): internal: refusing to set request_mib=\(mib)",
+                            to: result.pointee.log, capacity: result.pointee.log_capacity)
+                result.pointee.log_level = Int32(QUBEMEM_V1_LOG_ERROR)
+                CText.write("", to: result.pointee.message, capacity: result.pointee.message_capacity)
+                CText.write("", to: result.pointee.record, capacity: result.pointee.record_capacity)
+                return Int32(QUBEMEM_V1_FAILED)
+            }
+            result.pointee.pn_min_memory = mib
+            return Int32(QUBEMEM_V1_SET)
+        }
+    }
+
+    /// Re-reads the config file when its identity changed. Call with the mutex held.
+    /// Returns the line to log (and whether it is an error), or nil when nothing changed.
+    private func reloadIfChanged() -> (String, Bool)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let code = errno
+            if code == ENOENT {
+                guard fileState != .missing else { return nil }
+                fileState = .missing
+                config = SiteConfig()
+                return ("no file, using the defaults", false)
+            }
+            guard fileState != .unreadable(code) else { return nil }
+            fileState = .unreadable(code)
+            return ("cannot stat: \(CText.errorText(code)); \(keepMessage())", true)
+        }
+        let identity = FileIdentity(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec)
+        if fileState == .present(identity) { return nil }
+        fileState = .present(identity)
+        switch Self.readFile(path) {
+        case .failure(let reason):
+            return ("cannot read: \(reason); \(keepMessage())", true)
+        case .success(let text):
+            switch SiteConfig.parse(text) {
+            case .failure(let error):
+                return ("\(error); \(keepMessage())", true)
+            case .success(let loaded):
+                config = loaded
+                return ("loaded: \(loaded.summary)", false)
+            }
+        }
+    }
+
+    private func keepMessage() -> String {
+        config == nil ? "no good configuration yet: passing jobs through untouched"
+            : "keeping the last good configuration"
+    }
+
+    /// Reads a whole (small) file as UTF-8 text, invalid bytes replaced.
+    static func readFile(_ path: String) -> Result<String, ReadError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return .failure(ReadError(CText.errorText(errno))) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: maximumConfigBytes + 1)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return -1 }
+                return read(fd, base + filled, buffer.count - filled)
+            }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(ReadError(CText.errorText(errno)))
+            }
+            filled += count
+        }
+        guard filled <= maximumConfigBytes else {
+            return .failure(ReadError("larger than \(maximumConfigBytes) bytes"))
+        }
+        return .success(String(decoding: bytes[..<filled], as: UTF8.self))
+    }
+
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// Writing Swift text into C buffers.
+enum CText {
+    /// Writes `text` NUL-terminated into `buffer`, truncated at a UTF-8 boundary (with "...")
+    /// to fit `capacity` bytes; control characters become '?'. Does nothing without a buffer.
+    static func write(_ text: String, to buffer: UnsafeMutablePointer<CChar>?, capacity: UInt32) {
+        guard let buffer, capacity > 0 else { return }
+        let limit = Int(capacity) - 1
+        var utf8 = Array(text.utf8)
+        if utf8.count > limit {
+            var cut = max(limit - 3, 0)
+            while cut > 0, utf8[cut] & 0xC0 == 0x80 { cut -= 1 }  // not inside a character
+            utf8.removeSubrange(cut...)
+            if limit >= 3 { utf8.append(contentsOf: [0x2E, 0x2E, 0x2E]) }
+        }
+        for (index, byte) in utf8.enumerated() where index < limit {
+            buffer[index] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
+        }
+        buffer[min(utf8.count, limit)] = 0
+    }
+
+    /// Empties every output of a result (all buffers "", levels NONE, memory unchanged).
+    static func clear(_ result: UnsafeMutablePointer<qubemem_v1_result>) {
+        result.pointee.pn_min_memory = QUBEMEM_NO_VAL64
+        result.pointee.log_level = Int32(QUBEMEM_V1_LOG_NONE)
+        result.pointee.config_log_level = Int32(QUBEMEM_V1_LOG_NONE)
+        if result.pointee.message_capacity > 0 { result.pointee.message?[0] = 0 }
+        if result.pointee.record_capacity > 0 { result.pointee.record?[0] = 0 }
+        if result.pointee.log_capacity > 0 { result.pointee.log?[0] = 0 }
+        if result.pointee.config_log_capacity > 0 { result.pointee.config_log?[0] = 0 }
+    }
+
+    static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "errno \(code)" }
+        return String(cString: text)
+    }
+}

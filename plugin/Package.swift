@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// Builds job_submit_qubemem.so: the C shim (job_submit_qubemem.c) and the Swift half of qubemem
+// (the root package's QubeMemPlugin product) in one shared object. Use `make` here, which passes
+// `-Xswiftc -static-stdlib` so the Swift runtime is linked in (see FACTS.md section 6).
+import PackageDescription
+
+let hardening: [String] = [
+    "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fno-strict-aliasing", "-Wall", "-Wextra",
+    "-Werror", "-Wformat=2", "-Wno-unused-parameter",
+]
+
+let package = Package(
+    name: "qubemem-plugin",
+    products: [
+        .library(name: "job_submit_qubemem", type: .dynamic, targets: ["JobSubmitQubemem"]),
+    ],
+    dependencies: [
+        .package(name: "qubemem", path: ".."),
+    ],
+    targets: [
+        .target(
+            name: "JobSubmitQubemem",
+            dependencies: [.product(name: "QubeMemPlugin", package: "qubemem")],
+            path: ".",
+            sources: ["job_submit_qubemem.c"],
+            publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(hardening)],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "--version-script=\(Context.packageDirectory)/job_submit_qubemem.lds",
+                    "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
+                    "-Xlinker", "-z", "-Xlinker", "noexecstack", "-Xlinker", "--as-needed",
+                ]),
+            ]
+        ),
+    ]
+)
