@@ -1,0 +1,48 @@
+# qubemem: the two commands a newcomer runs are `make demo` and `make check`.
+SWIFT  ?= swift
+PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+# A fixed date keeps the generated man page reproducible (it is checked in and snapshot-tested).
+MAN_DATE ?= 2026-11-21
+
+.PHONY: all build release plugin install demo check test man clean
+
+all: build
+
+## build: debug build of the library and the qubemem CLI
+build:
+	$(SWIFT) build
+
+## release: optimised qubemem CLI
+release:
+	$(SWIFT) build -c release --product qubemem
+
+## plugin: job_submit_qubemem.so against the installed SLURM headers (plugin/build/)
+plugin:
+	$(MAKE) -C plugin
+
+## install: qubemem on the PATH, the plugin in a folder of its own, the man pages
+install: release plugin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 .build/release/qubemem $(DESTDIR)$(PREFIX)/bin/qubemem
+	install -m 0644 man/qubemem.1 $(DESTDIR)$(MANDIR)/man1/
+	-install -m 0644 man/qubemem.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	-install -m 0644 man/job_submit_qubemem.8 $(DESTDIR)$(MANDIR)/man8/
+	$(MAKE) -C plugin install
+
+## demo: the main job on a local single-node SLURM sandbox
+demo:
+	scripts/demo.sh
+
+## check: install what the tests need, build, start the sandbox, run every test
+check:
+	scripts/check.sh
+
+## man: regenerate man/qubemem.1 from the argument parser's own help
+man:
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --multi-page=false --date $(MAN_DATE) --output-directory .build/man
+	cp .build/man/qubemem.1 man/qubemem.1
+
+clean:
+	$(SWIFT) package clean
+	-$(MAKE) -C plugin clean

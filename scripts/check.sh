@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make check`: install what the tests need, build everything, start the local SLURM sandbox with
+# the plugin, run the Swift suites and the pytest suites (oracle, plugin, audit, profile), stop
+# the sandbox. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+scripts/install-deps.sh
+
+step "build"
+swift build
+swift build -c release --product qubemem
+
+step "plugin"
+make -C plugin
+
+step "sandbox SLURM"
+export QUBEMEM_PLUGIN_DIR="$PWD/plugin/build"
+scripts/sandbox.sh start
+trap 'scripts/sandbox.sh stop' EXIT
+eval "$(scripts/sandbox.sh env)"
+
+step "swift test"
+swift test
+
+step "pytest"
+export QUBEMEM="$PWD/.build/release/qubemem"
+python3 -m pytest -q tests/
