@@ -1,0 +1,413 @@
+/// How a job's measured peak per node was obtained from its step rows.
+///
+/// - `singleTask`: every step with data ran one task; MaxRSS is that task's peak, i.e. the node's.
+/// - `taskSum`: a step ran several tasks on one node. MaxRSS is only the largest task, so the figure
+///   is the sum of the task peaks (TRESUsageInTot's mem), an upper bound of what the node held at
+///   once (peaks of different tasks need not coincide); without TRESUsageInTot, MaxRSS × tasks.
+/// - `multiNodeBound`: a step spanned nodes. sacct keeps no per-node sums, so the figure is the
+///   tightest upper bound of the busiest node it allows: min(sum of all task peaks,
+///   MaxRSS × (tasks − nodes + 1)), since every node runs at least one task and no task exceeds MaxRSS.
+///
+/// Upper bounds are used so that a slack chosen from the audit never under-covers a node.
+public enum PeakBasis: String, Sendable, Comparable {
+    case singleTask = "single_task"
+    case taskSum = "task_sum"
+    case multiNodeBound = "multi_node_bound"
+
+    var rank: Int {
+        switch self {
+        case .singleTask: return 0
+        case .taskSum: return 1
+        case .multiNodeBound: return 2
+        }
+    }
+
+    public static func < (a: PeakBasis, b: PeakBasis) -> Bool { a.rank < b.rank }
+}
+
+/// One job as merged from its allocation row and step rows.
+public struct AccountedJob: Sendable {
+    public var key: JobKey
+    /// Line of the first row seen for this job (1-based).
+    public var line: Int
+    public var hasAllocation = false
+    public var name = ""
+    public var user = ""
+    public var account = ""
+    public var partition = ""
+    /// The allocation row's state (first word).
+    public var state: JobState = .pending
+    public var elapsedSeconds: UInt64 = 0
+    public var nodes: UInt32 = 0
+    public var cpus: UInt32 = 0
+    public var requested: RequestedMemory? = nil
+    public var comment = ""
+    public var adminComment = ""
+    /// Measured peak per node, bytes; nil when no step had a figure ("no data", never zero).
+    public var peakBytes: UInt64? = nil
+    public var peakBasis: PeakBasis = .singleTask
+    /// A step ended OUT_OF_MEMORY (some releases mark only the step).
+    public var oomStep = false
+    public var stepRows: UInt32 = 0
+
+    init(key: JobKey, line: Int) {
+        self.key = key
+        self.line = line
+    }
+
+    /// Requested memory per node, bytes.
+    public var requestedPerNodeBytes: UInt64? {
+        requested?.perNodeBytes(nodes: nodes, cpus: cpus)
+    }
+
+    /// True when the job or any of its steps ran out of memory.
+    public var outOfMemory: Bool { state == .outOfMemory || oomStep }
+}
+
+/// A row that could not be read.
+public struct MalformedRow: Equatable, Sendable, CustomStringConvertible {
+    public var line: Int
+    public var reason: String
+    public var description: String { "line \(line): \(reason)" }
+}
+
+/// Streams `sacct -P` output and merges rows into jobs. Memory grows with jobs, not rows.
+///
+/// Feed bytes in chunks of any size (`feed`), then call `finish()`. Each line is one row with the
+/// fields of `SacctField` in order, or in the order of a header line if the input starts with one.
+public struct SacctAccumulator: Sendable {
+    /// How many malformed rows are kept with their reasons; the rest are only counted.
+    public static let keptIssues = 5
+
+    public private(set) var rows = 0
+    public private(set) var malformedCount = 0
+    public private(set) var malformed: [MalformedRow] = []
+    /// Allocation rows of jobs that have not ended (pending, running, …), skipped.
+    public private(set) var liveJobs = 0
+    /// Pending array placeholders such as `123_[4-9]`, skipped.
+    public private(set) var pendingArrayRows = 0
+    /// An unusable header line stops the parse; this says why.
+    public private(set) var headerError: String? = nil
+
+    private var index: [JobKey: Int] = [:]
+    private var records: [AccountedJob] = []
+    private var liveKeys: Set<JobKey> = []
+    private var carry: [UInt8] = []
+    private var lineNumber = 0
+    private var layout = Layout.standard
+    private var sawFirstLine = false
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+
+    public init() {}
+
+    /// Column of each field in a row.
+    struct Layout: Sendable {
+        var column: [Int]  // indexed by SacctField ordinal
+        var count: Int
+        /// Free-text fields are the last two columns, so extra `|` can be absorbed.
+        var textLast: Bool
+
+        static let standard = Layout(
+            column: Array(0..<SacctField.allCases.count), count: SacctField.allCases.count, textLast: true)
+    }
+
+    /// Feeds the next chunk of input.
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer) {
+        guard headerError == nil else { return }
+        let bytes = chunk.bindMemory(to: UInt8.self)
+        var lineStart = 0
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            if bytes[i] == UInt8(ascii: "\n") {
+                if carry.isEmpty {
+                    handleLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<i]))
+                } else {
+                    carry.append(contentsOf: bytes[lineStart..<i])
+                    let pending = carry
+                    carry.removeAll(keepingCapacity: true)
+                    pending.withUnsafeBufferPointer { handleLine($0) }
+                }
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        if lineStart < n { carry.append(contentsOf: bytes[lineStart..<n]) }
+    }
+
+    /// Feeds bytes held in an array.
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Processes a last line without a newline.
+    public mutating func finish() {
+        if !carry.isEmpty && headerError == nil {
+            let pending = carry
+            carry.removeAll()
+            pending.withUnsafeBufferPointer { handleLine($0) }
+        }
+    }
+
+    /// Finished jobs that had an allocation row, in job-id order. Live jobs are left out, as are step
+    /// rows whose allocation row was not in the input (counted in `orphanJobs`).
+    public var finishedJobs: [AccountedJob] {
+        records.filter { $0.hasAllocation && !$0.state.isLive && !liveKeys.contains($0.key) }
+            .sorted { $0.key < $1.key }
+    }
+
+    /// Jobs seen only through step rows.
+    public var orphanJobs: Int { records.lazy.filter { !$0.hasAllocation && !liveKeys.contains($0.key) }.count }
+
+    // MARK: - Rows
+
+    private mutating func handleLine(_ raw: UnsafeBufferPointer<UInt8>) {
+        lineNumber += 1
+        var line = raw
+        if let last = line.last, last == UInt8(ascii: "\r") {
+            line = UnsafeBufferPointer(rebasing: line[0..<(line.count - 1)])
+        }
+        if line.isEmpty { return }
+        if !sawFirstLine {
+            sawFirstLine = true
+            if let header = headerLayout(line) {
+                switch header {
+                case .success(let l): layout = l
+                case .failure(let error): headerError = error.message
+                }
+                return
+            }
+        }
+        rows += 1
+        splitFields(line)
+        let fieldCount = starts.count
+        if fieldCount < layout.count || (fieldCount > layout.count && !layout.textLast) {
+            return reject("expected \(layout.count) fields separated by '|', found \(fieldCount)")
+        }
+        @inline(__always) func field(_ f: SacctField) -> UnsafeBufferPointer<UInt8> {
+            let c = layout.column[f.ordinal]
+            return UnsafeBufferPointer(rebasing: line[starts[c]..<ends[c]])
+        }
+        guard let id = JobIDField.parse(field(.jobID)) else {
+            return reject("JobID '\(text(field(.jobID)))' is not a job or step id")
+        }
+        switch id {
+        case .pendingArray:
+            pendingArrayRows += 1
+        case .job(let key):
+            guard let state = JobState.parse(field(.state)) else {
+                return reject("State '\(text(field(.state)))' is not a SLURM job state")
+            }
+            if state.isLive {
+                if liveKeys.insert(key).inserted { liveJobs += 1 }
+                return
+            }
+            guard let elapsed = number(field(.elapsedRaw)) else {
+                return reject("ElapsedRaw '\(text(field(.elapsedRaw)))' is not a number of seconds")
+            }
+            guard let nodes = number(field(.nNodes)), nodes <= UInt32.max else {
+                return reject("NNodes '\(text(field(.nNodes)))' is not a count")
+            }
+            guard let cpus = number(field(.allocCPUs)), cpus <= UInt32.max else {
+                return reject("AllocCPUS '\(text(field(.allocCPUs)))' is not a count")
+            }
+            let reqField = field(.reqMem)
+            var requested: RequestedMemory? = nil
+            if !reqField.isEmpty {
+                guard let r = RequestedMemory.parse(reqField) else {
+                    return reject("ReqMem '\(text(reqField))' is not a memory size")
+                }
+                requested = r
+            }
+            let slot = slotFor(key)
+            if records[slot].hasAllocation {
+                return reject("second allocation row for job \(key)")
+            }
+            records[slot].hasAllocation = true
+            records[slot].state = state
+            records[slot].name = text(field(.jobName))
+            records[slot].user = text(field(.user))
+            records[slot].account = text(field(.account))
+            records[slot].partition = text(field(.partition))
+            records[slot].elapsedSeconds = elapsed
+            records[slot].nodes = UInt32(nodes)
+            records[slot].cpus = UInt32(cpus)
+            records[slot].requested = requested
+            if fieldCount > layout.count {
+                // Extra '|' inside the free text: the last piece is AdminComment, the rest Comment.
+                let commentColumn = layout.column[SacctField.comment.ordinal]
+                records[slot].comment = text(UnsafeBufferPointer(
+                    rebasing: line[starts[commentColumn]..<ends[fieldCount - 2]]))
+                records[slot].adminComment = text(UnsafeBufferPointer(
+                    rebasing: line[starts[fieldCount - 1]..<ends[fieldCount - 1]]))
+            } else {
+                records[slot].comment = text(field(.comment))
+                records[slot].adminComment = text(field(.adminComment))
+            }
+        case .step(let key, _):
+            let state = JobState.parse(field(.state))
+            if state == nil && !field(.state).isEmpty {
+                return reject("State '\(text(field(.state)))' is not a SLURM job state")
+            }
+            let maxRSS = MemorySize.parse(field(.maxRSS), bareUnitShift: 0)
+            if maxRSS == .invalid {
+                return reject("MaxRSS '\(text(field(.maxRSS)))' is not a memory size")
+            }
+            guard let tot = tresMemory(field(.tresUsageInTot)) else {
+                return reject("TRESUsageInTot '\(text(field(.tresUsageInTot)))' has an unreadable mem figure")
+            }
+            let tasksField = field(.nTasks)
+            let tasks = tasksField.isEmpty ? 1 : number(tasksField)
+            let nodesField = field(.nNodes)
+            let nodes = nodesField.isEmpty ? 1 : number(nodesField)
+            guard let tasks, let nodes else {
+                return reject("NTasks/NNodes '\(text(tasksField))'/'\(text(nodesField))' are not counts")
+            }
+            let slot = slotFor(key)
+            records[slot].stepRows &+= 1
+            if state == .outOfMemory { records[slot].oomStep = true }
+            if case .bytes(let rss) = maxRSS {
+                let (figure, basis) = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
+                if let current = records[slot].peakBytes {
+                    if figure > current { records[slot].peakBytes = figure }
+                } else {
+                    records[slot].peakBytes = figure
+                }
+                if basis > records[slot].peakBasis { records[slot].peakBasis = basis }
+            }
+        }
+    }
+
+    /// The peak per node of one step (see `PeakBasis`).
+    static func nodePeak(maxRSS: UInt64, tasks: UInt64, nodes: UInt64, taskSum: UInt64?)
+        -> (UInt64, PeakBasis)
+    {
+        if tasks <= 1 { return (maxRSS, .singleTask) }
+        if nodes <= 1 {
+            if let taskSum, taskSum >= maxRSS { return (taskSum, .taskSum) }
+            let (p, o) = maxRSS.multipliedReportingOverflow(by: tasks)
+            return (o ? UInt64.max : p, .taskSum)
+        }
+        let busiest = tasks > nodes ? tasks - nodes + 1 : 1
+        let (p, o) = maxRSS.multipliedReportingOverflow(by: busiest)
+        var bound = o ? UInt64.max : p
+        if let taskSum, taskSum < bound { bound = taskSum }
+        return (max(bound, maxRSS), .multiNodeBound)
+    }
+
+    private mutating func slotFor(_ key: JobKey) -> Int {
+        if let slot = index[key] { return slot }
+        let slot = records.count
+        records.append(AccountedJob(key: key, line: lineNumber))
+        index[key] = slot
+        return slot
+    }
+
+    private mutating func reject(_ reason: String) {
+        malformedCount += 1
+        if malformed.count < Self.keptIssues {
+            malformed.append(MalformedRow(line: lineNumber, reason: reason))
+        }
+    }
+
+    private mutating func splitFields(_ line: UnsafeBufferPointer<UInt8>) {
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        var start = 0
+        for i in 0..<line.count where line[i] == UInt8(ascii: "|") {
+            starts.append(start)
+            ends.append(i)
+            start = i + 1
+        }
+        starts.append(start)
+        ends.append(line.count)
+    }
+
+    /// A header line (first field `JobID`) sets the column order; every audit field must be present.
+    private func headerLayout(_ line: UnsafeBufferPointer<UInt8>) -> Result<Layout, HeaderError>? {
+        let names = text(line).split(separator: "|", omittingEmptySubsequences: false).map {
+            String($0).lowercased()
+        }
+        guard names.first == "jobid" else { return nil }
+        var column = [Int](repeating: -1, count: SacctField.allCases.count)
+        for field in SacctField.allCases {
+            guard let c = names.firstIndex(of: field.rawValue.lowercased()) else {
+                return .failure(HeaderError(message: "the header line has no '\(field.rawValue)' column; "
+                    + "the audit needs: \(SacctField.formatList)"))
+            }
+            column[field.ordinal] = c
+        }
+        let n = names.count
+        let textLast = column[SacctField.comment.ordinal] == n - 2
+            && column[SacctField.adminComment.ordinal] == n - 1
+        return .success(Layout(column: column, count: n, textLast: textLast))
+    }
+
+    struct HeaderError: Error { var message: String }
+}
+
+extension SacctAccumulator {
+    fileprivate func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A plain unsigned decimal; nil if empty or not a number.
+    fileprivate func number(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        if bytes.isEmpty { return nil }
+        var value: UInt64 = 0
+        for b in bytes {
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(b &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = s
+        }
+        return value
+    }
+
+    /// The `mem=` figure of a TRES list (`cpu=…,mem=123456,…`) in bytes.
+    /// - Returns: `.some(nil)` when there is no mem entry, nil when the entry is unreadable.
+    fileprivate func tresMemory(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64?? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            var j = i
+            while j < n && bytes[j] != UInt8(ascii: ",") { j += 1 }
+            // entry is bytes[i..<j]
+            if j - i > 4 && bytes[i] == UInt8(ascii: "m") && bytes[i + 1] == UInt8(ascii: "e")
+                && bytes[i + 2] == UInt8(ascii: "m") && bytes[i + 3] == UInt8(ascii: "=")
+            {
+                switch MemorySize.parse(UnsafeBufferPointer(rebasing: bytes[(i + 4)..<j]), bareUnitShift: 0) {
+                case .bytes(let b): return .some(b)
+                case .empty: return .some(nil)
+                case .invalid: return nil
+                }
+            }
+            i = j + 1
+        }
+        return .some(nil)
+    }
+}
+
+extension SacctField {
+    var ordinal: Int {
+        switch self {
+        case .jobID: return 0
+        case .jobName: return 1
+        case .user: return 2
+        case .account: return 3
+        case .partition: return 4
+        case .state: return 5
+        case .elapsedRaw: return 6
+        case .nNodes: return 7
+        case .nTasks: return 8
+        case .allocCPUs: return 9
+        case .reqMem: return 10
+        case .maxRSS: return 11
+        case .tresUsageInTot: return 12
+        case .comment: return 13
+        case .adminComment: return 14
+        }
+    }
+}
