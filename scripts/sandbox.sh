@@ -76,12 +76,18 @@ daemon_pid() {
     local name=$1 file=${PIDFILE[$1]} pid
     [[ -s $file ]] || return 0
     pid=$(tr -dc '0-9' <"$file")
-    [[ -n $pid && -r /proc/$pid/comm ]] || return 0
-    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]] && echo "$pid"
+    [[ -n $pid ]] && alive "$pid" "$name" && echo "$pid"
     return 0
 }
 
 running() { [[ -n $(daemon_pid "$1") ]]; }
+
+# alive PID NAME: the process exists, is called NAME and is not a zombie waiting to be reaped.
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ $stat == "$1 ($2) "* && $stat != "$1 ($2) Z"* ]]
+}
 
 tail_log() {
     local file=${LOGFILE[$1]}
@@ -110,6 +116,19 @@ wait_for() {
             die "timed out after ${START_TIMEOUT}s waiting for $what"
         fi
         sleep 0.2
+    done
+}
+
+# wait_pidfile DAEMON: a daemon that forks returns before its child writes the pid file; wait up
+# to 10 s for the file to name a live process.
+wait_pidfile() {
+    local deadline=$((SECONDS + 10))
+    until running "$1"; do
+        if ((SECONDS >= deadline)); then
+            tail_log "$1"
+            die "$1 did not come up (no live process in ${PIDFILE[$1]})"
+        fi
+        sleep 0.1
     done
 }
 
@@ -314,6 +333,7 @@ start_munged() {
         --pid-file="${PIDFILE[munged]}" --log-file="${LOGFILE[munged]}" \
         --seed-file="$MUNGEDIR/munged.seed" ||
         { tail_log munged; die "munged did not start"; }
+    wait_pidfile munged
     wait_for "munged" munged bash -c "munge -n -S '$MUNGE_SOCKET' | unmunge -S '$MUNGE_SOCKET'"
 }
 
@@ -334,8 +354,19 @@ start_mariadbd() {
         --port="$DB_PORT" --log-error="${LOGFILE[mariadbd]}" --skip-name-resolve \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
         </dev/null >>"$LOG/mariadb.stdout" 2>&1 &
-    # The pid file appears once the server is up; until then look for the socket.
-    wait_for "MariaDB on $DB_SOCKET" "" mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping
+    local launched=$! deadline=$((SECONDS + START_TIMEOUT))
+    # The pid file appears once the server is up; until then watch the launched process.
+    until mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping >/dev/null 2>&1; do
+        if ! alive "$launched" mariadbd; then
+            tail_log mariadbd
+            die "mariadbd exited during start-up"
+        fi
+        if ((SECONDS >= deadline)); then
+            tail_log mariadbd
+            die "timed out after ${START_TIMEOUT}s waiting for MariaDB on $DB_SOCKET"
+        fi
+        sleep 0.2
+    done
     running mariadbd || { tail_log mariadbd; die "mariadbd is answering but its pid file is missing"; }
     db_sql "CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
             CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY '$DB_PASS';
@@ -349,18 +380,21 @@ start_mariadbd() {
 start_slurmdbd() {
     running slurmdbd && return 0
     /usr/sbin/slurmdbd 9>&- || { tail_log slurmdbd; die "slurmdbd did not start"; }
+    wait_pidfile slurmdbd
     wait_for "slurmdbd on port 6819" slurmdbd port_open 6819
 }
 
 start_slurmctld() {
     running slurmctld && return 0
     /usr/sbin/slurmctld 9>&- || { tail_log slurmctld; die "slurmctld did not start"; }
+    wait_pidfile slurmctld
     wait_for "slurmctld to answer" slurmctld scontrol ping
 }
 
 start_slurmd() {
     running slurmd && return 0
     /usr/sbin/slurmd 9>&- || { tail_log slurmd; die "slurmd did not start"; }
+    wait_pidfile slurmd
 }
 
 node_usable() {
@@ -385,7 +419,7 @@ stop_daemon() {
     [[ -n $pid ]] || { rm -f "${PIDFILE[$name]}"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 30))
-    while [[ -d /proc/$pid && $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]]; do
+    while alive "$pid" "$name"; do
         if ((SECONDS >= deadline)); then
             say "$name (pid $pid) did not exit after SIGTERM; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
