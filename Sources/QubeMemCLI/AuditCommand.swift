@@ -1,6 +1,207 @@
 import ArgumentParser
+import QubeMem
+import QubeMemSlurm
+import QubeMemSystem
 
-// Placeholder: replaced by the audit subcommand's implementation.
+/// `qubemem audit`: what finished jobs really used, against what was predicted, and the slack to set.
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Compare finished jobs' measured memory with their predictions and recommend a slack.",
+        discussion: """
+            Reads finished jobs from sacct (run for you, without a shell: sacct --parsable2 \
+            --noheader --noconvert --format=\(SacctField.formatList)) or from a saved dump of that \
+            format (--input FILE, or - for stdin; a header line starting with JobID is also \
+            accepted and sets the column order). Jobs still pending or running are skipped and \
+            counted: sacct's figures for them are not final.
+
+            Each job's allocation row and step rows (batch, extern, numbered steps; array tasks \
+            123_4 and heterogeneous components 123+0 are jobs of their own) are merged. The \
+            measured peak per node is the largest step figure, where a step's figure is: one \
+            task: MaxRSS (that task's peak is the node's); several tasks on one node: the sum of \
+            task peaks (TRESUsageInTot mem), an upper bound of what the node held at once, since \
+            MaxRSS is only the largest task; several nodes: min(sum of task peaks, MaxRSS × (tasks \
+            − nodes + 1)), the tightest upper bound of the busiest node that sacct's figures \
+            allow. Upper bounds are used so that a slack chosen from the audit never under-covers \
+            a node. An empty MaxRSS is no data, never zero. MaxRSS is sampled every \
+            JobAcctGatherFrequency seconds, so a peak shorter than that can be missed.
+
+            The prediction is the plugin's AdminComment record (the last 'qubemem:v1' record: what \
+            was requested and why). A job without one but with a 'qube:' comment is recomputed \
+            with the current model and marked '*'; a job with neither is counted, and listed only \
+            with --all, as plain requested-versus-used. Requested memory is sacct's ReqMem per \
+            node. OOM marks state OUT_OF_MEMORY (job or step); a near miss is a peak at or above \
+            --near-miss × the request without OOM.
+
+            The recommendation is the smallest slack, in steps of 0.01, at which predicted × \
+            slack would have held the measured peak of the --target share of jobs that completed \
+            or ran out of memory (an OOM job needs more than the request that killed it). It is \
+            only meaningful with at least max(20, 1 / (1 − target)) such jobs; below that the \
+            audit says so. Quantiles are nearest-rank.
+
+            Exit status: 0; 1 when rows were dropped as malformed (unless --tolerate-bad-rows), or \
+            sacct failed; 64 for bad options.
+
+            Examples:
+              qubemem audit --start 2026-11-01 --end 2026-11-08
+              qubemem audit --user alice --partition normal --near-miss 0.95
+              qubemem audit --input week45.sacct --json > week45.json
+              qubemem audit --input week45.sacct --suggest-config >> /etc/slurm/qubemem.conf
+              qubemem audit --input week45.sacct --svg week45.svg --target 0.995
+              eval "$(qubemem audit --print-sacct-command --start now-30days)" > month.sacct
+            """
+    )
+
+    @Option(help: ArgumentHelp("Read a saved sacct dump instead of running sacct ('-' for stdin).", valueName: "file"))
+    var input: String?
+
+    @Option(help: "Window start, in sacct's syntax (2026-11-01, 2026-11-01T08:00, now-7days). Default now-7days.")
+    var start: String?
+
+    @Option(help: "Window end, in sacct's syntax. Default now.")
+    var end: String?
+
+    @Option(name: [.customShort("u"), .long], help: "Only these users (repeat, or separate with commas). Default all users.")
+    var user: [String] = []
+
+    @Option(name: [.customShort("A"), .long], help: "Only these accounts (repeat, or separate with commas).")
+    var account: [String] = []
+
+    @Option(name: [.customShort("r"), .long], help: "Only these partitions (repeat, or separate with commas).")
+    var partition: [String] = []
+
+    @Option(name: [.customShort("s"), .long], help: "Only jobs in these states, as sacct --state takes them (repeat, or separate with commas).")
+    var state: [String] = []
+
+    @Option(name: [.customShort("j"), .long], help: "Only these job ids (repeat, or separate with commas).")
+    var jobs: [String] = []
+
+    @Option(help: "The sacct program to run.")
+    var sacct = "sacct"
+
+    @Option(help: "Stop sacct after this many seconds.")
+    var timeout = 300
+
+    @Option(name: .customLong("max-output"), help: "Stop sacct when it has printed more than this many MiB.")
+    var maxOutputMiB = 4096
+
+    @Flag(help: "Also list jobs with no prediction (no record, no qube comment), as requested versus used.")
+    var all = false
+
+    @Option(name: .customLong("near-miss"), help: "Flag a job whose peak reached this share of its request (0 < x ≤ 1).")
+    var nearMiss = 0.9
+
+    @Option(help: "Share of jobs the recommended slack must cover (0 < x < 1).")
+    var target = 0.99
+
+    @OptionGroup(title: "Policy (recomputing jobs without a record; --slack is also the slack compared against, default the most common one in the records)")
+    var policyOptions: PolicyOptions
+
+    @Flag(help: "Print the report as JSON (schema qubemem.audit/1) instead of a table.")
+    var json = false
+
+    @Flag(help: "Print one CSV row per job instead of a table.")
+    var csv = false
+
+    @Option(help: ArgumentHelp("Also write an SVG chart: predicted vs measured (with y = x and the slack) and a histogram of measured/predicted.", valueName: "file"))
+    var svg: String?
+
+    @Flag(name: .customLong("suggest-config"), help: "Print only the qubemem.conf line that applies the recommended slack.")
+    var suggestConfig = false
+
+    @Flag(name: .customLong("tolerate-bad-rows"), help: "Exit 0 even when malformed rows were dropped (they are still reported).")
+    var tolerateBadRows = false
+
+    @Flag(name: .customLong("print-sacct-command"), help: "Print the sacct command the audit would run (to save a dump for --input) and exit.")
+    var printSacctCommand = false
+
+    func validate() throws {
+        if [json, csv, suggestConfig].filter({ $0 }).count > 1 {
+            throw ValidationError("Please choose one of --json, --csv and --suggest-config.")
+        }
+        guard target > 0, target < 1 else {
+            throw ValidationError("Please give --target as a share strictly between 0 and 1 such as 0.99; got '\(target)'.")
+        }
+        guard nearMiss > 0, nearMiss <= 1 else {
+            throw ValidationError("Please give --near-miss as a share in (0, 1] such as 0.9; got '\(nearMiss)'.")
+        }
+        guard timeout > 0 else {
+            throw ValidationError("Please give --timeout as a positive number of seconds; got '\(timeout)'.")
+        }
+        guard maxOutputMiB > 0 else {
+            throw ValidationError("Please give --max-output as a positive number of MiB; got '\(maxOutputMiB)'.")
+        }
+        if input != nil {
+            let filters = [("--start", start != nil), ("--end", end != nil), ("--user", !user.isEmpty),
+                           ("--account", !account.isEmpty), ("--partition", !partition.isEmpty),
+                           ("--state", !state.isEmpty), ("--jobs", !jobs.isEmpty)]
+            if let given = filters.first(where: { $0.1 }) {
+                throw ValidationError("Please drop \(given.0) with --input: the window and filters are sacct's; "
+                    + "apply them when saving the dump (see --print-sacct-command).")
+            }
+        }
+    }
+
+    /// The sacct query these options describe.
+    var query: SacctQuery {
+        var q = SacctQuery()
+        if let start { q.start = start }
+        q.end = end
+        func list(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        }
+        q.users = list(user)
+        q.accounts = list(account)
+        q.partitions = list(partition)
+        q.states = list(state)
+        q.jobs = list(jobs)
+        return q
+    }
+
+    var settings: AuditSettings {
+        var s = AuditSettings()
+        s.target = target
+        s.nearMiss = nearMiss
+        s.includeAll = all
+        s.currentSlack = policyOptions.slack?.tenThousandths
+        return s
+    }
+
+    func run() async throws {
+        try run(AuditContext.standard)
+    }
+
+    func run(_ ctx: AuditContext) throws {
+        if printSacctCommand {
+            ctx.out(query.shellLine(program: sacct) + "\n")
+            return
+        }
+        let accumulator = try AuditInput.read(
+            input: input, query: query, program: sacct, timeoutSeconds: timeout,
+            outputLimit: maxOutputMiB.multipliedReportingOverflow(by: 1 << 20).overflow
+                ? Int.max : maxOutputMiB << 20,
+            ctx: ctx)
+        if let message = accumulator.headerError { throw AuditError.badHeader(message) }
+        let report = AuditReport(
+            jobs: accumulator.finishedJobs, settings: settings,
+            recompute: AuditRecompute.closure(policy: policyOptions.policy()))
+        let source = AuditSourceSummary(accumulator: accumulator, input: input)
+
+        if suggestConfig {
+            ctx.out(try AuditText.configLines(report))
+        } else if json {
+            ctx.out(AuditJSON.render(report, source: source) + "\n")
+        } else if csv {
+            ctx.out(AuditCSV.render(report))
+        } else {
+            ctx.out(AuditText.render(report, source: source, colour: ctx.colour))
+        }
+        if let svg {
+            try ctx.writeFile(svg, AuditSVG.render(report))
+        }
+        if accumulator.malformedCount > 0 {
+            ctx.err(AuditText.malformedLines(accumulator))
+            if !tolerateBadRows { throw AuditError.rowsDropped(accumulator.malformedCount) }
+        }
+    }
 }

@@ -1,0 +1,202 @@
+import Foundation
+import QubeMemSlurm
+
+/// The terminal report of `qubemem audit`: jobs, summary, recommendation.
+enum AuditText {
+    static func gib(_ bytes: UInt64?) -> String {
+        guard let bytes else { return "-" }
+        return String(format: "%.2f", Double(bytes) / 1_073_741_824)
+    }
+
+    static func ratio(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return value >= 1000 ? String(format: "%.0f", value) : String(format: "%.2f", value)
+    }
+
+    static func percent(_ part: Int, _ whole: Int) -> String {
+        whole == 0 ? "-" : String(format: "%.1f%%", 100 * Double(part) / Double(whole))
+    }
+
+    static func slack(_ tenThousandths: UInt64) -> String { formatDecimal4(tenThousandths) }
+
+    /// Lines describing what was read and skipped.
+    static func header(_ r: AuditReport, _ s: AuditSourceSummary) -> [String] {
+        var lines: [String] = []
+        var read = "qubemem audit: \(r.finishedJobs) finished job\(r.finishedJobs == 1 ? "" : "s") from \(s.origin) "
+            + "(\(s.rows) row\(s.rows == 1 ? "" : "s"))"
+        if s.liveJobs > 0 || s.pendingArrayRows > 0 {
+            var parts: [String] = []
+            if s.liveJobs > 0 { parts.append("\(s.liveJobs) pending/running job\(s.liveJobs == 1 ? "" : "s")") }
+            if s.pendingArrayRows > 0 {
+                parts.append("\(s.pendingArrayRows) pending array placeholder\(s.pendingArrayRows == 1 ? "" : "s")")
+            }
+            read += "; skipped \(parts.joined(separator: " and ")) (not final until they end)"
+        }
+        lines.append(read)
+        var sources = "predictions: \(r.withRecord) from the plugin's record, \(r.recomputed) recomputed "
+            + "with the current model (marked *), \(r.withoutPrediction) without"
+        if !r.settings.includeAll && r.withoutPrediction > 0 { sources += " (listed with --all)" }
+        lines.append(sources)
+        var problems: [String] = []
+        if r.unreadableRecords > 0 { problems.append("\(r.unreadableRecords) unreadable AdminComment record(s)") }
+        if r.unpricedComments > 0 { problems.append("\(r.unpricedComments) qube comment(s) that could not be priced") }
+        if s.orphanJobs > 0 { problems.append("\(s.orphanJobs) job(s) with step rows but no job row (not audited)") }
+        if s.malformed > 0 { problems.append("\(s.malformed) malformed row(s) dropped") }
+        if !problems.isEmpty { lines.append("note: " + problems.joined(separator: "; ")) }
+        return lines
+    }
+
+    /// The whole report.
+    static func render(_ r: AuditReport, source: AuditSourceSummary, colour: Bool) -> String {
+        var lines = header(r, source)
+        lines.append("")
+        lines.append(contentsOf: jobTable(r, colour: colour))
+        lines.append("")
+        lines.append(contentsOf: summaryTable(r))
+        lines.append("")
+        lines.append(contentsOf: recommendationLines(r))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func jobTable(_ r: AuditReport, colour: Bool) -> [String] {
+        if r.entries.isEmpty { return ["No job to list."] }
+        let head = ["JOB", "NAME", "USER", "STATE", "MODEL/PATH", "PRED GiB", "REQ GiB", "PEAK GiB",
+                    "PEAK/PRED", "REQ/PEAK", "FLAGS"]
+        var rows: [[String]] = []
+        var flagsOf: [String] = []
+        for e in r.entries {
+            var model = "-"
+            if let m = e.model, let p = e.path { model = "\(m)/\(p)" + (e.source == .recomputed ? "*" : "") }
+            var flags: [String] = []
+            if e.oom { flags.append("OOM") }
+            if e.nearMiss { flags.append("NEAR") }
+            if e.peakBytes == nil { flags.append("NO-DATA") }
+            if e.peakBasis != .singleTask { flags.append(e.peakBasis == .taskSum ? "TASK-SUM" : "NODE-BOUND") }
+            let flagText = flags.joined(separator: ",")
+            flagsOf.append(flagText)
+            rows.append([e.id, String(e.name.prefix(16)), String(e.user.prefix(12)), e.state.rawValue, model,
+                         gib(e.predictedBytes), gib(e.requestedBytes), gib(e.peakBytes),
+                         ratio(e.measuredOverPredicted), ratio(e.requestedOverMeasured), flagText])
+        }
+        let right: Set<Int> = [5, 6, 7, 8, 9]
+        var widths = head.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return right.contains(i) ? pad + c : c + pad
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }
+        var out = [line(head)]
+        for (i, row) in rows.enumerated() {
+            var text = line(row)
+            if colour {
+                let e = r.entries[i]
+                if e.oom {
+                    text = "\u{1B}[31m" + text + "\u{1B}[0m"
+                } else if e.nearMiss {
+                    text = "\u{1B}[33m" + text + "\u{1B}[0m"
+                }
+            }
+            out.append(text)
+        }
+        let notes = r.entries.filter { $0.note != nil }
+        for e in notes.prefix(10) { out.append("  \(e.id): \(e.note ?? "")") }
+        if notes.count > 10 { out.append("  … and \(notes.count - 10) more notes (see --json)") }
+        return out
+    }
+
+    static func summaryTable(_ r: AuditReport) -> [String] {
+        let head = ["GROUP", "JOBS", "OOM", "NEAR", "NO-DATA", "PEAK/PRED p50", "p90", "p99", "max",
+                    "REQ/PEAK p50", "p90", "p99", "max", "WASTE GiB", "GiB·h"]
+        var rows: [[String]] = []
+        var states: [String] = []
+        for g in [r.overall] + r.byPath + r.byModel {
+            let q = g.measuredOverPredicted
+            let w = g.requestedOverMeasured
+            rows.append([g.name, String(g.jobs), String(g.oom), String(g.nearMisses), String(g.noData),
+                         ratio(q?.p50), ratio(q?.p90), ratio(q?.p99), ratio(q?.max),
+                         ratio(w?.p50), ratio(w?.p90), ratio(w?.p99), ratio(w?.max),
+                         String(format: "%.1f", g.wastedGiB), String(format: "%.1f", g.wastedGiBHours)])
+            states.append(g.byState.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
+        }
+        var widths = head.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return i == 0 ? c + pad : pad + c
+            }.joined(separator: "  ")
+        }
+        var out = ["Summary (ratios: nearest-rank quantiles; waste: requested − peak, × nodes, × hours for GiB·h)"]
+        out.append(line(head))
+        for row in rows { out.append(line(row)) }
+        out.append("States:")
+        for (row, text) in zip(rows, states) { out.append("  \(row[0]): \(text.isEmpty ? "-" : text)") }
+        return out
+    }
+
+    static func recommendationLines(_ r: AuditReport) -> [String] {
+        let rec = r.recommendation
+        let targetText = String(format: "%g%%", rec.target * 100)
+        var out = ["Recommendation (target: \(targetText) of the jobs that completed or ran out of memory, "
+            + "with a prediction and a measured peak)"]
+        guard let s = rec.slack else {
+            out.append("  No such job: nothing to base a slack on.")
+            return out
+        }
+        if !rec.enoughJobs {
+            out.append("  Too few jobs for this to mean much: \(rec.eligible), and a \(targetText) figure needs at "
+                + "least \(rec.minimumJobs). Indicative only.")
+        }
+        out.append("  slack \(slack(s)) covers \(rec.covered) of \(rec.eligible) (\(percent(rec.covered, rec.eligible))); "
+            + String(format: "requests %.1f GiB in all, %.1f GiB·h unused", rec.requestedGiB, rec.wasteGiBHours))
+        out.append("  slack \(slack(rec.currentSlack)) (current) covers \(rec.currentCovered) (\(percent(rec.currentCovered, rec.eligible))); "
+            + String(format: "requests %.1f GiB in all, %.1f GiB·h unused", rec.currentRequestedGiB, rec.currentWasteGiBHours))
+        if s > 1_000_000 {
+            out.append("  A slack above 100 means the predictions themselves are wrong for these jobs; "
+                + "look at the largest PEAK/PRED rows instead of raising the slack.")
+        } else {
+            out.append("  qubemem.conf:  slack = \(slack(s))")
+        }
+        return out
+    }
+
+    /// `--suggest-config`: the qubemem.conf lines alone.
+    static func configLines(_ r: AuditReport) throws -> String {
+        let rec = r.recommendation
+        guard let s = rec.slack else {
+            throw AuditError.noRecommendation("no job completed or ran out of memory with a prediction and a measured peak")
+        }
+        guard s <= 1_000_000 else {
+            throw AuditError.noRecommendation("it would be \(slack(s)), above qubemem.conf's limit of 100: "
+                + "the predictions are wrong for some jobs; see the report")
+        }
+        let share = String(format: "%g%%", rec.target * 100)
+        var lines = ["# qubemem audit: slack covering \(share) of \(rec.eligible) jobs (\(rec.covered) covered); "
+            + "was \(slack(rec.currentSlack)) (\(rec.currentCovered) covered)"]
+        if !rec.enoughJobs {
+            lines.append("# indicative only: \(rec.eligible) jobs, and this target needs at least \(rec.minimumJobs)")
+        }
+        lines.append("slack = \(slack(s))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The malformed rows for stderr: the first few with line numbers, then a count.
+    static func malformedLines(_ a: SacctAccumulator) -> String {
+        var out = ["qubemem audit: \(a.malformedCount) malformed row\(a.malformedCount == 1 ? "" : "s") dropped:"]
+        for m in a.malformed { out.append("  \(m)") }
+        let rest = a.malformedCount - a.malformed.count
+        if rest > 0 { out.append("  … and \(rest) more") }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
