@@ -84,7 +84,8 @@ import Testing
         for bad in ["", "0", "1.12345", "-1", "abc", "101", ".5", "1."] {
             #expect(Slack.parse(bad) == nil, "\(bad)")
         }
-        #expect(Slack.maximum.scaledMiB(UInt64.max) == nil)
+        // 100 × (2^64 − 1) bytes is still a 64-bit count of MiB: ceil(100 × (2^64 − 1) / 2^20).
+        #expect(Slack.maximum.scaledMiB(UInt64.max) == 1_759_218_604_441_600)
     }
 
     @Test func modelVersionAcceptsReleaseNumbers() {
