@@ -13,8 +13,9 @@
 # Environment read by start / restart / restart-ctld (the configuration follows the environment of
 # the last of these calls):
 #   QUBEMEM_PLUGIN_DIR     folder holding job_submit_qubemem.so; selects JobSubmitPlugins=qubemem
-#   QUBEMEM_JOB_SUBMIT     none | qubemem | lua  (default: qubemem when QUBEMEM_PLUGIN_DIR is set,
-#                          else none)
+#   QUBEMEM_JOB_SUBMIT     none | qubemem | lua | keep  (default: qubemem when QUBEMEM_PLUGIN_DIR
+#                          is set, else none; keep = the variant of the last start, as recorded in
+#                          .sandbox/etc/variant.env)
 #   QUBEMEM_LUA_SCRIPT     with QUBEMEM_JOB_SUBMIT=lua: the script, copied beside slurm.conf as
 #                          job_submit.lua
 #   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
@@ -141,6 +142,12 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 choose_variant() {
     local base
     base=$(default_plugin_dir)
+    if [[ ${QUBEMEM_JOB_SUBMIT:-} == keep ]]; then
+        # Reuse the environment recorded by the last start (none if there was none).
+        unset QUBEMEM_JOB_SUBMIT QUBEMEM_PLUGIN_DIR QUBEMEM_LUA_SCRIPT
+        # shellcheck disable=SC1091
+        [[ -s $ETC/variant.env ]] && source "$ETC/variant.env"
+    fi
     JOB_SUBMIT=${QUBEMEM_JOB_SUBMIT:-}
     if [[ -z $JOB_SUBMIT ]]; then
         if [[ -n ${QUBEMEM_PLUGIN_DIR:-} ]]; then JOB_SUBMIT=qubemem; else JOB_SUBMIT=none; fi
@@ -163,8 +170,14 @@ choose_variant() {
                 die "QUBEMEM_JOB_SUBMIT=lua needs QUBEMEM_LUA_SCRIPT naming a file"
             VARIANT="lua $(sha256sum <"$QUBEMEM_LUA_SCRIPT" | cut -c1-16)"
             ;;
-        *) die "QUBEMEM_JOB_SUBMIT must be none, qubemem or lua (got '$JOB_SUBMIT')" ;;
+        *) die "QUBEMEM_JOB_SUBMIT must be none, qubemem, lua or keep (got '$JOB_SUBMIT')" ;;
     esac
+    {
+        printf 'QUBEMEM_JOB_SUBMIT=%q\n' "$JOB_SUBMIT"
+        [[ $JOB_SUBMIT == qubemem ]] && printf 'QUBEMEM_PLUGIN_DIR=%q\n' "$QUBEMEM_PLUGIN_DIR"
+        [[ $JOB_SUBMIT == lua ]] && printf 'QUBEMEM_LUA_SCRIPT=%q\n' "$(readlink -f "$QUBEMEM_LUA_SCRIPT")"
+        true
+    } >"$SB/variant.env.new"
 }
 
 # Sets MEMORY_MODE (cgroup|gather).
@@ -450,7 +463,10 @@ prepare_config() {
     write_slurm_conf
 }
 
-commit_variant() { mv -f "$ETC/variant.new" "$ETC/variant"; }
+commit_variant() {
+    mv -f "$ETC/variant.new" "$ETC/variant"
+    mv -f "$SB/variant.env.new" "$ETC/variant.env"
+}
 
 cmd_start() {
     need_root
