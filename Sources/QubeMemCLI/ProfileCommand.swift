@@ -1,6 +1,200 @@
 import ArgumentParser
+import Foundation
+import QubeMem
+import QubeMemSystem
 
-// Placeholder: replaced by the profile subcommand's implementation.
+/// `qubemem profile`: run a command and measure its whole process tree's memory from outside.
 struct ProfileCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "profile", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Run a command and report the exact peak memory of its whole process tree, stage by stage.",
+        discussion: """
+            The command runs as a child of qubemem; its exit status passes through (qubemem exits \
+            with the same code, or dies of the same signal) and SIGTERM, SIGHUP, SIGUSR1/2 and a \
+            SIGINT or SIGQUIT sent with kill(1) are forwarded to it (Ctrl-C from the terminal \
+            reaches it directly). The report goes to standard error, after the command ends.
+
+            What "peak" means: every --interval, qubemem reads VmRSS and VmHWM of every process \
+            in the tree (children, grandchildren, orphans: qubemem is their subreaper) from \
+            /proc and resets each VmHWM (clear_refs), so the next VmHWM is that process's largest \
+            RSS during the interval, however short the spike. A process that ends is reaped with \
+            wait4 and its ru_maxrss counts instead. "peak RSS" is the largest over intervals of \
+            the sum of those per-process maxima: never below the true peak of the tree's summed \
+            RSS, and equal to it unless two processes peaked at different instants of the same \
+            interval. "highest sample" is the largest sum seen at one instant, a lower bound. A \
+            grandchild that lives less than one interval and is reaped by its own parent is not \
+            seen. smaps_rollup (PSS, anonymous / file / shmem / huge pages) is read at new highs \
+            and every --pss-every seconds.
+
+            Stages: qubemem puts QUBEMEM_STAGE_FD (an inherited pipe descriptor) and \
+            QUBEMEM_STAGE_FILE (a path that opens the same pipe) in the command's environment. \
+            The command writes one line per event, 'enter NAME' or 'exit NAME'; stages nest. \
+            examples/qube/qubemem_stage_hook.py attaches this to QUBE's Fisher/Spectra._profiler.
+
+            Examples:
+              qubemem profile -- python3 examples/qube/qube_workload.py --fields QU --nside 16 --fsky 0.3 --lmax 32
+              qubemem profile --interval 10ms --json run.json --svg run.svg -- ./my_pipeline
+              qubemem profile --compare "qube: fields=QU n_obs=1504 lmax=32 path=pixel_direct" -- python3 drive.py
+
+            JSON (--json, "schema": "qubemem.profile/1"): command, exit {kind, code, signal, \
+            signal_name, core_dumped}, timed_out, interval_seconds, elapsed_seconds, \
+            user_seconds, system_seconds, peak_bytes, peak_time, peak_sampled_bytes, \
+            peak_sampled_time, high_water_marks_reset, peak_pss_bytes, baseline_bytes, \
+            peak_breakdown {smaps_rollup key: bytes}, peak_breakdown_time, profiler_cpu_seconds, \
+            stages [{name, depth, enter, exit, entry_rss_bytes, exit_rss_bytes, peak_bytes, \
+            peak_time, peak_sampled_bytes, peak_above_baseline_bytes}], processes [{pid, ppid, \
+            name, first_seen, ended, peak_bytes, reaped_by_profiler}], left_running [{pid}], \
+            samples [{t, rss, interval_peak, pss, processes, stage}], and with a budget \
+            comparison {model, path, stages [{name, budget_bytes, measured_bytes, ratio, marks}], \
+            budget_lifetime_peak_bytes, measured_lifetime_peak_bytes, predicted_baseline_bytes, \
+            measured_baseline_bytes, predicted_total_bytes, measured_total_bytes, request_mib}.
+
+            Exit status: the command's; 127 when it cannot be found, 126 when it cannot be run.
+            """
+    )
+
+    @Option(help: "Sampling interval, such as 100ms (the default), 10ms (the minimum) or 0.5s.")
+    var interval: SamplingInterval = SamplingInterval(seconds: 0.1)
+
+    @Option(help: "Write the report as JSON to this file (schema above).")
+    var json: String?
+
+    @Option(help: "Write the timeline as an SVG image to this file.")
+    var svg: String?
+
+    @Option(help: "Write the text report to this file instead of standard error.")
+    var report: String?
+
+    @Flag(help: "Do not print the text report (the files are still written).")
+    var quiet = false
+
+    @Option(help: "Kill the command's whole tree after this many seconds (SIGTERM, then SIGKILL 2 s later).")
+    var timeout: Double?
+
+    @Option(name: .customLong("pss-every"), help: "Read smaps_rollup (PSS) at least every this many seconds; 0 turns it off (default 1).")
+    var pssEvery: Double = 1
+
+    @Flag(name: .customLong("no-hwm-reset"), help: "Do not reset the processes' VmHWM (their own getrusage keeps the lifetime figure; the peak becomes a looser upper bound).")
+    var noHWMReset = false
+
+    @Option(help: "Compare with the budget of this job comment ('qube: fields=QU n_obs=1504 lmax=32 ...').")
+    var compare: String?
+
+    @OptionGroup(title: "Budget to compare (the flags of predict)") var dimensions: DimensionOptions
+    @OptionGroup(title: "Request policy") var policyOptions: PolicyOptions
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to run and its arguments (after --).")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.first == "--" { return }
+        if command.isEmpty { throw ValidationError("Please give the command to profile after '--'.") }
+    }
+
+    func run() async throws {
+        let status = try run(.standard)
+        exitLike(status)
+    }
+
+    /// The argv to run: the passthrough arguments without a leading "--".
+    var argv: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    /// The budget to compare with, when --compare or any dimension flag was given.
+    func comparisonSpec() throws -> RunSpec? {
+        var dims = dimensions
+        if let compare {
+            if dims.fromComment != nil { throw ValidationError("Please give either --compare or --from-comment, not both.") }
+            dims.fromComment = compare
+        }
+        let spec = try dims.runSpec()
+        return spec == RunSpec() ? nil : spec
+    }
+
+    func run(_ ctx: CommandContext) throws -> ExitStatus {
+        guard !argv.isEmpty else { throw ValidationError("Please give the command to profile after '--'.") }
+        // Price the budget first: a bad comment is reported before the run, not after.
+        var prediction: Prediction?
+        if let spec = try comparisonSpec() {
+            switch Predictor.predict(spec, policy: policyOptions.policy()) {
+            case let .success(p): prediction = p
+            case let .failure(error): throw CLIError.prediction(error)
+            }
+        }
+        var options = Profiler.Options(command: argv)
+        options.interval = interval.seconds
+        options.timeout = timeout
+        options.pssEvery = pssEvery
+        options.resetHighWaterMarks = !noHWMReset
+        let result: ProfileResult
+        do {
+            result = try Profiler(options: options).run()
+        } catch {
+            ctx.err("qubemem profile: \(error)\n")
+            if case .spawn(let e) = error {
+                switch e {
+                case .notFound: throw ExitCode(127)
+                case .permissionDenied: throw ExitCode(126)
+                default: break
+                }
+            }
+            throw ExitCode(1)
+        }
+        let comparison = prediction.map { Comparison(prediction: $0, result: result) }
+        try ProfileOutputs.write(result, comparison: comparison, json: json, svg: svg, report: report, quiet: quiet, ctx: ctx)
+        return result.exit
+    }
+}
+
+/// Writing the report files, shared by profile and sweep.
+enum ProfileOutputs {
+    static func write(_ result: ProfileResult, comparison: Comparison?, json: String?, svg: String?,
+                      report: String?, quiet: Bool, ctx: CommandContext) throws {
+        let text = ProfileReport.text(result, comparison: comparison)
+        if let report {
+            try writeFile(report, text)
+        } else if !quiet {
+            ctx.err(text)
+        }
+        if let json { try writeFile(json, ProfileReport.json(result, comparison: comparison) + "\n") }
+        if let svg { try writeFile(svg, ProfileSVG.render(result)) }
+    }
+
+    static func writeFile(_ path: String, _ text: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw OutputError(path: path, reason: "\(error.localizedDescription)")
+        }
+    }
+}
+
+/// A report file that could not be written.
+struct OutputError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "cannot write '\(path)': \(reason)" }
+}
+
+/// A sampling interval: "100ms", "0.5s", or plain seconds ("0.1"); at least 10 ms.
+struct SamplingInterval: ExpressibleByArgument, CustomStringConvertible {
+    var seconds: Double
+
+    init(seconds: Double) { self.seconds = seconds }
+
+    init?(argument: String) {
+        let text = argument.lowercased()
+        let value: Double?
+        if text.hasSuffix("ms") {
+            value = Double(text.dropLast(2)).map { $0 / 1000 }
+        } else if text.hasSuffix("s") {
+            value = Double(text.dropLast())
+        } else {
+            value = Double(text)
+        }
+        guard let v = value, v.isFinite, v >= 0.01 - 1e-12, v <= 3600 else { return nil }
+        seconds = v
+    }
+
+    var description: String { seconds < 1 ? "\(Int((seconds * 1000).rounded()))ms" : "\(seconds)s" }
+    static var defaultValueDescription: String { "100ms" }
 }

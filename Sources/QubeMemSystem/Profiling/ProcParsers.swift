@@ -1,0 +1,189 @@
+/// Parsers for the Linux /proc files the profiler reads.
+///
+/// They take the file's bytes and never touch the file system, so the tests run them on fixture
+/// files as well as on the live /proc. Sizes come out in bytes (the kernel writes kB = KiB).
+
+/// The fields of `/proc/PID/status` the profiler uses.
+public struct ProcStatus: Sendable, Equatable {
+    /// The command name (`Name:`), at most 15 bytes as the kernel keeps it.
+    public var name: String = ""
+    /// Parent process id (`PPid:`).
+    public var ppid: Int32 = 0
+    /// Resident set size now (`VmRSS:`), bytes. Zero for a kernel thread or a zombie.
+    public var rssBytes: UInt64 = 0
+    /// Resident high-water mark (`VmHWM:`), bytes: the largest RSS since the process started or
+    /// since its mark was last reset through `clear_refs`.
+    public var hwmBytes: UInt64 = 0
+    /// Peak virtual size (`VmPeak:`), bytes.
+    public var vmPeakBytes: UInt64 = 0
+    /// Anonymous resident memory (`RssAnon:`), bytes.
+    public var rssAnonBytes: UInt64 = 0
+    /// File-backed resident memory (`RssFile:`), bytes.
+    public var rssFileBytes: UInt64 = 0
+    /// Shared-memory resident memory (`RssShmem:`), bytes.
+    public var rssShmemBytes: UInt64 = 0
+    /// Whether the file had a `VmRSS:` line (a kernel thread or a zombie has none).
+    public var hasMemory: Bool = false
+
+    public init() {}
+
+    /// Parses the text of `/proc/PID/status`. Unknown lines are ignored; a malformed number on a
+    /// line we use makes the parse fail.
+    public static func parse(_ bytes: some Collection<UInt8>) -> ProcStatus? {
+        var status = ProcStatus()
+        var ok = true
+        forEachLine(bytes) { key, value in
+            switch key {
+            case "Name": status.name = String(decoding: value, as: UTF8.self)
+            case "PPid": if let v = parseDecimal(value) { status.ppid = Int32(truncatingIfNeeded: v) } else { ok = false }
+            case "VmRSS": if let v = parseKiB(value) { status.rssBytes = v; status.hasMemory = true } else { ok = false }
+            case "VmHWM": if let v = parseKiB(value) { status.hwmBytes = v } else { ok = false }
+            case "VmPeak": if let v = parseKiB(value) { status.vmPeakBytes = v } else { ok = false }
+            case "RssAnon": if let v = parseKiB(value) { status.rssAnonBytes = v } else { ok = false }
+            case "RssFile": if let v = parseKiB(value) { status.rssFileBytes = v } else { ok = false }
+            case "RssShmem": if let v = parseKiB(value) { status.rssShmemBytes = v } else { ok = false }
+            default: break
+            }
+        }
+        return ok ? status : nil
+    }
+}
+
+/// `/proc/PID/smaps_rollup`: the process's mappings summed, in bytes.
+///
+/// Keys are kept as the kernel writes them (`Rss`, `Pss`, `Pss_Anon`, `Anonymous`, ...), so a
+/// kernel that adds a field needs no change here.
+public struct SmapsRollup: Sendable, Equatable {
+    /// Every `Key: N kB` line, in bytes, in file order.
+    public var fields: [(key: String, bytes: UInt64)] = []
+
+    public init(fields: [(key: String, bytes: UInt64)] = []) { self.fields = fields }
+
+    public static func == (a: SmapsRollup, b: SmapsRollup) -> Bool {
+        a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.key == $1.key && $0.bytes == $1.bytes }
+    }
+
+    /// The value of one key in bytes, 0 when the kernel does not write it.
+    public subscript(_ key: String) -> UInt64 {
+        fields.first { $0.key == key }?.bytes ?? 0
+    }
+
+    public var rss: UInt64 { self["Rss"] }
+    public var pss: UInt64 { self["Pss"] }
+
+    /// Adds another process's rollup key by key (for a tree total).
+    public mutating func add(_ other: SmapsRollup) {
+        for field in other.fields {
+            if let i = fields.firstIndex(where: { $0.key == field.key }) {
+                fields[i].bytes = fields[i].bytes &+ field.bytes
+            } else {
+                fields.append(field)
+            }
+        }
+    }
+
+    /// Parses the text of `/proc/PID/smaps_rollup` (the first line is the `[rollup]` range).
+    public static func parse(_ bytes: some Collection<UInt8>) -> SmapsRollup? {
+        var rollup = SmapsRollup()
+        var sawRange = false
+        var ok = true
+        forEachLine(bytes) { key, value in
+            guard value.last(where: { $0 != 32 }) != nil else { return }
+            if let v = parseKiB(value) {
+                rollup.fields.append((key, v))
+            } else if !sawRange, key.contains("-") {
+                sawRange = true
+            } else {
+                ok = false
+            }
+        }
+        return ok && !rollup.fields.isEmpty ? rollup : nil
+    }
+}
+
+/// The fields of `/proc/PID/stat` the profiler uses.
+public struct ProcStat: Sendable, Equatable {
+    public var pid: Int32
+    /// The command name between the parentheses (it may itself hold spaces and parentheses).
+    public var comm: String
+    /// One-letter state: R, S, D, Z, T, ...
+    public var state: Character
+    public var ppid: Int32
+    /// Start time after boot, in clock ticks: with the pid, it names a process for good.
+    public var startTime: UInt64
+
+    public init(pid: Int32, comm: String, state: Character, ppid: Int32, startTime: UInt64) {
+        self.pid = pid; self.comm = comm; self.state = state; self.ppid = ppid; self.startTime = startTime
+    }
+
+    /// Parses `/proc/PID/stat`. The command name is delimited by the first `(` and the *last* `)`.
+    public static func parse(_ bytes: some Collection<UInt8>) -> ProcStat? {
+        let all = Array(bytes)
+        guard let open = all.firstIndex(of: UInt8(ascii: "(")),
+              let close = all.lastIndex(of: UInt8(ascii: ")")), open < close,
+              let pid = parseDecimal(all[..<open].filter { $0 != 32 })
+        else { return nil }
+        let comm = String(decoding: all[(open + 1)..<close], as: UTF8.self)
+        // Fields after the name: state(3) ppid(4) ... starttime(22).
+        let rest = all[(close + 1)...].split(separator: 32, omittingEmptySubsequences: true)
+        guard rest.count >= 20, let stateByte = rest[0].first,
+              let ppid = parseDecimal(rest[1]), let start = parseDecimal(rest[19])
+        else { return nil }
+        return ProcStat(pid: Int32(truncatingIfNeeded: pid), comm: comm,
+                        state: Character(Unicode.Scalar(stateByte)),
+                        ppid: Int32(truncatingIfNeeded: ppid), startTime: start)
+    }
+}
+
+/// `/proc/loadavg`'s last field: the most recently allocated pid in this pid namespace. When it has
+/// not moved since the last scan, no process was created and the tree need not be rescanned.
+public func parseLastPid(_ bytes: some Collection<UInt8>) -> Int32? {
+    let trimmed = Array(bytes).split(whereSeparator: { $0 == 32 || $0 == 10 })
+    guard trimmed.count >= 5, let v = parseDecimal(trimmed[4]) else { return nil }
+    return Int32(truncatingIfNeeded: v)
+}
+
+// MARK: - Small byte parsers
+
+/// Calls `body(key, value)` for every `Key:<ws>value` line.
+func forEachLine(_ bytes: some Collection<UInt8>, _ body: (String, ArraySlice<UInt8>) -> Void) {
+    let all = Array(bytes)
+    for line in all.split(separator: 10, omittingEmptySubsequences: true) {
+        if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let key = String(decoding: line[line.startIndex..<colon], as: UTF8.self)
+            body(key, line[(colon + 1)...])
+        } else if let space = line.firstIndex(of: 32) {
+            // smaps_rollup's first line: "start-end ---p ... [rollup]".
+            body(String(decoding: line[line.startIndex..<space], as: UTF8.self), line[(space + 1)...])
+        }
+    }
+}
+
+/// A non-negative decimal integer, surrounding blanks and tabs allowed. nil on anything else or
+/// on overflow.
+func parseDecimal(_ bytes: some Collection<UInt8>) -> UInt64? {
+    var value: UInt64 = 0
+    var digits = 0
+    var ended = false
+    for b in bytes {
+        if b == 32 || b == 9 {
+            if digits > 0 { ended = true }
+            continue
+        }
+        guard !ended, b >= 48, b <= 57 else { return nil }
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.addingReportingOverflow(UInt64(b - 48))
+        guard !o1, !o2 else { return nil }
+        value = s
+        digits += 1
+    }
+    return digits > 0 ? value : nil
+}
+
+/// `   1234 kB` → 1234 × 1024 bytes. nil unless the unit is kB.
+func parseKiB(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    let words = bytes.split(whereSeparator: { $0 == 32 || $0 == 9 })
+    guard words.count == 2, words[1].elementsEqual("kB".utf8), let kib = parseDecimal(words[0]) else { return nil }
+    let (b, o) = kib.multipliedReportingOverflow(by: 1024)
+    return o ? nil : b
+}

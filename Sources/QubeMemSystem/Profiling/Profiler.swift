@@ -1,0 +1,279 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a command as a child and measures its whole process tree from outside (Linux).
+///
+/// One thread: it polls the stage pipe and the signal self-pipe with a timeout that lands on the
+/// next sample. The command's exit status is returned for the caller to pass on (`exitLike`).
+public struct Profiler {
+    public struct Options: Sendable {
+        public var command: [String]
+        /// Sampling interval, seconds (the CLI allows 0.01 and up).
+        public var interval: Double = 0.1
+        /// Kill the tree after this many seconds (nil: never).
+        public var timeout: Double?
+        /// Between SIGTERM and SIGKILL when the timeout kills the tree, seconds.
+        public var killGrace: Double = 2
+        /// Start the command in its own process group (sweep does, so the group can be killed).
+        public var newProcessGroup = false
+        /// Reset VmHWM at every sample (exact per-interval maxima). Off: lifetime maxima only.
+        public var resetHighWaterMarks = true
+        /// Read smaps_rollup (PSS) at least this often, seconds; 0 turns PSS reading off.
+        public var pssEvery: Double = 1
+        /// Extra environment entries for the command (KEY=VALUE).
+        public var environment: [String] = []
+
+        public init(command: [String]) { self.command = command }
+    }
+
+    public var options: Options
+    public var source: any ProcessSource
+
+    public init(options: Options, source: any ProcessSource = ProcFS()) {
+        self.options = options
+        self.source = source
+    }
+
+    /// Errors of the run itself (the command's own failure is in the result, not here).
+    public enum RunError: Error, Sendable, CustomStringConvertible {
+        case spawn(SpawnError)
+        case system(SystemError)
+        public var description: String {
+            switch self {
+            case .spawn(let e): return e.description
+            case .system(let e): return e.description
+            }
+        }
+    }
+
+    /// Runs the command to its end and returns what was measured.
+    public func run() throws(RunError) -> ProfileResult {
+        let interval = max(options.interval, 0.001)
+        let profilerPid = getpid()
+        _ = Sys.becomeSubreaper()
+        let cpuBefore = Sys.selfUsage()
+        let ownHWM = source.status(profilerPid)?.hwmBytes ?? 0
+
+        let relay: SignalRelay
+        let stageRead: Int32, stageWrite: Int32
+        do {
+            relay = try SignalRelay()
+            (stageRead, stageWrite) = try Sys.pipe(cloexecWrite: false)
+        } catch { throw .system(error) }
+        defer {
+            relay.restore()
+            close(stageRead)
+            close(stageWrite)
+        }
+        var env = Sys.environment().filter { !$0.hasPrefix("QUBEMEM_STAGE_") }
+        env.append("QUBEMEM_STAGE_FD=\(stageWrite)")
+        env.append("QUBEMEM_STAGE_FILE=/proc/\(profilerPid)/fd/\(stageWrite)")
+        env += options.environment
+
+        let t0 = Sys.monotonicNanos()
+        let rootPid: Int32
+        do {
+            rootPid = try Sys.spawn(argv: options.command, env: env, newProcessGroup: options.newProcessGroup,
+                                    defaultSignals: SignalRelay.forwarded + [SIGCHLD, SIGPIPE])
+        } catch { throw .spawn(error) }
+        func now() -> Double { Double(Sys.monotonicNanos() &- t0) / 1e9 }
+
+        var state = RunState(interval: interval)
+        var sampler = TreeSampler(source: source, profilerPid: profilerPid, rootPid: rootPid,
+                                  resetHighWaterMarks: options.resetHighWaterMarks)
+        var lines = LineBuffer()
+        var rootExit: ExitStatus?
+        var rootEnd = 0.0
+        var usage = (user: 0.0, sys: 0.0)
+        var timedOut = false
+        var termSentAt: Double?
+        var killed = false
+
+        func reapAll() throws(RunError) {
+            while true {
+                let reaped: Sys.Reaped?
+                do { reaped = try Sys.wait4(-1, noHang: true) } catch { throw .system(error) }
+                guard let r = reaped else { return }
+                let t = now()
+                sampler.reaped(pid: r.pid, maxRSSBytes: r.usage.maxRSSBytes, now: t,
+                               capAt: r.pid == rootPid ? ownHWM : 0)
+                usage.user += r.usage.userSeconds
+                usage.sys += r.usage.systemSeconds
+                if r.pid == rootPid {
+                    rootExit = r.status
+                    rootEnd = t
+                }
+            }
+        }
+        func takeSample() {
+            let t = now()
+            sampler.discover(now: t)
+            let reading = sampler.sample(now: t)
+            var pss: UInt64?
+            if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery),
+               let rollup = sampler.rollup() {
+                pss = rollup.pss
+                state.noteRollup(rollup, at: t)
+            }
+            state.record(reading, pss: pss, at: t)
+        }
+
+        takeSample()
+        var nextSample = interval
+        while rootExit == nil {
+            let t = now()
+            var waitMs = Int32(max(0, min((nextSample - t) * 1000, 1000)).rounded(.up))
+            if let timeout = options.timeout, !timedOut { waitMs = min(waitMs, Int32(max(0, (timeout - t) * 1000).rounded(.up))) }
+            let ready = Sys.poll([relay.readFD, stageRead], timeoutMs: waitMs)
+            if ready[0] {
+                for d in relay.drain() where d.signal != SIGCHLD {
+                    // The terminal already delivered Ctrl-C / Ctrl-\ to the child (same process
+                    // group); anything sent to us by kill() is passed on.
+                    if d.fromTerminal && !options.newProcessGroup && (d.signal == SIGINT || d.signal == SIGQUIT) { continue }
+                    kill(options.newProcessGroup ? -rootPid : rootPid, d.signal)
+                }
+            }
+            try reapAll()
+            if ready[1] {
+                for line in lines.feed(Sys.readAvailable(stageRead)) {
+                    guard let event = StageEvent.parse(line: line) else { continue }
+                    takeSample()
+                    state.apply(event, at: now())
+                }
+            }
+            let t2 = now()
+            if rootExit == nil, t2 >= nextSample {
+                takeSample()
+                nextSample = max(nextSample + interval, t2 + interval / 4)
+            }
+            if let timeout = options.timeout, rootExit == nil, t2 >= timeout {
+                timedOut = true
+                if termSentAt == nil {
+                    termSentAt = t2
+                    signalTree(&sampler, rootPid: rootPid, SIGTERM)
+                } else if let sent = termSentAt, !killed, t2 >= sent + options.killGrace {
+                    killed = true
+                    signalTree(&sampler, rootPid: rootPid, SIGKILL)
+                }
+            }
+        }
+        // Events written just before the end, then a last sample.
+        for line in lines.feed(Sys.readAvailable(stageRead)) {
+            if let event = StageEvent.parse(line: line) { takeSample(); state.apply(event, at: now()) }
+        }
+        takeSample()
+        if timedOut {
+            // A clean end: nothing of the timed-out tree survives it.
+            signalTree(&sampler, rootPid: rootPid, SIGKILL)
+            let deadline = now() + 2
+            while !sampler.livePids.isEmpty && now() < deadline {
+                try reapAll()
+                sampler.discover(now: now())
+                _ = sampler.sample(now: now())
+                usleep(5000)
+            }
+        } else {
+            try reapAll()
+        }
+        state.closeStages(at: rootEnd)
+        let cpuAfter = Sys.selfUsage()
+        let profilerCPU = (cpuAfter.userSeconds - cpuBefore.userSeconds) + (cpuAfter.systemSeconds - cpuBefore.systemSeconds)
+
+        return ProfileResult(
+            command: options.command, intervalSeconds: interval, elapsedSeconds: rootEnd,
+            userSeconds: usage.user, systemSeconds: usage.sys,
+            exit: rootExit ?? .signaled(SIGKILL, coreDumped: false), timedOut: timedOut,
+            peakBytes: state.peak, peakTime: state.peakTime,
+            peakSampledBytes: state.peakSampled, peakSampledTime: state.peakSampledTime,
+            highWaterMarksReset: options.resetHighWaterMarks && sampler.resetsWorked,
+            peakBreakdown: state.bestRollup?.fields.map { .init(key: $0.key, bytes: $0.bytes) } ?? [],
+            peakBreakdownTime: state.bestRollupTime,
+            baselineBytes: state.stages.first?.entryRSSBytes ?? state.samples.first?.rssBytes ?? 0,
+            samples: state.samples, stages: state.stages,
+            processes: sampler.members.values.sorted { $0.firstSeen < $1.firstSeen || ($0.firstSeen == $1.firstSeen && $0.pid < $1.pid) }
+                .map { .init(pid: $0.pid, ppid: $0.ppid, name: $0.name, firstSeen: $0.firstSeen, ended: $0.ended,
+                             peakBytes: $0.peakBytes, reapedByProfiler: $0.reapedByProfiler) },
+            leftRunning: sampler.livePids, profilerCPUSeconds: profilerCPU)
+    }
+
+    private func signalTree(_ sampler: inout TreeSampler, rootPid: Int32, _ sig: Int32) {
+        if options.newProcessGroup { kill(-rootPid, sig) }
+        sampler.discover(now: 0)
+        for pid in sampler.livePids { kill(pid, sig) }
+    }
+}
+
+/// The timeline and stage bookkeeping of one run (pure: no system calls).
+struct RunState {
+    let interval: Double
+    var samples: [ProfileResult.Sample] = []
+    var stages: [ProfileResult.Stage] = []
+    var open: [Int] = []
+    var peak: UInt64 = 0, peakTime = 0.0
+    var peakSampled: UInt64 = 0, peakSampledTime = 0.0
+    var bestRollup: SmapsRollup?
+    var bestRollupTime: Double?
+    var lastRollupTime = -1e9
+    var lastPeakRollupTime = -1e9
+    var lastRSS: UInt64 = 0
+
+    init(interval: Double) { self.interval = interval }
+
+    /// A rollup is read at a new high of Σ RSS (1% above the last breakdown, at most every
+    /// 0.25 s: smaps_rollup walks the page tables) and every `pssEvery` seconds for the PSS line.
+    mutating func wantsRollup(rss: UInt64, at t: Double, pssEvery: Double) -> Bool {
+        guard pssEvery > 0 else { return false }
+        let best = bestRollup?.rss ?? 0
+        if rss > best &+ best / 100, t - lastPeakRollupTime >= 0.25 {
+            lastPeakRollupTime = t
+            return true
+        }
+        return t - lastRollupTime >= pssEvery
+    }
+
+    mutating func noteRollup(_ r: SmapsRollup, at t: Double) {
+        lastRollupTime = t
+        if r.rss >= (bestRollup?.rss ?? 0) {
+            bestRollup = r
+            bestRollupTime = t
+        }
+    }
+
+    mutating func record(_ r: TreeSampler.IntervalReading, pss: UInt64?, at t: Double) {
+        samples.append(.init(time: t, rssBytes: r.rssBytes, intervalPeakBytes: r.intervalPeakBytes,
+                             pssBytes: pss, processes: r.processes, stage: open.last))
+        lastRSS = r.rssBytes
+        if r.intervalPeakBytes > peak { peak = r.intervalPeakBytes; peakTime = t }
+        if r.rssBytes > peakSampled { peakSampled = r.rssBytes; peakSampledTime = t }
+        for i in open {
+            if r.intervalPeakBytes > stages[i].peakBytes { stages[i].peakBytes = r.intervalPeakBytes; stages[i].peakTime = t }
+            stages[i].peakSampledBytes = max(stages[i].peakSampledBytes, r.rssBytes)
+        }
+    }
+
+    /// Applies an event right after the sample that closed the interval before it.
+    mutating func apply(_ event: StageEvent, at t: Double) {
+        switch event {
+        case .enter(let name):
+            stages.append(.init(name: name, depth: open.count, enter: t, exit: nil, entryRSSBytes: lastRSS,
+                                exitRSSBytes: nil, peakBytes: lastRSS, peakTime: t, peakSampledBytes: lastRSS))
+            open.append(stages.count - 1)
+        case .exit(let name):
+            guard let k = open.lastIndex(where: { stages[$0].name == name }) else { return }
+            for i in open[k...] {
+                stages[i].exit = t
+                stages[i].exitRSSBytes = lastRSS
+            }
+            open.removeSubrange(k...)
+        }
+    }
+
+    mutating func closeStages(at t: Double) {
+        for i in open where stages[i].exit == nil {
+            stages[i].exit = t
+            stages[i].exitRSSBytes = lastRSS
+        }
+        open = []
+    }
+}

@@ -1,0 +1,144 @@
+/// Follows a process tree through /proc and measures it, one sample at a time.
+///
+/// Each sample reads every member's VmRSS and VmHWM, then (when `resetHighWaterMarks` is on) resets
+/// the VmHWM, so the next sample's VmHWM is the largest RSS that process reached *during the
+/// interval*. The interval's peak bound is the sum of those per-process maxima, plus the ru_maxrss
+/// of members reaped during the interval. See `IntervalReading` for what that bound means.
+public struct TreeSampler {
+    public struct Member: Sendable, Equatable {
+        public var pid: Int32
+        public var ppid: Int32
+        public var name: String
+        /// Seconds after the start when first seen.
+        public var firstSeen: Double
+        /// Seconds after the start when its end was noticed (nil while alive).
+        public var ended: Double?
+        /// The largest VmHWM / ru_maxrss seen for it, bytes.
+        public var peakBytes: UInt64 = 0
+        /// The RSS at the last sample, bytes.
+        public var lastRSSBytes: UInt64 = 0
+        /// Whether its rusage came from our own wait4 (exact to the end).
+        public var reapedByProfiler = false
+    }
+
+    /// One sample of the tree.
+    public struct IntervalReading: Sendable, Equatable {
+        /// Σ VmRSS of the live members at the sample instant, bytes (a point of the timeline and a
+        /// lower bound of the peak).
+        public var rssBytes: UInt64 = 0
+        /// Σ over members of their largest RSS during the interval that ends here, bytes: an upper
+        /// bound of the tree's RSS at any instant of the interval, and equal to it when the members'
+        /// maxima coincide (always the case for a single process).
+        public var intervalPeakBytes: UInt64 = 0
+        /// Live members.
+        public var processes: Int = 0
+    }
+
+    public let source: any ProcessSource
+    /// Anchors: the profiler itself (orphans are reparented to it, a subreaper) and the root.
+    public private(set) var anchors: Set<Int32>
+    public private(set) var members: [Int32: Member] = [:]
+    /// Pids known to be outside the tree (kept so they are not re-read every scan).
+    private var outsiders: Set<Int32> = []
+    private var lastScanPid: Int32?
+    private var pendingEndedPeak: UInt64 = 0
+    public var resetHighWaterMarks: Bool
+    /// False once a reset was refused: then VmHWM is a lifetime figure and the bound is looser.
+    public private(set) var resetsWorked = true
+
+    public init(source: any ProcessSource, profilerPid: Int32, rootPid: Int32, resetHighWaterMarks: Bool = true) {
+        self.source = source
+        self.anchors = [profilerPid]
+        self.resetHighWaterMarks = resetHighWaterMarks
+        members[rootPid] = Member(pid: rootPid, ppid: profilerPid, name: "", firstSeen: 0)
+    }
+
+    /// Live members' pids.
+    public var livePids: [Int32] { members.values.filter { $0.ended == nil }.map(\.pid).sorted() }
+
+    /// Finds processes born since the last scan whose parent is in the tree. Skips the directory
+    /// scan when the kernel's last allocated pid has not moved (nothing was created).
+    public mutating func discover(now: Double) {
+        let last = source.lastPid()
+        if let last, let previous = lastScanPid, last == previous { return }
+        lastScanPid = last
+        let present = source.pids()
+        let presentSet = Set(present)
+        outsiders.formIntersection(presentSet)
+        var fresh: [Int32: ProcStat] = [:]
+        for pid in present where members[pid] == nil && !outsiders.contains(pid) && !anchors.contains(pid) {
+            if let st = source.stat(pid) { fresh[pid] = st }
+        }
+        // Resolve parents among the new ones too (a child and its grandchild born in one interval).
+        var progress = true
+        while progress {
+            progress = false
+            for (pid, st) in fresh {
+                if anchors.contains(st.ppid) || members[st.ppid] != nil {
+                    members[pid] = Member(pid: pid, ppid: st.ppid, name: st.comm, firstSeen: now)
+                    fresh[pid] = nil
+                    progress = true
+                }
+            }
+        }
+        outsiders.formUnion(fresh.keys)
+    }
+
+    /// Records that a member ended and was reaped by the profiler with this ru_maxrss (bytes). A
+    /// process never seen in a sample (born and gone within one interval) is added as a member.
+    public mutating func reaped(pid: Int32, maxRSSBytes: UInt64, now: Double, capAt profilerBytes: UInt64 = 0) {
+        var m = members[pid] ?? Member(pid: pid, ppid: 0, name: "", firstSeen: now)
+        // posix_spawn's child shares the profiler's memory until exec, and the kernel folds that
+        // into the child's ru_maxrss. A figure no larger than the profiler's own is that artefact:
+        // fall back to what was seen.
+        let credible = maxRSSBytes > profilerBytes ? maxRSSBytes : m.lastRSSBytes
+        if m.ended == nil || !m.reapedByProfiler {
+            pendingEndedPeak &+= credible
+        }
+        m.peakBytes = max(m.peakBytes, credible)
+        m.ended = m.ended ?? now
+        m.reapedByProfiler = true
+        members[pid] = m
+    }
+
+    /// Takes one sample: reads every live member and resets its high-water mark.
+    public mutating func sample(now: Double) -> IntervalReading {
+        var r = IntervalReading()
+        for pid in livePids {
+            guard var m = members[pid] else { continue }
+            guard let st = source.status(pid), st.hasMemory else {
+                // Gone (or a zombie). If someone else reaps it, its last interval is only known up
+                // to the previous sample: count what was last seen.
+                m.ended = now
+                r.intervalPeakBytes &+= m.lastRSSBytes
+                members[pid] = m
+                continue
+            }
+            if m.name.isEmpty { m.name = st.name }
+            let top = max(st.hwmBytes, st.rssBytes)
+            r.rssBytes &+= st.rssBytes
+            r.intervalPeakBytes &+= top
+            r.processes += 1
+            m.peakBytes = max(m.peakBytes, top)
+            m.lastRSSBytes = st.rssBytes
+            if resetHighWaterMarks, !source.resetHighWaterMark(pid) {
+                resetsWorked = false
+            }
+            members[pid] = m
+        }
+        r.intervalPeakBytes &+= pendingEndedPeak
+        pendingEndedPeak = 0
+        return r
+    }
+
+    /// smaps_rollup summed over the live members; nil when none could be read.
+    public func rollup() -> SmapsRollup? {
+        var total: SmapsRollup?
+        for pid in livePids {
+            if let r = source.smapsRollup(pid) {
+                if total == nil { total = r } else { total?.add(r) }
+            }
+        }
+        return total
+    }
+}
