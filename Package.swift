@@ -42,9 +42,11 @@ let package = Package(
         ),
         // The @main root command only.
         .executableTarget(name: "qubemem", dependencies: ["QubeMemCLI"], swiftSettings: strict),
+        // In-process timing of the budget library for BENCHMARKS.md (bench/predict/run.sh).
+        .executableTarget(name: "qubemem-bench", dependencies: ["QubeMem"], swiftSettings: strict),
 
         .testTarget(name: "QubeMemTests", dependencies: ["QubeMem"], swiftSettings: strict),
-        .testTarget(name: "QubeMemCExportsTests", dependencies: ["QubeMemCExports", "CQubeMemABI"],
+        .testTarget(name: "QubeMemCExportsTests", dependencies: ["QubeMemCExports", "CQubeMemABI", "QubeMem"],
                     swiftSettings: strict),
         .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -89,7 +89,9 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 		slurm_xfree_ptr(*err_msg);
 		*err_msg = slurm_xstrdup(message);
 	}
-	if (status == QUBEMEM_V1_REJECT)
+	if (status == QUBEMEM_V1_REJECT_COMMENT)
+		return SLURM_ERROR;
+	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
 	if (status == QUBEMEM_V1_SET)
 		job_desc->pn_min_memory = result.pn_min_memory;
@@ -123,9 +125,13 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 #endif
 	if (!job_desc || !job_ptr || !job_desc->comment)
 		return SLURM_SUCCESS;
-	if (!test_job_array_pending(job_desc->job_id)) {
-		slurm_info("qubemem: job_modify: job_id=%u not pending: memory left alone",
-			   job_desc->job_id);
+	/* An update names its job in job_id_str; job_id is NO_VAL. */
+	uint32_t job_id = job_desc->job_id;
+	if (job_id == NO_VAL || job_id == 0)
+		job_id = qubemem_v1_plain_job_id(job_desc->job_id_str);
+	if (job_id == QUBEMEM_NO_VAL || !test_job_array_pending(job_id)) {
+		slurm_info("qubemem: job_modify: job=%s not a pending plain job: memory left alone",
+			   job_desc->job_id_str ? job_desc->job_id_str : "?");
 		return SLURM_SUCCESS;
 	}
 	return decide(job_desc, submit_uid, true, err_msg);

@@ -60,6 +60,28 @@ public func qubemem_v1_fini() {
     PluginState.shared.reset()
 }
 
+/// `qubemem_v1_plain_job_id` in qubemem_abi.h: "123" → 123; anything else → QUBEMEM_NO_VAL.
+#if compiler(>=6.3)
+@c(qubemem_v1_plain_job_id)
+#else
+@_cdecl("qubemem_v1_plain_job_id")
+#endif
+public func qubemem_v1_plain_job_id(_ text: UnsafePointer<CChar>?) -> UInt32 {
+    guard let text else { return QUBEMEM_NO_VAL }
+    var value: UInt32 = 0
+    var index = 0
+    while text[index] != 0 {
+        let byte = UInt8(bitPattern: text[index])
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), index < 10 else { return QUBEMEM_NO_VAL }
+        let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times.addingReportingOverflow(UInt32(byte - UInt8(ascii: "0")))
+        guard !overflow1, !overflow2 else { return QUBEMEM_NO_VAL }
+        value = sum
+        index += 1
+    }
+    return index == 0 || value == 0 || value >= QUBEMEM_NO_VAL ? QUBEMEM_NO_VAL : value
+}
+
 /// Where qubemem.conf lives.
 enum ConfigLocation {
     static let fallback = "/etc/slurm/qubemem.conf"

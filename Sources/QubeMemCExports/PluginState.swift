@@ -101,8 +101,10 @@ final class PluginState: @unchecked Sendable {
         switch decision.outcome {
         case .untouched:
             return Int32(QUBEMEM_V1_PASS)
-        case .reject:
-            return Int32(QUBEMEM_V1_REJECT)
+        case .reject(.malformedComment):
+            return Int32(QUBEMEM_V1_REJECT_COMMENT)
+        case .reject(.overLimit):
+            return Int32(QUBEMEM_V1_REJECT_MEMORY)
         case .setMemory(let mib):
             // A value with the MEM_PER_CPU bit (or NO_VAL64) would mean something else to SLURM.
             guard mib > 0, mib < QUBEMEM_MEM_PER_CPU else {

@@ -37,8 +37,9 @@ extern "C" {
 enum {
     QUBEMEM_V1_PASS = 0,   /* leave the job untouched (a message may still be set) */
     QUBEMEM_V1_SET = 1,    /* store result.pn_min_memory into job_desc->pn_min_memory */
-    QUBEMEM_V1_REJECT = 2, /* refuse the job; result.message says why */
+    QUBEMEM_V1_REJECT_COMMENT = 2, /* refuse the job: bad qube comment; result.message says why */
     QUBEMEM_V1_FAILED = 3, /* internal failure: pass the job through untouched, log result.log */
+    QUBEMEM_V1_REJECT_MEMORY = 4,  /* refuse the job: the request is above the site's limit */
 };
 
 /* How the shim should log result.log. */
@@ -94,6 +95,12 @@ int32_t qubemem_v1_configure(const char *config_path, const char *slurm_conf_pat
  * Returns a QUBEMEM_V1_* status; result is always fully written (buffers NUL-terminated).
  */
 int32_t qubemem_v1_job_submit(const qubemem_v1_job *job, qubemem_v1_result *result);
+
+/*
+ * qubemem_v1_plain_job_id: the job id named by an update's job_id_str ("123"), or QUBEMEM_NO_VAL
+ * for NULL, array tasks ("123_4"), heterogeneous components ("123+0") and anything else.
+ */
+uint32_t qubemem_v1_plain_job_id(const char *job_id_text);
 
 /* qubemem_v1_fini: forget the configuration. Safe to call more than once. */
 void qubemem_v1_fini(void);

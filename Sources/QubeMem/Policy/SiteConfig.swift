@@ -59,7 +59,8 @@ public struct SiteConfig: Sendable, Equatable {
         var config = SiteConfig()
         var seen: [String: Int] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // isNewline: "\n", "\r\n" (one Character in Swift) and "\r" each end a line.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }

@@ -46,7 +46,15 @@ public struct SubmissionDecision: Sendable, Equatable {
         /// Set the job's memory to this many MiB per node (clearing any per-CPU request).
         case setMemory(mib: UInt64)
         /// Refuse the job; `userMessage` says why.
-        case reject
+        case reject(RejectReason)
+    }
+
+    /// Why a job is refused.
+    public enum RejectReason: Sendable, Equatable {
+        /// The qube comment does not parse or cannot be priced (on_malformed = reject).
+        case malformedComment
+        /// The request is above max_request, or beyond what SLURM can express.
+        case overLimit
     }
 
     /// The AdminComment `action` values of design.md's record version 1.
@@ -114,14 +122,14 @@ public struct SubmissionDecision: Sendable, Equatable {
         let why = explanation(prediction)
         if request >= slurmLimitMiB {
             return SubmissionDecision(
-                outcome: .reject,
+                outcome: .reject(.overLimit),
                 userMessage: "qubemem: this job needs \(request) MiB per node (\(why)), more than SLURM can request",
                 logLine: "action=reject reason=too_large request_mib=\(request) user_mib=\(userMemory.recordText)"
             )
         }
         if let limit = config.maxRequestMiB, request > limit {
             return SubmissionDecision(
-                outcome: .reject,
+                outcome: .reject(.overLimit),
                 userMessage: "qubemem: this job needs \(request) MiB per node (\(why)), above this site's limit of \(limit) MiB (max_request); reduce the problem or ask your administrators",
                 logLine: "action=reject reason=max_request request_mib=\(request) max_request_mib=\(limit) user_mib=\(userMemory.recordText)"
             )
@@ -182,18 +190,23 @@ public struct SubmissionDecision: Sendable, Equatable {
         switch config.onMalformed {
         case .reject:
             return SubmissionDecision(
-                outcome: .reject,
+                outcome: .reject(.malformedComment),
                 userMessage: "qubemem: invalid qube comment: \(reason)",
-                logLine: "action=reject reason=malformed user_mib=\(userMemory.recordText)"
+                logLine: "action=reject reason=malformed user_mib=\(userMemory.recordText) error=\"\(quoted(reason))\""
             )
         case .warn:
             return SubmissionDecision(
                 outcome: .untouched,
                 userMessage: "qubemem: warning: qube comment ignored, memory left as submitted: \(reason)",
                 adminRecord: "qubemem:v1 action=warn user_mib=\(userMemory.recordText)",
-                logLine: "action=warn reason=malformed user_mib=\(userMemory.recordText)"
+                logLine: "action=warn reason=malformed user_mib=\(userMemory.recordText) error=\"\(quoted(reason))\""
             )
         }
+    }
+
+    /// Text safe inside a double-quoted log field: quotes and backslashes become `'` and `/`.
+    static func quoted(_ text: String) -> String {
+        String(text.map { $0 == "\"" ? "'" : $0 == "\\" ? "/" : $0 })
     }
 
     /// Replaces control characters (newlines, escapes) so a message stays one printable line.

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct QubeMemCExportsTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}
