@@ -1,0 +1,24 @@
+"""Shared set-up for the audit suites: where the qubemem binary and the example dumps are."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+FIXTURES = REPO / "Tests" / "QubeMemSlurmTests" / "Fixtures"
+QUBEMEM = os.environ.get("QUBEMEM", str(REPO / ".build" / "debug" / "qubemem"))
+
+
+def qubemem(*args, input=None, timeout=120, env=None):
+    """Run qubemem; returns the CompletedProcess (text)."""
+    return subprocess.run([QUBEMEM, *map(str, args)], input=input, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _binary():
+    if not Path(QUBEMEM).exists():
+        pytest.fail(f"qubemem binary not found at {QUBEMEM}: build it (swift build) or set QUBEMEM")
