@@ -35,41 +35,90 @@ public struct StageBudget: Sendable, Equatable {
     /// Allocations alive only at the stage peak, assumed simultaneous.
     public var transient: [Term]
     /// Sum of persistent terms, bytes.
-    public let persistentBytes: UInt64
+    public var persistentBytes: UInt64
     /// Sum of transient terms, bytes.
-    public let transientBytes: UInt64
+    public var transientBytes: UInt64
     /// Stage peak = persistent + transients, bytes.
-    public let peakBytes: UInt64
-
-    /// Builds a stage, summing its terms with overflow checks.
-    /// - Returns: `nil` when a sum does not fit in 64 bits.
-    init?(_ name: StageName, persistent: [Term], transient: [Term] = []) {
-        guard let p = Checked.sum(persistent.map(\.bytes)),
-              let t = Checked.sum(transient.map(\.bytes)),
-              let peak = Checked.add(p, t)
-        else { return nil }
-        self.name = name
-        self.persistent = persistent
-        self.transient = transient
-        self.persistentBytes = p
-        self.transientBytes = t
-        self.peakBytes = peak
-    }
+    public var peakBytes: UInt64 { persistentBytes &+ transientBytes }
 }
 
 /// A whole-pipeline budget: the four stages and the lifetime peak, all above baseline RSS.
+///
+/// The terms are held packed, one array for the whole pipeline, so that computing a budget costs
+/// one allocation; `stages` and `stage(_:)` build the per-stage view on demand. Every stage total
+/// is checked to fit in 64 bits when the budget is built.
 public struct Budget: Sendable, Equatable {
     public var model: ModelVersion
     public var path: PipelinePath
-    public var stages: [StageBudget]
+    /// Every term of every stage, in stage order; within a stage, persistent then transient.
+    var entries: [Entry]
     /// The largest stage peak, bytes.
-    public var lifetimePeakBytes: UInt64 {
-        stages.reduce(0) { max($0, $1.peakBytes) }
+    public private(set) var lifetimePeakBytes: UInt64
+
+    struct Entry: Sendable, Equatable {
+        var name: TermName
+        var bytes: UInt64
+        var stage: StageName
+        var transient: Bool
     }
 
-    /// The stage with this name, if present.
+    /// Builds a budget whose stage totals the caller has already checked.
+    init(model: ModelVersion, path: PipelinePath, entries: [Entry], lifetimePeakBytes: UInt64) {
+        self.model = model
+        self.path = path
+        self.entries = entries
+        self.lifetimePeakBytes = lifetimePeakBytes
+    }
+
+    /// Builds a budget from packed entries, checking every stage total.
+    /// - Returns: `nil` when a stage total does not fit in 64 bits.
+    init?(model: ModelVersion, path: PipelinePath, entries: [Entry]) {
+        self.model = model
+        self.path = path
+        self.entries = entries
+        var lifetime: UInt64 = 0
+        for stage in StageName.allCases {
+            var total: UInt64 = 0
+            for i in 0..<entries.count where entries[i].stage == stage {
+                guard let t = Checked.add(total, entries[i].bytes) else { return nil }
+                total = t
+            }
+            lifetime = max(lifetime, total)
+        }
+        lifetimePeakBytes = lifetime
+    }
+
+    /// The four stages, in pipeline order.
+    public var stages: [StageBudget] {
+        StageName.allCases.compactMap(stage)
+    }
+
+    /// The stage with this name, if the budget has it.
     public func stage(_ name: StageName) -> StageBudget? {
-        stages.first { $0.name == name }
+        var s = StageBudget(name: name, persistent: [], transient: [], persistentBytes: 0, transientBytes: 0)
+        var found = false
+        for i in 0..<entries.count where entries[i].stage == name {
+            let e = entries[i]
+            found = true
+            if e.transient {
+                s.transient.append(Term(e.name.rawValue, e.bytes))
+                s.transientBytes &+= e.bytes
+            } else {
+                s.persistent.append(Term(e.name.rawValue, e.bytes))
+                s.persistentBytes &+= e.bytes
+            }
+        }
+        return found ? s : nil
+    }
+
+    /// This budget with a transient term appended to a stage.
+    /// - Returns: `nil` when the stage total no longer fits in 64 bits.
+    func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
+        var out = entries
+        var end = out.count
+        for i in 0..<out.count where out[i].stage == stage { end = i + 1 }
+        out.insert(Entry(name: name, bytes: bytes, stage: stage, transient: true), at: end)
+        return Budget(model: model, path: path, entries: out)
     }
 }
 
@@ -83,15 +132,6 @@ enum Checked {
     static func mul(_ a: UInt64, _ b: UInt64) -> UInt64? {
         let (r, o) = a.multipliedReportingOverflow(by: b)
         return o ? nil : r
-    }
-
-    static func sum(_ values: [UInt64]) -> UInt64? {
-        var total: UInt64 = 0
-        for v in values {
-            guard let t = add(total, v) else { return nil }
-            total = t
-        }
-        return total
     }
 
     /// `a × b × 8`: the bytes of a dense float64 matrix of `a` rows and `b` columns.

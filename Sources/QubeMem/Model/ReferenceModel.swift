@@ -23,11 +23,12 @@ public enum ReferenceModel {
         let nModes = try positive("n_modes", c.nModes)
         _ = try positive("lmax_signal", c.lmaxSignal)
         if let lmax = c.lmax, lmax > c.lmaxSignal {
-            throw .invalid(input: "lmax", value: String(lmax),
-                           rule: "must not exceed lmax_signal=\(c.lmaxSignal)")
+            throw .invalid(input: "lmax", value: String(lmax), rule: "must not exceed lmax_signal=\(c.lmaxSignal)")
         }
         let rank = try workingDim(c.workingDim, nPix: nPix, model: model)
         let filtered = rank < nPix
+        let release = c.releasePixelProjector
+        let switched = c.hasSwitch
 
         let pixSq = try bytes(nPix, nPix, "n_pix")
         let modeSq = try bytes(nModes, nModes, "n_modes")
@@ -36,34 +37,34 @@ public enum ReferenceModel {
         let modeWork = try bytes(nModes, rank, "n_modes")
         let pixWork = try bytes(rank, nPix, "working_dim")
 
-        var covTransient = [Term("Cov_T (asfortranarray copy on read)", pixSq)]
+        var b = Builder()
+        b.stage = .covarianceSetup
+        b.persistent(.covT, workSq)
+        b.transient(.covTCopy, pixSq)
         if filtered {
-            covTransient.append(Term("N (unrestricted, alive during restriction)", pixSq))
-            covTransient.append(Term("W^T N intermediate", pixWork))
+            b.transient(.nUnrestricted, pixSq)
+            b.transient(.wTN, pixWork)
         }
-        let covariance = try stage(.covarianceSetup, [Term("Cov_T", workSq)], covTransient, ("n_pix", nPix))
-
-        var basisPersistent = [
-            Term("L (Cholesky factor of N, in-place)", workSq),
-            Term("V_N_inv", modeWork),
-            Term("V_Ninv_VT (M kernel)", modeSq),
-        ]
-        if filtered { basisPersistent.append(Term("W (filter basis, held all run)", pixWork)) }
-        if c.hasSwitch { basisPersistent.append(Term("T (noise-bias kernel, switch path)", modeSq)) }
-        if !c.releasePixelProjector { basisPersistent.append(Term("V (pixel projector)", modeWork)) }
-
-        var basisTransient: [Term] = []
-        if c.releasePixelProjector { basisTransient.append(Term("V (transient before release)", modeWork)) }
-        if filtered { basisTransient.append(Term("V (unrestricted, alive during V W Σ)", modePix)) }
-        if c.hasSwitch {
-            basisTransient.append(Term("S_fixed (switch optimisation)", pixSq))
-            if filtered { basisTransient.append(Term("S_fixed (restricted copy)", workSq)) }
-            basisTransient.append(Term("corr intermediate (V_N_inv @ S_fixed)", modeWork))
+        b.stage = .basisSetup
+        b.persistent(.cholesky, workSq)
+        b.persistent(.vNinv, modeWork)
+        b.persistent(.mKernel, modeSq)
+        if filtered { b.persistent(.filterBasis, pixWork) }
+        if switched { b.persistent(.noiseBiasKernel, modeSq) }
+        if !release { b.persistent(.pixelProjector, modeWork) }
+        if release { b.transient(.vBeforeRelease, modeWork) }
+        if filtered { b.transient(.vUnrestricted, modePix) }
+        if switched {
+            b.transient(.sFixedSwitch, pixSq)
+            if filtered { b.transient(.sFixedRestricted, workSq) }
+            b.transient(.corrIntermediate, modeWork)
         }
-        let basis = try stage(.basisSetup, basisPersistent, basisTransient, ("n_modes", nModes))
-        let fisher = try stage(.fisherRun, basisPersistent, [], ("n_modes", nModes))
-        let spectra = try stage(.spectraRun, basisPersistent + [Term("noise_cov_T (Spectra)", modeSq)], [], ("n_modes", nModes))
-        return Budget(model: model, path: .harmonic, stages: [covariance, basis, fisher, spectra])
+        b.stage = .fisherRun
+        b.copyPersistent(from: .basisSetup)
+        b.stage = .spectraRun
+        b.copyPersistent(from: .basisSetup)
+        b.persistent(.noiseCovT, modeSq)
+        return try b.build(model: model, path: .harmonic, blame: ("n_modes", nModes))
     }
 
     // MARK: - Pixel-direct
@@ -87,7 +88,7 @@ public enum ReferenceModel {
         if model != .v1_0, c.hasSwitch != nil {
             throw .notInModel(input: "switch (has_switch)", model: model, validIn: "model 1.0")
         }
-        let hasSwitch = model == .v1_0 && (c.hasSwitch ?? true)
+        let switched = model == .v1_0 && (c.hasSwitch ?? true)
         let cached = c.cacheDerivatives ?? false
         let filtered = rank < nPix
 
@@ -97,57 +98,108 @@ public enum ReferenceModel {
         let paramsWork = try scaled(nParams, workSq, "n_params")
         let binsWork = try scaled(nBins, workSq, "n_bins")
 
-        var covTransient = [Term("Cov_T (asfortranarray copy on read)", pixSq)]
-        if filtered { covTransient.append(Term("N (unrestricted, alive during restriction)", pixSq)) }
-        let covariance = try stage(
-            .covarianceSetup, [Term("Cov_T (Core retains; not nullified for pixel-direct)", workSq)],
-            covTransient, ("n_pix", nPix))
-
-        var basisPersistent = [
-            Term("Cov_T (carried from covariance_setup)", workSq),
-            Term("basis._N (asfortranarray F-order copy)", workSq),
-        ]
-        if filtered { basisPersistent.append(Term("W (filter basis, held all run)", pixWork)) }
-        if hasSwitch { basisPersistent.append(Term("S_fixed (allocator pool retained)", pixSq)) }
-        let basis = try stage(.basisSetup, basisPersistent, [], ("n_pix", nPix))
-
-        var fisherPersistent = basisPersistent
-        fisherPersistent.append(Term("_direct_pix_buffer (lazy on first derivative)", pixSq))
-        if cached {
-            fisherPersistent.append(Term("binned derivative cache (retained for Spectra)", paramsWork))
-        }
-        var fisherTransient = [
-            Term("C_inv (basis_manager.get_projected_inverse)", workSq),
-            Term("cinv_times_dcb (n_params dense pixel matrices)", paramsWork),
-        ]
+        var b = Builder()
+        b.stage = .covarianceSetup
+        b.persistent(.covTRetained, workSq)
+        b.transient(.covTCopy, pixSq)
+        if filtered { b.transient(.nUnrestricted, pixSq) }
+        b.stage = .basisSetup
+        b.persistent(.covTCarried, workSq)
+        b.persistent(.basisN, workSq)
+        if filtered { b.persistent(.filterBasis, pixWork) }
+        if switched { b.persistent(.sFixedPool, pixSq) }
+        b.stage = .fisherRun
+        b.copyPersistent(from: .basisSetup)
+        b.persistent(.directPixBuffer, pixSq)
+        if cached { b.persistent(.derivativeCacheRetained, paramsWork) }
+        b.transient(.cInv, workSq)
+        b.transient(.cinvTimesDcb, paramsWork)
         if filtered {
-            fisherTransient.append(Term("binned kernel output (before conjugation)", pixSq))
-            fisherTransient.append(Term("conjugation intermediate (W^T dC)", pixWork))
+            b.transient(.kernelBeforeConjugation, pixSq)
+            b.transient(.conjugation, pixWork)
         }
-        let fisher = try stage(.fisherRun, fisherPersistent, fisherTransient, ("n_params", nParams))
+        b.stage = .spectraRun
+        b.copyPersistent(from: .fisherRun)
+        b.persistent(.noiseCovW, workSq)
+        b.transient(.cInvPerPoint, workSq)
+        b.transient(.perBinProducts, binsWork)
+        return try b.build(model: model, path: .pixelDirect, blame: ("n_params", nParams))
+    }
 
-        let spectra = try stage(
-            .spectraRun, fisherPersistent + [Term("noise_cov_w (Spectra)", workSq)],
-            [Term("C_inv per parameter point", workSq), Term("per-bin C^{-1} dC products", binsWork)],
-            ("n_bins", nBins))
-        return Budget(model: model, path: .pixelDirect, stages: [covariance, basis, fisher, spectra])
+    // MARK: - Building
+
+    /// Collects the packed entries of a budget. Within a stage, persistent terms are kept ahead of
+    /// transient ones whatever the call order, as the reference's two dicts are.
+    private struct Builder {
+        var entries: [Budget.Entry] = []
+        var stage: StageName = .covarianceSetup {
+            didSet { peak = max(peak, total); total = 0 }
+        }
+        /// The current stage's running total and the largest finished stage total, bytes.
+        private var total: UInt64 = 0
+        private var peak: UInt64 = 0
+        private var overflowed = false
+
+        init() { entries.reserveCapacity(32) }
+
+        mutating func persistent(_ name: TermName, _ bytes: UInt64) {
+            count(bytes)
+            let e = Budget.Entry(name: name, bytes: bytes, stage: stage, transient: false)
+            if let i = firstTransientOfStage() { entries.insert(e, at: i) } else { entries.append(e) }
+        }
+
+        mutating func transient(_ name: TermName, _ bytes: UInt64) {
+            count(bytes)
+            entries.append(Budget.Entry(name: name, bytes: bytes, stage: stage, transient: true))
+        }
+
+        private mutating func count(_ bytes: UInt64) {
+            let (t, o) = total.addingReportingOverflow(bytes)
+            total = t
+            overflowed = overflowed || o
+        }
+
+        /// Appends, to the current stage, the persistent terms of an earlier stage.
+        /// Call it before any other term of the current stage.
+        mutating func copyPersistent(from source: StageName) {
+            let end = entries.count
+            var i = 0
+            while i < end {
+                var e = entries[i]
+                if e.stage == source, !e.transient {
+                    count(e.bytes)
+                    e.stage = stage
+                    entries.append(e)
+                }
+                i += 1
+            }
+        }
+
+        private func firstTransientOfStage() -> Int? {
+            guard entries.count > 0, entries[entries.count - 1].stage == stage,
+                  entries[entries.count - 1].transient
+            else { return nil }
+            for i in 0..<entries.count where entries[i].stage == stage && entries[i].transient { return i }
+            return nil
+        }
+
+        func build(model: ModelVersion, path: PipelinePath, blame: (String, UInt64)) throws(BudgetError) -> Budget {
+            guard !overflowed else { throw .overflow(input: blame.0, value: String(blame.1)) }
+            return Budget(model: model, path: path, entries: entries, lifetimePeakBytes: max(peak, total))
+        }
     }
 
     // MARK: - Checked helpers
 
     private static func positive(_ name: String, _ value: Int) throws(BudgetError) -> UInt64 {
-        guard value > 0 else {
-            throw .invalid(input: name, value: String(value), rule: "must be positive")
-        }
+        guard value > 0 else { throw .invalid(input: name, value: String(value), rule: "must be positive") }
         return UInt64(value)
     }
 
     /// The working dimension: the filter's rank, or `nPix` when there is no filter.
     private static func workingDim(_ value: Int?, nPix: UInt64, model: ModelVersion) throws(BudgetError) -> UInt64 {
         guard let value else { return nPix }
-        guard model >= .v1_3 else {
-            throw .notInModel(input: "working_dim", model: model, validIn: "model 1.3")
-        }
+        guard model >= .v1_3 else { throw .notInModel(input: "working_dim", model: model, validIn: "model 1.3") }
         guard value > 0, UInt64(value) <= nPix else {
             throw .invalid(input: "working_dim", value: String(value), rule: "must be in 1...n_pix=\(nPix)")
         }
@@ -155,22 +207,12 @@ public enum ReferenceModel {
     }
 
     private static func bytes(_ a: UInt64, _ b: UInt64, _ driver: String) throws(BudgetError) -> UInt64 {
-        guard let size = Checked.matrix(a, b) else {
-            throw .overflow(input: driver, value: String(a))
-        }
+        guard let size = Checked.matrix(a, b) else { throw .overflow(input: driver, value: String(a)) }
         return size
     }
 
     private static func scaled(_ count: UInt64, _ size: UInt64, _ driver: String) throws(BudgetError) -> UInt64 {
         guard let total = Checked.mul(count, size) else { throw .overflow(input: driver, value: String(count)) }
         return total
-    }
-
-    private static func stage(_ name: StageName, _ persistent: [Term], _ transient: [Term],
-                              _ driver: (String, UInt64)) throws(BudgetError) -> StageBudget {
-        guard let s = StageBudget(name, persistent: persistent, transient: transient) else {
-            throw .overflow(input: driver.0, value: String(driver.1))
-        }
-        return s
     }
 }

@@ -7,35 +7,21 @@
 /// 4.66 GiB (FACTS.md §4).
 public enum MeasuredTerms {
     /// The name the harmonic derivative-cache term carries in budgets and reports.
-    public static let harmonicDerivativeCacheName = "derivative_cache (qubemem, measured: 5 × n_modes² × 8 B)"
+    public static var harmonicDerivativeCacheName: String { TermName.harmonicDerivativeCache.rawValue }
     /// Multiple of n_modes² × 8 bytes.
     public static let harmonicDerivativeCacheFactor: UInt64 = 5
 
-    /// The measured terms for a reference budget, as (stage, transient term) pairs.
-    /// - Returns: `nil` when a term does not fit in 64 bits.
-    static func terms(for budget: Budget, nModes: UInt64?) -> [(StageName, Term)]? {
+    /// The reference budget with the measured terms added to their stages' transients.
+    /// - Returns: `nil` when a term or a stage total does not fit in 64 bits.
+    static func extend(_ budget: Budget, nModes: UInt64?) -> Budget? {
         switch budget.path {
         case .harmonic:
             guard let nModes, let sq = Checked.matrix(nModes, nModes),
                   let bytes = Checked.mul(sq, harmonicDerivativeCacheFactor)
             else { return nil }
-            return [(.fisherRun, Term(harmonicDerivativeCacheName, bytes))]
+            return budget.adding(transient: .harmonicDerivativeCache, bytes, to: .fisherRun)
         case .pixelDirect:
-            return []
+            return budget
         }
-    }
-
-    /// The reference budget with the measured terms added to their stages' transients.
-    static func extend(_ budget: Budget, nModes: UInt64?) -> Budget? {
-        guard let extra = terms(for: budget, nModes: nModes) else { return nil }
-        var out = budget
-        for (stageName, term) in extra {
-            guard let i = out.stages.firstIndex(where: { $0.name == stageName }),
-                  let s = StageBudget(stageName, persistent: out.stages[i].persistent,
-                                      transient: out.stages[i].transient + [term])
-            else { return nil }
-            out.stages[i] = s
-        }
-        return out
     }
 }
