@@ -11,7 +11,8 @@
 #   env           print `export SLURM_CONF=...` for client commands (eval "$(scripts/sandbox.sh env)")
 #
 # Environment read by start / restart / restart-ctld (the configuration follows the environment of
-# the last of these calls):
+# the last of these calls; restart and restart-ctld given none of the QUBEMEM_ variables below keep
+# the running variant, start given none runs without a job_submit plugin):
 #   QUBEMEM_PLUGIN_DIR     folder holding job_submit_qubemem.so; selects JobSubmitPlugins=qubemem
 #   QUBEMEM_JOB_SUBMIT     none | qubemem | lua | keep  (default: qubemem when QUBEMEM_PLUGIN_DIR
 #                          is set, else none; keep = the variant of the last start, as recorded in
@@ -497,9 +498,17 @@ cmd_start() {
     fi
 }
 
+# restart and restart-ctld keep the running variant unless the environment names one.
+default_keep() {
+    if [[ -z ${QUBEMEM_JOB_SUBMIT:-}${QUBEMEM_PLUGIN_DIR:-}${QUBEMEM_LUA_SCRIPT:-} ]]; then
+        export QUBEMEM_JOB_SUBMIT=keep
+    fi
+}
+
 cmd_restart() {
     need_root
     with_lock
+    default_keep
     prepare_config
     commit_variant
     stop_daemon slurmd
@@ -516,11 +525,14 @@ cmd_restart() {
 cmd_restart_ctld() {
     need_root
     with_lock
+    default_keep
     prepare_config
     commit_variant
     stop_daemon slurmctld
     start_slurmctld
-    running slurmd || start_slurmd
+    # slurmd would re-register only at the controller's next ping (about 5 s); SIGHUP makes it
+    # re-read slurm.conf and register now.
+    if running slurmd; then kill -HUP "$(daemon_pid slurmd)"; else start_slurmd; fi
     wait_ready
     say "restarted slurmctld ($(cat "$ETC/variant"))"
 }
