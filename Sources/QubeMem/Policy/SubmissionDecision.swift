@@ -119,7 +119,8 @@ public struct SubmissionDecision: Sendable, Equatable {
         }
 
         let request = max(prediction.requestMiB, config.minRequestMiB)
-        let why = explanation(prediction)
+        let slack = prediction.slack.description
+        let why = explanation(prediction, slack: slack)
         if request >= slurmLimitMiB {
             return SubmissionDecision(
                 outcome: .reject(.overLimit),
@@ -154,8 +155,8 @@ public struct SubmissionDecision: Sendable, Equatable {
             }
         }
 
-        let record = "qubemem:v1 action=\(action.rawValue) model=\(prediction.model.rawValue) path=\(prediction.path.rawValue) peak_bytes=\(prediction.peakBytes) baseline_bytes=\(prediction.baselineBytes) slack=\(prediction.slack) request_mib=\(given == UInt64.max ? "0" : String(given)) user_mib=\(userMemory.recordText)"
-        let fields = String(record.dropFirst("qubemem:v1 ".count))
+        let fields = "action=\(action.rawValue) model=\(prediction.model.rawValue) path=\(prediction.path.rawValue) peak_bytes=\(prediction.peakBytes) baseline_bytes=\(prediction.baselineBytes) slack=\(slack) request_mib=\(given == UInt64.max ? "0" : String(given)) user_mib=\(userMemory.recordText)"
+        let record = "qubemem:v1 " + fields
         let message: String
         let outcome: Outcome
         switch action {
@@ -178,8 +179,8 @@ public struct SubmissionDecision: Sendable, Equatable {
     static let slurmLimitMiB: UInt64 = 1 << 62
 
     /// "model 1.3, path harmonic, peak 2.38 GiB + baseline 0.44 GiB, slack 1.15"
-    static func explanation(_ prediction: Prediction) -> String {
-        "model \(prediction.model.rawValue), path \(prediction.path.rawValue), peak \(SizeText.gibibytes(prediction.peakBytes)) GiB + baseline \(SizeText.gibibytes(prediction.baselineBytes)) GiB, slack \(prediction.slack)"
+    static func explanation(_ prediction: Prediction, slack: String) -> String {
+        "model \(prediction.model.rawValue), path \(prediction.path.rawValue), peak \(SizeText.gibibytes(prediction.peakBytes)) GiB + baseline \(SizeText.gibibytes(prediction.baselineBytes)) GiB, slack \(slack)"
     }
 
     /// A comment that does not parse or cannot be priced, handled per `on_malformed`.
@@ -206,19 +207,23 @@ public struct SubmissionDecision: Sendable, Equatable {
 
     /// Text safe inside a double-quoted log field: quotes and backslashes become `'` and `/`.
     static func quoted(_ text: String) -> String {
-        String(text.map { $0 == "\"" ? "'" : $0 == "\\" ? "/" : $0 })
+        mapBytes(text) { $0 == UInt8(ascii: "\"") ? UInt8(ascii: "'") : $0 == UInt8(ascii: "\\") ? UInt8(ascii: "/") : $0 }
     }
 
-    /// Replaces control characters (newlines, escapes) so a message stays one printable line.
+    /// Replaces control characters (newlines, escapes) with `?` so a message stays one line.
     static func oneLine(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) {
-                scalars.append("?")
-            } else {
-                scalars.append(scalar)
+        mapBytes(text) { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }
+    }
+
+    /// Maps ASCII bytes one to one; multi-byte UTF-8 sequences pass unchanged (their bytes are
+    /// all >= 0x80, so the result is valid UTF-8 again).
+    private static func mapBytes(_ text: String, _ transform: (UInt8) -> UInt8) -> String {
+        var text = text
+        return text.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                for index in bytes.indices { buffer[index] = bytes[index] < 0x80 ? transform(bytes[index]) : bytes[index] }
+                return bytes.count
             }
         }
-        return String(scalars)
     }
 }
