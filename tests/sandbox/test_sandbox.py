@@ -148,3 +148,60 @@ def test_parse_size_reads_both_sacct_forms():
     assert parse_size("200M") == 200 * MiB
     assert parse_size("1.5G") == 1536 * MiB
     assert parse_size("") is None
+
+
+LUA_SCRIPT = """\
+function slurm_job_submit(job_desc, part_list, submit_uid)
+    if job_desc.comment ~= nil and string.find(job_desc.comment, "{tag}", 1, true) then
+        job_desc.admin_comment = "seen-by-lua {tag}"
+        slurm.log_user("lua variant saw {tag}")
+    end
+    return slurm.SUCCESS
+end
+
+function slurm_job_modify(job_desc, job_rec, part_list, modify_uid)
+    return slurm.SUCCESS
+end
+
+return slurm.SUCCESS
+"""
+
+
+def _recorded_variant_env():
+    """The QUBEMEM_* variables of the running variant, from .sandbox/etc/variant.env."""
+    import shlex
+
+    path = SLURM_CONF.parent / "variant.env"
+    env = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key:
+            env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def test_start_switches_to_the_lua_variant_and_back(slurm_sandbox, tmp_path):
+    from slurmsandbox import current_variant, start_sandbox
+
+    original = _recorded_variant_env()
+    tag = f"luatag{uuid.uuid4().hex[:8]}"
+    script = tmp_path / "job_submit.lua"
+    script.write_text(LUA_SCRIPT.replace("{tag}", tag))
+    try:
+        out = start_sandbox(QUBEMEM_JOB_SUBMIT="lua", QUBEMEM_LUA_SCRIPT=str(script))
+        assert "configuration changed" in out
+        assert current_variant().startswith("lua ")
+        conf = SLURM_CONF.read_text()
+        assert "JobSubmitPlugins=lua" in conf.splitlines()
+        assert (SLURM_CONF.parent / "job_submit.lua").read_text() == script.read_text()
+
+        job = submit(["--mem=50M"], wrap="true", comment=f"x {tag}")
+        assert f"lua variant saw {tag}" in job.stderr
+        ctl = scontrol_job(job.jobid)
+        assert ctl is not None and ctl["AdminComment"] == f"seen-by-lua {tag}"
+        assert wait_final(job.jobid, timeout=90) == "COMPLETED"
+    finally:
+        start_sandbox(**original)
+    restored = _recorded_variant_env()
+    assert restored == original
+    assert "JobSubmitPlugins=lua" not in SLURM_CONF.read_text().splitlines()
