@@ -1,0 +1,136 @@
+"""`qubemem audit` against the real sandbox SLURM with the job_submit plugin.
+
+Jobs touch known amounts of memory (200, 600, 1000 MiB), with and without qube comments, and one
+job goes over the request the plugin set. The audit runs real sacct.
+
+Tolerance on measured peaks. sacct's MaxRSS for the batch step is the largest RSS that
+jobacct_gather/linux sampled (JobAcctGatherFrequency=1 in the sandbox) over the step's processes.
+The job is a single process (`exec python3 ...`) that holds its peak for 3 s, so at least two
+samples land on the peak; the kernel's own high-water mark of that process (VmHWM, exact), which the
+workload prints, is the reference. A sample can only miss what the process held for less than a
+second outside the hold (numpy's small temporaries, the last pages being written), so the audit's
+peak must be within 2 % + 8 MiB of VmHWM. Against the touched amount, the peak must be at least the
+touched bytes and at most 64 MiB more: the interpreter with numpy is about 30 MiB resident here.
+"""
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, QUBEMEM, REPO, qubemem
+
+MIB = 1 << 20
+WORKLOAD = EXAMPLES / "jobs" / "qube_workload.py"
+# A pixel-direct run whose request (1885 MiB) holds every touched amount below.
+ROOMY = ["--path", "pixel_direct", "--fields", "T", "--n-obs", "2500", "--lmax", "24"]
+# A small one (532 MiB) that a 1000 MiB touch overflows.
+SMALL = ["--path", "pixel_direct", "--fields", "T", "--n-obs", "1500", "--lmax", "16", "--n-bins", "6"]
+
+
+def comment_for(flags):
+    r = qubemem("predict", *flags, "--comment")
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def predicted_for(comment):
+    r = qubemem("predict", "--from-comment", comment, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["request"]
+
+
+def record_fields(admin_comment):
+    """The last qubemem:v1 record of an AdminComment, parsed here independently of the audit."""
+    records = re.findall(r"qubemem:v1 ([^;]*)", admin_comment)
+    assert records, f"no qubemem record in AdminComment {admin_comment!r}"
+    return dict(pair.split("=", 1) for pair in records[-1].split())
+
+
+def vmhwm(output):
+    m = re.search(r"^VmHWM (\d+)$", output, re.M)
+    assert m, f"the workload did not report VmHWM; its output: {output[-500:]!r}"
+    return int(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def audited(slurm_sandbox):
+    sb = slurm_sandbox
+    plugin_dir = REPO / "plugin" / "build"
+    assert (plugin_dir / "job_submit_qubemem.so").exists(), "build the plugin first: make -C plugin"
+    if not sb.current_variant().startswith("qubemem"):
+        sb.start_sandbox(QUBEMEM_PLUGIN_DIR=str(plugin_dir))
+    start = (datetime.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    roomy, small = comment_for(ROOMY), comment_for(SMALL)
+    jobs = {}
+    for mib in (200, 600, 1000):
+        wrap = f"exec python3 {WORKLOAD} --touch-mib {mib} --hold 3"
+        jobs[f"plain-{mib}"] = (mib, sb.submit(["--mem=1500M", "--time=5", f"--job-name=plain-{mib}"], wrap=wrap))
+        jobs[f"qube-{mib}"] = (mib, sb.submit(["--time=5", f"--job-name=qube-{mib}"], wrap=wrap, comment=roomy))
+    wrap = f"exec python3 {WORKLOAD} --touch-mib 1000 --hold 3"
+    jobs["oom"] = (1000, sb.submit(["--time=5", "--job-name=qube-oom"], wrap=wrap, comment=small))
+    controller = {name: sb.scontrol_job(s.jobid) for name, (_, s) in jobs.items()}
+    states = {name: sb.wait_final(s.jobid, timeout=180) for name, (_, s) in jobs.items()}
+    ids = ",".join(s.jobid for _, s in jobs.values())
+    r = qubemem("audit", "--start", start, "--jobs", ids, "--all", "--json",
+                env={**sb.sandbox_env()})
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    by_id = {j["id"]: j for j in report["jobs"]}
+    return {"jobs": jobs, "states": states, "controller": controller, "report": report, "by_id": by_id,
+            "roomy": roomy, "small": small, "sb": sb}
+
+
+@pytest.mark.parametrize("name", ["plain-200", "plain-600", "plain-1000", "qube-200", "qube-600", "qube-1000"])
+def test_measured_peak_matches_the_touched_memory(audited, name):
+    mib, sub = audited["jobs"][name]
+    assert audited["states"][name] == "COMPLETED"
+    entry = audited["by_id"][sub.jobid]
+    peak = entry["peak_bytes"]
+    hwm = vmhwm(audited["sb"].job_output(sub.jobid))
+    assert abs(peak - hwm) <= 0.02 * hwm + 8 * MIB, (peak, hwm)
+    assert mib * MIB <= peak <= (mib + 64) * MIB, (peak, mib)
+    assert entry["peak_basis"] == "single_task"
+
+
+@pytest.mark.parametrize("mib", [200, 600, 1000])
+def test_predicted_equals_what_the_plugin_set(audited, mib):
+    _, sub = audited["jobs"][f"qube-{mib}"]
+    entry = audited["by_id"][sub.jobid]
+    rec = record_fields(audited["controller"][f"qube-{mib}"]["AdminComment"])
+    assert entry["source"] == "record"
+    assert entry["predicted_bytes"] == int(rec["peak_bytes"]) + int(rec["baseline_bytes"])
+    assert entry["requested_bytes"] == int(rec["request_mib"]) * MIB
+    assert (entry["model"], entry["path"], entry["slack"]) == (rec["model"], rec["path"], rec["slack"])
+    # ... and both are what `qubemem predict` says for the comment.
+    expected = predicted_for(audited["roomy"])
+    assert entry["predicted_bytes"] == expected["total_bytes"]
+    assert entry["requested_bytes"] == expected["request_mib"] * MIB
+    assert audited["controller"][f"qube-{mib}"]["MinMemoryNode"] == f"{expected['request_mib']}M"
+
+
+@pytest.mark.parametrize("mib", [200, 600, 1000])
+def test_jobs_without_comment_are_plain_requested_versus_used(audited, mib):
+    _, sub = audited["jobs"][f"plain-{mib}"]
+    entry = audited["by_id"][sub.jobid]
+    assert entry["source"] == "none" and entry["predicted_bytes"] is None
+    assert entry["requested_bytes"] == 1500 * MIB
+    assert abs(entry["requested_over_peak"] - 1500 * MIB / entry["peak_bytes"]) < 1e-4
+
+
+def test_job_over_its_request_ends_out_of_memory_and_is_flagged(audited):
+    _, sub = audited["jobs"]["oom"]
+    assert audited["states"]["oom"] == "OUT_OF_MEMORY"
+    entry = audited["by_id"][sub.jobid]
+    assert entry["oom"] is True and entry["near_miss"] is False
+    assert entry["state"] == "OUT_OF_MEMORY"
+    expected = predicted_for(audited["small"])
+    assert entry["predicted_bytes"] == expected["total_bytes"]
+    assert entry["requested_bytes"] == expected["request_mib"] * MIB
+    summary = audited["report"]["summary"][0]
+    assert summary["group"] == "all" and summary["oom"] == 1
+    rec = audited["report"]["recommendation"]
+    # The killed job needs more than request / predicted; the recommendation must exceed that.
+    assert float(rec["slack"]) > expected["request_mib"] * MIB / expected["total_bytes"]
