@@ -12,11 +12,13 @@ set -euo pipefail
 #   slurm-wlm-basic-plugins ships job_submit_lua.so (it links liblua5.1, pulled in as a dependency),
 #   task_cgroup.so and the cgroup/v1 plugin; slurm-wlm-mysql-plugin is slurmdbd's storage back end.
 #   libslurm-dev gives slurm/slurm.h for the plugin shim. time is GNU time (/usr/bin/time -v).
+#   lua5.1 is the interpreter matching job_submit_lua.so: `luac5.1 -p` checks a job_submit.lua
+#   before slurmctld loads it (a script that fails to load stops slurmctld).
 APT_PACKAGES=(
     slurmctld slurmd slurm-client slurmdbd
     slurm-wlm-basic-plugins slurm-wlm-mysql-plugin libslurm-dev
     munge mariadb-server
-    hyperfine valgrind time
+    hyperfine valgrind time lua5.1
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
@@ -98,7 +100,9 @@ fi
 
 if [[ ${#missing_pip[@]} -gt 0 ]]; then
     echo "install-deps: installing pip packages: ${missing_pip[*]}"
-    "$PYTHON" -m pip install -q --disable-pip-version-check "${missing_pip[@]}"
+    "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${missing_pip[@]}"
+    # Under pyenv, `python3 -m pip` skips pip's rehash hook: new console scripts need their shims.
+    if command -v pyenv >/dev/null; then pyenv rehash || true; fi
 fi
 
 echo "install-deps: done"
