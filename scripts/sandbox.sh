@@ -169,6 +169,11 @@ choose_variant() {
         lua)
             [[ -n ${QUBEMEM_LUA_SCRIPT:-} && -f ${QUBEMEM_LUA_SCRIPT:-} ]] ||
                 die "QUBEMEM_JOB_SUBMIT=lua needs QUBEMEM_LUA_SCRIPT naming a file"
+            # A script that does not load is fatal to slurmctld: check its syntax first.
+            local why
+            if command -v luac5.1 >/dev/null && ! why=$(luac5.1 -p "$QUBEMEM_LUA_SCRIPT" 2>&1); then
+                die "$QUBEMEM_LUA_SCRIPT does not compile, sandbox left as it is: $why"
+            fi
             VARIANT="lua $(sha256sum <"$QUBEMEM_LUA_SCRIPT" | cut -c1-16)"
             ;;
         *) die "QUBEMEM_JOB_SUBMIT must be none, qubemem, lua or keep (got '$JOB_SUBMIT')" ;;
