@@ -7,13 +7,13 @@ public enum ReferenceModel {
     /// The harmonic-path budget (QUBE's `predict_qube_budget`).
     /// - Returns: the four stages in bytes, or the first input the reference would reject.
     public static func harmonic(_ inputs: HarmonicInputs, model: ModelVersion) -> Result<Budget, BudgetError> {
-        Result { () throws(BudgetError) in try harmonicBudget(inputs, model: model) }
+        do { return .success(try harmonicBudget(inputs, model: model)) } catch { return .failure(error) }
     }
 
     /// The pixel-direct budget (QUBE's `predict_pixel_direct_budget`).
     /// - Returns: the four stages in bytes, or the first input the reference would reject.
     public static func pixelDirect(_ inputs: PixelDirectInputs, model: ModelVersion) -> Result<Budget, BudgetError> {
-        Result { () throws(BudgetError) in try pixelDirectBudget(inputs, model: model) }
+        do { return .success(try pixelDirectBudget(inputs, model: model)) } catch { return .failure(error) }
     }
 
     // MARK: - Harmonic
@@ -37,34 +37,33 @@ public enum ReferenceModel {
         let modeWork = try bytes(nModes, rank, "n_modes")
         let pixWork = try bytes(rank, nPix, "working_dim")
 
-        var b = Builder()
-        b.stage = .covarianceSetup
-        b.persistent(.covT, workSq)
-        b.transient(.covTCopy, pixSq)
-        if filtered {
-            b.transient(.nUnrestricted, pixSq)
-            b.transient(.wTN, pixWork)
+        return try Builder.budget(model: model, path: .harmonic, blame: ("n_modes", nModes)) { b in
+            b.persistent(.covT, workSq)
+            b.transient(.covTCopy, pixSq)
+            if filtered {
+                b.transient(.nUnrestricted, pixSq)
+                b.transient(.wTN, pixWork)
+            }
+            b.stage = .basisSetup
+            b.persistent(.cholesky, workSq)
+            b.persistent(.vNinv, modeWork)
+            b.persistent(.mKernel, modeSq)
+            if filtered { b.persistent(.filterBasis, pixWork) }
+            if switched { b.persistent(.noiseBiasKernel, modeSq) }
+            if !release { b.persistent(.pixelProjector, modeWork) }
+            if release { b.transient(.vBeforeRelease, modeWork) }
+            if filtered { b.transient(.vUnrestricted, modePix) }
+            if switched {
+                b.transient(.sFixedSwitch, pixSq)
+                if filtered { b.transient(.sFixedRestricted, workSq) }
+                b.transient(.corrIntermediate, modeWork)
+            }
+            b.stage = .fisherRun
+            b.copyPersistent(from: .basisSetup)
+            b.stage = .spectraRun
+            b.copyPersistent(from: .basisSetup)
+            b.persistent(.noiseCovT, modeSq)
         }
-        b.stage = .basisSetup
-        b.persistent(.cholesky, workSq)
-        b.persistent(.vNinv, modeWork)
-        b.persistent(.mKernel, modeSq)
-        if filtered { b.persistent(.filterBasis, pixWork) }
-        if switched { b.persistent(.noiseBiasKernel, modeSq) }
-        if !release { b.persistent(.pixelProjector, modeWork) }
-        if release { b.transient(.vBeforeRelease, modeWork) }
-        if filtered { b.transient(.vUnrestricted, modePix) }
-        if switched {
-            b.transient(.sFixedSwitch, pixSq)
-            if filtered { b.transient(.sFixedRestricted, workSq) }
-            b.transient(.corrIntermediate, modeWork)
-        }
-        b.stage = .fisherRun
-        b.copyPersistent(from: .basisSetup)
-        b.stage = .spectraRun
-        b.copyPersistent(from: .basisSetup)
-        b.persistent(.noiseCovT, modeSq)
-        return try b.build(model: model, path: .harmonic, blame: ("n_modes", nModes))
     }
 
     // MARK: - Pixel-direct
@@ -98,94 +97,105 @@ public enum ReferenceModel {
         let paramsWork = try scaled(nParams, workSq, "n_params")
         let binsWork = try scaled(nBins, workSq, "n_bins")
 
-        var b = Builder()
-        b.stage = .covarianceSetup
-        b.persistent(.covTRetained, workSq)
-        b.transient(.covTCopy, pixSq)
-        if filtered { b.transient(.nUnrestricted, pixSq) }
-        b.stage = .basisSetup
-        b.persistent(.covTCarried, workSq)
-        b.persistent(.basisN, workSq)
-        if filtered { b.persistent(.filterBasis, pixWork) }
-        if switched { b.persistent(.sFixedPool, pixSq) }
-        b.stage = .fisherRun
-        b.copyPersistent(from: .basisSetup)
-        b.persistent(.directPixBuffer, pixSq)
-        if cached { b.persistent(.derivativeCacheRetained, paramsWork) }
-        b.transient(.cInv, workSq)
-        b.transient(.cinvTimesDcb, paramsWork)
-        if filtered {
-            b.transient(.kernelBeforeConjugation, pixSq)
-            b.transient(.conjugation, pixWork)
+        return try Builder.budget(model: model, path: .pixelDirect, blame: ("n_params", nParams)) { b in
+            b.persistent(.covTRetained, workSq)
+            b.transient(.covTCopy, pixSq)
+            if filtered { b.transient(.nUnrestricted, pixSq) }
+            b.stage = .basisSetup
+            b.persistent(.covTCarried, workSq)
+            b.persistent(.basisN, workSq)
+            if filtered { b.persistent(.filterBasis, pixWork) }
+            if switched { b.persistent(.sFixedPool, pixSq) }
+            b.stage = .fisherRun
+            b.copyPersistent(from: .basisSetup)
+            b.persistent(.directPixBuffer, pixSq)
+            if cached { b.persistent(.derivativeCacheRetained, paramsWork) }
+            b.transient(.cInv, workSq)
+            b.transient(.cinvTimesDcb, paramsWork)
+            if filtered {
+                b.transient(.kernelBeforeConjugation, pixSq)
+                b.transient(.conjugation, pixWork)
+            }
+            b.stage = .spectraRun
+            b.copyPersistent(from: .fisherRun)
+            b.persistent(.noiseCovW, workSq)
+            b.transient(.cInvPerPoint, workSq)
+            b.transient(.perBinProducts, binsWork)
         }
-        b.stage = .spectraRun
-        b.copyPersistent(from: .fisherRun)
-        b.persistent(.noiseCovW, workSq)
-        b.transient(.cInvPerPoint, workSq)
-        b.transient(.perBinProducts, binsWork)
-        return try b.build(model: model, path: .pixelDirect, blame: ("n_params", nParams))
     }
 
     // MARK: - Building
 
-    /// Collects the packed entries of a budget. Within a stage, persistent terms are kept ahead of
-    /// transient ones whatever the call order, as the reference's two dicts are.
+    /// Writes the packed entries of a budget straight into the array's storage (one allocation,
+    /// no per-term bookkeeping). Callers add a stage's persistent terms before its transient ones,
+    /// as the reference's two dicts hold them. Running past the capacity or overflowing a stage
+    /// total sets `failed` instead of trapping.
     private struct Builder {
-        var entries: [Budget.Entry] = []
+        static let capacity = 40
+        private let buffer: UnsafeMutableBufferPointer<Budget.Entry>
+        private(set) var count = 0
+        private(set) var failed = false
+        /// The current stage's running total and the largest finished stage total, bytes.
+        private var total: UInt64 = 0
+        private(set) var peak: UInt64 = 0
         var stage: StageName = .covarianceSetup {
             didSet { peak = max(peak, total); total = 0 }
         }
-        /// The current stage's running total and the largest finished stage total, bytes.
-        private var total: UInt64 = 0
-        private var peak: UInt64 = 0
-        private var overflowed = false
 
-        init() { entries.reserveCapacity(32) }
+        init(_ buffer: UnsafeMutableBufferPointer<Budget.Entry>) {
+            self.buffer = buffer
+        }
 
         mutating func persistent(_ name: TermName, _ bytes: UInt64) {
-            count(bytes)
-            let e = Budget.Entry(name: name, bytes: bytes, stage: stage, transient: false)
-            if let i = firstTransientOfStage() { entries.insert(e, at: i) } else { entries.append(e) }
+            add(Budget.Entry(name: name, bytes: bytes, stage: stage, transient: false))
         }
 
         mutating func transient(_ name: TermName, _ bytes: UInt64) {
-            count(bytes)
-            entries.append(Budget.Entry(name: name, bytes: bytes, stage: stage, transient: true))
+            add(Budget.Entry(name: name, bytes: bytes, stage: stage, transient: true))
         }
 
-        private mutating func count(_ bytes: UInt64) {
-            let (t, o) = total.addingReportingOverflow(bytes)
-            total = t
-            overflowed = overflowed || o
-        }
-
-        /// Appends, to the current stage, the persistent terms of an earlier stage.
-        /// Call it before any other term of the current stage.
+        /// Adds, to the current stage, the persistent terms of an earlier stage.
         mutating func copyPersistent(from source: StageName) {
-            let end = entries.count
+            let end = count
             var i = 0
             while i < end {
-                var e = entries[i]
+                var e = buffer[i]
                 if e.stage == source, !e.transient {
-                    count(e.bytes)
                     e.stage = stage
-                    entries.append(e)
+                    add(e)
                 }
                 i += 1
             }
         }
 
-        private func firstTransientOfStage() -> Int? {
-            guard entries.count > 0, entries[entries.count - 1].stage == stage,
-                  entries[entries.count - 1].transient
-            else { return nil }
-            for i in 0..<entries.count where entries[i].stage == stage && entries[i].transient { return i }
-            return nil
+        private mutating func add(_ e: Budget.Entry) {
+            guard count < buffer.count else { failed = true; return }
+            let (t, o) = total.addingReportingOverflow(e.bytes)
+            total = t
+            failed = failed || o
+            buffer[count] = e
+            count += 1
         }
 
-        func build(model: ModelVersion, path: PipelinePath, blame: (String, UInt64)) throws(BudgetError) -> Budget {
-            guard !overflowed else { throw .overflow(input: blame.0, value: String(blame.1)) }
-            return Budget(model: model, path: path, entries: entries, lifetimePeakBytes: max(peak, total))
+        /// Closes the last stage.
+        mutating func finish() { peak = max(peak, total) }
+
+        /// Builds a budget from what `fill` adds.
+        /// - Throws: an overflow naming `blame` when a stage total does not fit in 64 bits.
+        static func budget(model: ModelVersion, path: PipelinePath, blame: (String, UInt64),
+                           _ fill: (inout Builder) -> Void) throws(BudgetError) -> Budget {
+            var failed = false
+            var peak: UInt64 = 0
+            let entries = [Budget.Entry](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                var b = Builder(buffer)
+                fill(&b)
+                b.finish()
+                initialized = b.count
+                failed = b.failed
+                peak = b.peak
+            }
+            guard !failed else { throw .overflow(input: blame.0, value: String(blame.1)) }
+            return Budget(model: model, path: path, entries: entries, lifetimePeakBytes: peak)
         }
     }
 
