@@ -2,13 +2,26 @@
 import Glibc
 #endif
 
-/// Reads /proc (or a copy of it under another root, for tests). Every read is one open/read/close
-/// of a small file into a reused buffer; nothing is cached between calls.
-public struct ProcFS: Sendable {
+/// Reads /proc (or a copy of it under another root, for tests).
+///
+/// Files of processes being followed are kept open (`status`, `clear_refs`) and re-read with
+/// `pread` at offset 0, which makes the kernel regenerate them: one system call per read, no path
+/// lookup, and a descriptor that fails with ESRCH once the process is gone rather than reading a
+/// new process that reused the pid. Call `forget` when a process ends.
+public final class ProcFS: ProcessSource {
     /// The directory that plays /proc: "/proc" live, a fixture folder in tests.
-    public var root: String
+    public let root: String
+    private var buffer = [UInt8](repeating: 0, count: 16384)
+    private var statusFDs: [Int32: Int32] = [:]
+    private var clearRefsFDs: [Int32: Int32] = [:]
 
     public init(root: String = "/proc") { self.root = root }
+
+    deinit {
+        if loadavgFD >= 0 { close(loadavgFD) }
+        for fd in statusFDs.values { close(fd) }
+        for fd in clearRefsFDs.values { close(fd) }
+    }
 
     /// The whole file (up to `limit` bytes), or nil if it cannot be opened or read (a process that
     /// has just exited, a file the kernel does not offer).
@@ -16,27 +29,54 @@ public struct ProcFS: Sendable {
         let fd = open(root + "/" + relative, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// Reads a descriptor from offset 0 to its end.
+    private func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
         var out: [UInt8] = []
-        var chunk = 4096
-        while out.count < limit {
-            let start = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
-            let n = out.withUnsafeMutableBytes { buf -> Int in
-                guard let base = buf.baseAddress else { return -1 }
-                return Glibc.read(fd, base + start, chunk)
+        var offset = 0
+        while offset < limit {
+            let n = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return pread(fd, base, raw.count, off_t(offset))
             }
             if n < 0 {
-                if errno == EINTR { out.removeLast(chunk); continue }
+                if errno == EINTR { continue }
                 return nil
             }
-            out.removeLast(chunk - n)
             if n == 0 { break }
-            chunk = min(chunk * 2, 65536)
+            if offset == 0 && n < buffer.count {
+                return Array(buffer[0..<n])  // the usual case: the whole file in one read
+            }
+            out.append(contentsOf: buffer[0..<n])
+            offset += n
         }
         return out
     }
 
     public func status(_ pid: Int32) -> ProcStatus? {
+        if let fd = statusFDs[pid] {
+            // The usual case, without copying: one pread into the buffer, parsed in place.
+            let n = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return pread(fd, base, raw.count, 0)
+            }
+            if n > 0 && n < buffer.count { return ProcStatus.parse(buffer[0..<n]) }
+            if n <= 0 { return nil }
+            return readAll(fd, limit: 65536).flatMap { ProcStatus.parse($0) }
+        }
+        let fd = open(root + "/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard let bytes = readAll(fd, limit: 65536), let st = ProcStatus.parse(bytes) else {
+            close(fd)
+            return nil
+        }
+        statusFDs[pid] = fd
+        return st
+    }
+
+    public func probeStatus(_ pid: Int32) -> ProcStatus? {
         read("\(pid)/status").flatMap { ProcStatus.parse($0) }
     }
 
@@ -48,22 +88,45 @@ public struct ProcFS: Sendable {
         read("\(pid)/smaps_rollup").flatMap { SmapsRollup.parse($0) }
     }
 
-    /// The last pid the kernel allocated (from loadavg).
+    private var loadavgFD: Int32 = -1
+
+    private var lastPidIsSysctl = false
+
+    /// The last pid the kernel allocated: `sys/kernel/ns_last_pid` (one integer, cheap to
+    /// generate), or loadavg's last field where that file is missing. Kept open.
     public func lastPid() -> Int32? {
-        read("loadavg").flatMap { parseLastPid($0) }
+        if loadavgFD < 0 {
+            loadavgFD = open(root + "/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC)
+            lastPidIsSysctl = loadavgFD >= 0
+            if loadavgFD < 0 { loadavgFD = open(root + "/loadavg", O_RDONLY | O_CLOEXEC) }
+        }
+        guard loadavgFD >= 0, let bytes = readAll(loadavgFD, limit: 4096) else { return nil }
+        if lastPidIsSysctl {
+            return parseDecimal(bytes.filter { $0 != 10 }).map { Int32(truncatingIfNeeded: $0) }
+        }
+        return parseLastPid(bytes)
     }
 
     /// Resets the process's VmHWM to its current RSS (`echo 5 > clear_refs`). Returns false when
     /// the kernel refuses (another user's process, or no such file).
     public func resetHighWaterMark(_ pid: Int32) -> Bool {
-        let fd = open(root + "/\(pid)/clear_refs", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var five: UInt8 = UInt8(ascii: "5")
-        return write(fd, &five, 1) == 1
+        var fd = clearRefsFDs[pid] ?? -1
+        if fd < 0 {
+            fd = open(root + "/\(pid)/clear_refs", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            clearRefsFDs[pid] = fd
+        }
+        var five = UInt8(ascii: "5")
+        return pwrite(fd, &five, 1, 0) == 1
     }
 
-    /// The numeric entries of the root directory: every process id.
+    /// Closes what is kept open for a process that ended.
+    public func forget(_ pid: Int32) {
+        if let fd = statusFDs.removeValue(forKey: pid) { close(fd) }
+        if let fd = clearRefsFDs.removeValue(forKey: pid) { close(fd) }
+    }
+
+    /// The numeric entries of the root directory: every process (thread-group leader) id.
     public func pids() -> [Int32] {
         guard let dir = opendir(root) else { return [] }
         defer { closedir(dir) }

@@ -9,6 +9,10 @@ public struct ProcStatus: Sendable, Equatable {
     public var name: String = ""
     /// Parent process id (`PPid:`).
     public var ppid: Int32 = 0
+    /// Thread-group id (`Tgid:`): equal to the pid for a process, the process's pid for a thread.
+    public var tgid: Int32 = 0
+    /// This entry's own id (`Pid:`).
+    public var pid: Int32 = 0
     /// Resident set size now (`VmRSS:`), bytes. Zero for a kernel thread or a zombie.
     public var rssBytes: UInt64 = 0
     /// Resident high-water mark (`VmHWM:`), bytes: the largest RSS since the process started or
@@ -32,16 +36,37 @@ public struct ProcStatus: Sendable, Equatable {
     public static func parse(_ bytes: some Collection<UInt8>) -> ProcStatus? {
         var status = ProcStatus()
         var ok = true
-        forEachLine(bytes) { key, value in
-            switch key {
-            case "Name": status.name = String(decoding: value, as: UTF8.self)
-            case "PPid": if let v = parseDecimal(value) { status.ppid = Int32(truncatingIfNeeded: v) } else { ok = false }
-            case "VmRSS": if let v = parseKiB(value) { status.rssBytes = v; status.hasMemory = true } else { ok = false }
-            case "VmHWM": if let v = parseKiB(value) { status.hwmBytes = v } else { ok = false }
-            case "VmPeak": if let v = parseKiB(value) { status.vmPeakBytes = v } else { ok = false }
-            case "RssAnon": if let v = parseKiB(value) { status.rssAnonBytes = v } else { ok = false }
-            case "RssFile": if let v = parseKiB(value) { status.rssFileBytes = v } else { ok = false }
-            case "RssShmem": if let v = parseKiB(value) { status.rssShmemBytes = v } else { ok = false }
+        // Keys compared as bytes: this runs for every process at every sample.
+        let slice: ArraySlice<UInt8> = (bytes as? ArraySlice<UInt8>) ?? ArraySlice(bytes)
+        forEachLineBytes(slice) { key, value in
+            guard let first = key.first else { return }
+            switch first {
+            case UInt8(ascii: "N") where key.elementsEqual("Name".utf8):
+                status.name = String(decoding: value.drop { $0 == 32 || $0 == 9 }, as: UTF8.self)
+            case UInt8(ascii: "P"):
+                if key.elementsEqual("PPid".utf8) {
+                    if let v = parseDecimal(value) { status.ppid = Int32(truncatingIfNeeded: v) } else { ok = false }
+                } else if key.elementsEqual("Pid".utf8) {
+                    if let v = parseDecimal(value) { status.pid = Int32(truncatingIfNeeded: v) } else { ok = false }
+                }
+            case UInt8(ascii: "T") where key.elementsEqual("Tgid".utf8):
+                if let v = parseDecimal(value) { status.tgid = Int32(truncatingIfNeeded: v) } else { ok = false }
+            case UInt8(ascii: "V"):
+                if key.elementsEqual("VmRSS".utf8) {
+                    if let v = parseKiB(value) { status.rssBytes = v; status.hasMemory = true } else { ok = false }
+                } else if key.elementsEqual("VmHWM".utf8) {
+                    if let v = parseKiB(value) { status.hwmBytes = v } else { ok = false }
+                } else if key.elementsEqual("VmPeak".utf8) {
+                    if let v = parseKiB(value) { status.vmPeakBytes = v } else { ok = false }
+                }
+            case UInt8(ascii: "R"):
+                if key.elementsEqual("RssAnon".utf8) {
+                    if let v = parseKiB(value) { status.rssAnonBytes = v } else { ok = false }
+                } else if key.elementsEqual("RssFile".utf8) {
+                    if let v = parseKiB(value) { status.rssFileBytes = v } else { ok = false }
+                } else if key.elementsEqual("RssShmem".utf8) {
+                    if let v = parseKiB(value) { status.rssShmemBytes = v } else { ok = false }
+                }
             default: break
             }
         }
@@ -145,6 +170,22 @@ public func parseLastPid(_ bytes: some Collection<UInt8>) -> Int32? {
 
 // MARK: - Small byte parsers
 
+/// Calls `body(key, value)` with the bytes of every `Key:<ws>value` line.
+func forEachLineBytes(_ all: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>, ArraySlice<UInt8>) -> Void) {
+    var start = all.startIndex
+    let n = all.endIndex
+    while start < n {
+        var end = start
+        var colon = -1
+        while end < n && all[end] != 10 {
+            if colon < 0 && all[end] == UInt8(ascii: ":") { colon = end }
+            end += 1
+        }
+        if colon > start { body(all[start..<colon], all[(colon + 1)..<end]) }
+        start = end + 1
+    }
+}
+
 /// Calls `body(key, value)` for every `Key:<ws>value` line.
 func forEachLine(_ bytes: some Collection<UInt8>, _ body: (String, ArraySlice<UInt8>) -> Void) {
     let all = Array(bytes)
@@ -182,8 +223,25 @@ func parseDecimal(_ bytes: some Collection<UInt8>) -> UInt64? {
 
 /// `   1234 kB` → 1234 × 1024 bytes. nil unless the unit is kB.
 func parseKiB(_ bytes: ArraySlice<UInt8>) -> UInt64? {
-    let words = bytes.split(whereSeparator: { $0 == 32 || $0 == 9 })
-    guard words.count == 2, words[1].elementsEqual("kB".utf8), let kib = parseDecimal(words[0]) else { return nil }
-    let (b, o) = kib.multipliedReportingOverflow(by: 1024)
+    var i = bytes.startIndex
+    let end = bytes.endIndex
+    while i < end, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+    var value: UInt64 = 0
+    var digits = 0
+    while i < end, bytes[i] >= 48, bytes[i] <= 57 {
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] - 48))
+        guard !o1, !o2 else { return nil }
+        value = a
+        digits += 1
+        i += 1
+    }
+    guard digits > 0 else { return nil }
+    while i < end, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+    guard end - i >= 2, bytes[i] == UInt8(ascii: "k"), bytes[i + 1] == UInt8(ascii: "B") else { return nil }
+    i += 2
+    while i < end, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 13 { i += 1 }
+    guard i == end else { return nil }
+    let (b, o) = value.multipliedReportingOverflow(by: 1024)
     return o ? nil : b
 }

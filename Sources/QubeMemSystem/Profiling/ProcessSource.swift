@@ -1,15 +1,18 @@
 /// What the sampler needs from the operating system: the Linux-specific reads behind one small
 /// interface. `ProcFS` implements it on /proc (live or a fixture copy).
-public protocol ProcessSource {
-    /// Every process id now present.
+public protocol ProcessSource: AnyObject {
+    /// Every process (thread-group leader) id now present.
     func pids() -> [Int32]
     /// The most recently allocated pid; nil when unknown (then the tree is rescanned every time).
     func lastPid() -> Int32?
     func stat(_ pid: Int32) -> ProcStat?
+    /// `status` of a followed process (the reader may keep it open between calls).
     func status(_ pid: Int32) -> ProcStatus?
+    /// `status` read once, keeping nothing open (for ids that may not join the tree).
+    func probeStatus(_ pid: Int32) -> ProcStatus?
     func smapsRollup(_ pid: Int32) -> SmapsRollup?
     /// Resets the process's VmHWM to its current RSS; false when refused.
     func resetHighWaterMark(_ pid: Int32) -> Bool
+    /// The process ended: drop anything kept for it.
+    func forget(_ pid: Int32)
 }
-
-extension ProcFS: ProcessSource {}

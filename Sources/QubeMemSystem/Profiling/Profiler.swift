@@ -21,6 +21,9 @@ public struct Profiler {
         public var resetHighWaterMarks = true
         /// Read smaps_rollup (PSS) at least this often, seconds; 0 turns PSS reading off.
         public var pssEvery: Double = 1
+        /// Look for new processes in the tree at most this often, seconds (default 0.05; every
+        /// sample when the interval is longer).
+        public var discoveryEvery: Double = 0.05
         /// Extra environment entries for the command (KEY=VALUE).
         public var environment: [String] = []
 
@@ -53,23 +56,29 @@ public struct Profiler {
         let profilerPid = getpid()
         _ = Sys.becomeSubreaper()
         let cpuBefore = Sys.selfUsage()
-        let ownHWM = source.status(profilerPid)?.hwmBytes ?? 0
+        let ownHWM = source.probeStatus(profilerPid)?.hwmBytes ?? 0
 
         let relay: SignalRelay
-        let stageRead: Int32, stageWrite: Int32
+        let stageRead: Int32, stageWrite: Int32, ackRead: Int32, ackWrite: Int32
         do {
             relay = try SignalRelay()
             (stageRead, stageWrite) = try Sys.pipe(cloexecWrite: false)
+            (ackRead, ackWrite) = try Sys.pipe(cloexecWrite: true)
         } catch { throw .system(error) }
+        // The child inherits the ack pipe's read end; our write end never blocks.
+        _ = fcntl(ackRead, F_SETFD, 0)
+        _ = fcntl(ackRead, F_SETFL, fcntl(ackRead, F_GETFL) & ~O_NONBLOCK)
+        _ = fcntl(ackWrite, F_SETFL, fcntl(ackWrite, F_GETFL) | O_NONBLOCK)
         defer {
             relay.restore()
-            close(stageRead)
-            close(stageWrite)
+            for fd in [stageRead, stageWrite, ackRead, ackWrite] { close(fd) }
         }
         var env = Sys.environment().filter { !$0.hasPrefix("QUBEMEM_STAGE_") }
         env.append("QUBEMEM_STAGE_FD=\(stageWrite)")
         env.append("QUBEMEM_STAGE_FILE=/proc/\(profilerPid)/fd/\(stageWrite)")
+        env.append("QUBEMEM_STAGE_ACK_FD=\(ackRead)")
         env += options.environment
+        let lastPidBeforeSpawn = source.lastPid()
 
         let t0 = Sys.monotonicNanos()
         let rootPid: Int32
@@ -81,7 +90,8 @@ public struct Profiler {
 
         var state = RunState(interval: interval)
         var sampler = TreeSampler(source: source, profilerPid: profilerPid, rootPid: rootPid,
-                                  resetHighWaterMarks: options.resetHighWaterMarks)
+                                  resetHighWaterMarks: options.resetHighWaterMarks,
+                                  lastPidBeforeSpawn: lastPidBeforeSpawn)
         var lines = LineBuffer()
         var rootExit: ExitStatus?
         var rootEnd = 0.0
@@ -106,9 +116,16 @@ public struct Profiler {
                 }
             }
         }
-        func takeSample() {
+        var lastDiscovery = 0.0
+        func takeSample(forceDiscovery: Bool = false) {
             let t = now()
-            sampler.discover(now: t)
+            // New processes are looked for at most every `discoveryEvery` seconds: a process found
+            // late still shows its whole peak (its VmHWM was never reset), only attributed to a
+            // later interval, which keeps the bound an upper bound.
+            if forceDiscovery || t - lastDiscovery >= options.discoveryEvery {
+                sampler.discover(now: t)
+                lastDiscovery = t
+            }
             let reading = sampler.sample(now: t)
             var pss: UInt64?
             if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery),
@@ -126,20 +143,25 @@ public struct Profiler {
             var waitMs = Int32(max(0, min((nextSample - t) * 1000, 1000)).rounded(.up))
             if let timeout = options.timeout, !timedOut { waitMs = min(waitMs, Int32(max(0, (timeout - t) * 1000).rounded(.up))) }
             let ready = Sys.poll([relay.readFD, stageRead], timeoutMs: waitMs)
+            var childEnded = false
             if ready[0] {
-                for d in relay.drain() where d.signal != SIGCHLD {
+                let deliveries = relay.drain()
+                childEnded = deliveries.contains { $0.signal == SIGCHLD }
+                for d in deliveries where d.signal != SIGCHLD {
                     // The terminal already delivered Ctrl-C / Ctrl-\ to the child (same process
                     // group); anything sent to us by kill() is passed on.
                     if d.fromTerminal && !options.newProcessGroup && (d.signal == SIGINT || d.signal == SIGQUIT) { continue }
                     kill(options.newProcessGroup ? -rootPid : rootPid, d.signal)
                 }
             }
-            try reapAll()
+            if childEnded || termSentAt != nil { try reapAll() }
             if ready[1] {
                 for line in lines.feed(Sys.readAvailable(stageRead)) {
                     guard let event = StageEvent.parse(line: line) else { continue }
-                    takeSample()
+                    takeSample(forceDiscovery: true)
                     state.apply(event, at: now())
+                    var ack: UInt8 = 1
+                    _ = write(ackWrite, &ack, 1)
                 }
             }
             let t2 = now()
@@ -160,9 +182,9 @@ public struct Profiler {
         }
         // Events written just before the end, then a last sample.
         for line in lines.feed(Sys.readAvailable(stageRead)) {
-            if let event = StageEvent.parse(line: line) { takeSample(); state.apply(event, at: now()) }
+            if let event = StageEvent.parse(line: line) { takeSample(forceDiscovery: true); state.apply(event, at: now()) }
         }
-        takeSample()
+        takeSample(forceDiscovery: true)
         if timedOut {
             // A clean end: nothing of the timed-out tree survives it.
             signalTree(&sampler, rootPid: rootPid, SIGKILL)

@@ -12,6 +12,10 @@
 ///     enter NAME
 ///     exit NAME
 ///
+/// Optionally, a writer that wants each event stamped before it goes on reads one byte from
+/// `QUBEMEM_STAGE_ACK_FD` after writing a line: the profiler writes one byte per event once it
+/// has taken that event's sample. Only one process should wait for acks (they are not addressed).
+///
 /// NAME is any text without a newline (QUBE's are like `fisher.basis_setup`). Stages nest: an
 /// `exit` closes the innermost open stage of that name and any opened inside it. The profiler
 /// stamps each event when it reads it and takes a sample right then, so every sampling interval

@@ -46,43 +46,71 @@ public struct TreeSampler {
     /// False once a reset was refused: then VmHWM is a lifetime figure and the bound is looser.
     public private(set) var resetsWorked = true
 
-    public init(source: any ProcessSource, profilerPid: Int32, rootPid: Int32, resetHighWaterMarks: Bool = true) {
+    /// - Parameter lastPidBeforeSpawn: the kernel's last allocated pid read just before the root
+    ///   was started: every descendant's pid comes after it, so no full scan of /proc is needed.
+    public init(source: any ProcessSource, profilerPid: Int32, rootPid: Int32, resetHighWaterMarks: Bool = true,
+                lastPidBeforeSpawn: Int32? = nil) {
         self.source = source
+        self.lastScanPid = lastPidBeforeSpawn
         self.anchors = [profilerPid]
         self.resetHighWaterMarks = resetHighWaterMarks
         members[rootPid] = Member(pid: rootPid, ppid: profilerPid, name: "", firstSeen: 0)
+        livePids = [rootPid]
     }
 
-    /// Live members' pids.
-    public var livePids: [Int32] { members.values.filter { $0.ended == nil }.map(\.pid).sorted() }
+    private mutating func markEnded(_ pid: Int32) {
+        if let i = livePids.firstIndex(of: pid) { livePids.remove(at: i) }
+        source.forget(pid)
+    }
 
-    /// Finds processes born since the last scan whose parent is in the tree. Skips the directory
-    /// scan when the kernel's last allocated pid has not moved (nothing was created).
+    /// Live members' pids, in the order they were found.
+    public private(set) var livePids: [Int32] = []
+
+    /// Finds processes born since the last scan whose parent is in the tree.
+    ///
+    /// Pids are handed out in increasing order, so a process born since the last scan has a pid
+    /// after the last one the kernel had allocated then (loadavg's last field). When that range is
+    /// short, only its pids are probed; when nothing was allocated, nothing is read; when the range
+    /// is long or wrapped around, the whole /proc is listed. Threads share the pid space: a probed
+    /// id whose Tgid differs from it is a thread, not a process.
     public mutating func discover(now: Double) {
         let last = source.lastPid()
         if let last, let previous = lastScanPid, last == previous { return }
-        lastScanPid = last
-        let present = source.pids()
-        let presentSet = Set(present)
-        outsiders.formIntersection(presentSet)
-        var fresh: [Int32: ProcStat] = [:]
-        for pid in present where members[pid] == nil && !outsiders.contains(pid) && !anchors.contains(pid) {
-            if let st = source.stat(pid) { fresh[pid] = st }
+        defer { lastScanPid = last }
+        var fresh: [Int32: (ppid: Int32, name: String)] = [:]
+        if let last, let previous = lastScanPid, last > previous, last - previous <= Self.probeLimit {
+            for pid in (previous + 1)...last where members[pid] == nil && !anchors.contains(pid) {
+                guard let st = source.stat(pid), anchors.contains(st.ppid) || members[st.ppid] != nil || fresh[st.ppid] != nil
+                else { continue }
+                fresh[pid] = (st.ppid, st.comm)
+            }
+            // Only those whose parent is in the tree were kept: confirm they are not threads.
+            for pid in Array(fresh.keys) {
+                if let st = source.probeStatus(pid), st.tgid != 0, st.tgid != pid { fresh[pid] = nil }
+            }
+        } else {
+            let present = source.pids()
+            outsiders.formIntersection(present)
+            for pid in present where members[pid] == nil && !outsiders.contains(pid) && !anchors.contains(pid) {
+                if let st = source.stat(pid) { fresh[pid] = (st.ppid, st.comm) }
+            }
         }
         // Resolve parents among the new ones too (a child and its grandchild born in one interval).
         var progress = true
         while progress {
             progress = false
-            for (pid, st) in fresh {
-                if anchors.contains(st.ppid) || members[st.ppid] != nil {
-                    members[pid] = Member(pid: pid, ppid: st.ppid, name: st.comm, firstSeen: now)
-                    fresh[pid] = nil
-                    progress = true
-                }
+            for (pid, st) in fresh where anchors.contains(st.ppid) || members[st.ppid] != nil {
+                members[pid] = Member(pid: pid, ppid: st.ppid, name: st.name, firstSeen: now)
+                livePids.append(pid)
+                fresh[pid] = nil
+                progress = true
             }
         }
         outsiders.formUnion(fresh.keys)
     }
+
+    /// The longest run of new pids probed one by one before listing /proc instead.
+    static let probeLimit: Int32 = 64
 
     /// Records that a member ended and was reaped by the profiler with this ru_maxrss (bytes). A
     /// process never seen in a sample (born and gone within one interval) is added as a member.
@@ -99,6 +127,7 @@ public struct TreeSampler {
         m.ended = m.ended ?? now
         m.reapedByProfiler = true
         members[pid] = m
+        markEnded(pid)
     }
 
     /// Takes one sample: reads every live member and resets its high-water mark.
@@ -112,6 +141,7 @@ public struct TreeSampler {
                 m.ended = now
                 r.intervalPeakBytes &+= m.lastRSSBytes
                 members[pid] = m
+                markEnded(pid)
                 continue
             }
             if m.name.isEmpty { m.name = st.name }
