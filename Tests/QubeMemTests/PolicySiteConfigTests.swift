@@ -135,3 +135,18 @@ import Testing
         #expect(SizeText.gibibytes(UInt64.max) == "17179869184.00")
     }
 }
+
+import Foundation
+
+@Suite struct PolicyExampleConfigTests {
+    /// examples/qubemem.conf is the file admins copy: it must parse, and say what it claims.
+    @Test func exampleConfigParsesToTheDefaultsPlusAMaximum() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../examples/qubemem.conf").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let config = try SiteConfig.parse(text).get()
+        var expected = SiteConfig()
+        expected.maxRequestMiB = 500 * 1024
+        #expect(config == expected)
+    }
+}
