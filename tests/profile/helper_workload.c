@@ -51,7 +51,7 @@ static char *touch(long mib) {
 }
 
 int main(int argc, char **argv) {
-    long a = 100, b = 100, child = 150, spike = 200, spike_ms = 30, hold_ms = 100, code = 0, sig = 0, use_marks = 1;
+    long a = 100, b = 100, child = 150, spike = 64, spike_ms = 30, hold_ms = 100, code = 0, sig = 0, use_marks = 1;
     for (int i = 1; i < argc; i++) {
         char key[32]; long v;
         if (sscanf(argv[i], "%31[^=]=%ld", key, &v) != 2) { fprintf(stderr, "bad argument %s\n", argv[i]); return 64; }
