@@ -40,8 +40,8 @@ check:
 
 ## man: regenerate man/qubemem.1 from the argument parser's own help
 man:
-	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --multi-page=false --date $(MAN_DATE) --output-directory .build/man
-	cp .build/man/qubemem.1 man/qubemem.1
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --date $(MAN_DATE) --authors "the qubemem developers"
+	cp "$$(find .build/plugins -path "*GenerateManual*" -name qubemem.1 | head -1)" man/qubemem.1
 
 clean:
 	$(SWIFT) package clean

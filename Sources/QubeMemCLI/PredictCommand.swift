@@ -11,18 +11,21 @@ struct PredictCommand: AsyncParsableCommand {
             for term, plus the terms qubemem measured on real runs that the reference leaves out. \
             Every stage figure is above baseline RSS; the request adds the baseline (interpreter \
             floor and input covariances) and the slack: \
-            request = ceil((baseline + lifetime peak) × slack) MiB.
+            request = ceil((baseline + lifetime peak) x slack) MiB.
 
             Dimensions come either as QUBE's own flags (--n-pix, --n-modes, ...) or from the \
             science (--fields, --n-obs or --nside with --fsky, --lmax, --lmax-signal), or from a \
             job comment (--from-comment).
 
             Examples:
-              qubemem predict --path harmonic --n-pix 59136 --n-modes 33274 --lmax-signal 256 --lmax 128 --model 1.0
-              qubemem predict --fields QU --n-obs 4900 --lmax 128 --lmax-signal 256 --path pixel_direct --n-bins 6
+              qubemem predict --model 1.0 --path harmonic --n-pix 59136 \\
+                  --n-modes 33274 --lmax-signal 256 --lmax 128
+              qubemem predict --path pixel_direct --fields QU --n-obs 4900 \\
+                  --lmax 128 --lmax-signal 256 --n-bins 6
               qubemem predict --fields QU --nside 64 --fsky 0.1 --lmax 128 --json
-              qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 --comment
-              qubemem predict --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128" --request
+              qubemem predict --fields QU --n-obs 2496 --lmax 64 --comment
+              qubemem predict --request \\
+                  --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128"
 
             JSON schema (--json, "schema": "qubemem.predict/1"): model, releases, path, \
             path_picked, config {n_pix, n_modes, lmax_signal, lmax, working_dim, n_bins, n_params, \

@@ -10,28 +10,28 @@ struct DimensionOptions: ParsableArguments {
     @Option(help: "QUBE path: harmonic, pixel_direct, or auto (QUBE's own picker; reports both costs).")
     var path: PathChoice?
 
-    @Option(name: .customLong("n-pix"), help: "Total pixel count (2 × observed pixels for QU, 1 × for T, summed).")
+    @Option(name: .customLong("n-pix"), help: "Total pixel count (2 x observed pixels for QU, 1 x for T, summed).")
     var nPix: Int?
 
     @Option(name: .customLong("working-dim"), help: "Filter rank: the dimension of every restricted object (model 1.3). Omit for no filter.")
     var workingDim: Int?
 
-    @Option(name: .customLong("lmax-signal"), help: "Signal-covariance ceiling ℓ (default 4 × nside).")
+    @Option(name: .customLong("lmax-signal"), help: "Signal-covariance ceiling ell (default 4 x nside).")
     var lmaxSignal: Int?
 
-    @Option(name: .customLong("n-modes"), help: "Harmonic mode count after V (default: from --fields and ℓ).")
+    @Option(name: .customLong("n-modes"), help: "Harmonic mode count after V (default: from --fields and ell).")
     var nModes: Int?
 
-    @Option(help: "Inference window ℓ; below --lmax-signal it turns on QUBE's switch optimisation.")
+    @Option(help: "Inference window ell; below --lmax-signal it turns on QUBE's switch optimisation.")
     var lmax: Int?
 
     @Flag(name: .customLong("keep-pixel-projector"), help: "Harmonic, legacy: V is not released after the SMW build.")
     var keepPixelProjector = false
 
-    @Option(name: .customLong("n-bins"), help: "Bandpower bins (default: one per multipole from 2 to ℓ).")
+    @Option(name: .customLong("n-bins"), help: "Bandpower bins (default: one per multipole from 2 to ell).")
     var nBins: Int?
 
-    @Option(name: .customLong("n-params"), help: "Derivative parameters (default: n_bins × spectra of --fields).")
+    @Option(name: .customLong("n-params"), help: "Derivative parameters (default: n_bins x spectra of --fields).")
     var nParams: Int?
 
     @Flag(name: .customLong("cache-derivatives"), help: "Pixel-direct, model 1.2+: Fisher(cache_derivatives=True).")
@@ -49,7 +49,7 @@ struct DimensionOptions: ParsableArguments {
     @Option(help: "HEALPix nside (a power of two); with --fsky gives the observed pixels.")
     var nside: Int?
 
-    @Option(help: "Observed sky fraction in (0, 1], with --nside: n_obs = round(12 × nside² × fsky).")
+    @Option(help: "Observed sky fraction in (0, 1], with --nside: n_obs = round(12 x nside^2 x fsky).")
     var fsky: SkyFraction?
 
     @Option(name: .customLong("from-comment"), help: "Read the dimensions from a job comment's 'qube:' section (flags given too override it).")
@@ -94,7 +94,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(name: .customLong("interpreter-floor"), help: "Interpreter and imports, as bytes or with K/M/G suffix (default 256M).")
     var interpreterFloor: MemorySize?
 
-    @Option(name: .customLong("input-covariances"), help: "Input covariances the run holds, each n_pix² × 8 bytes (default 1).")
+    @Option(name: .customLong("input-covariances"), help: "Input covariances the run holds, each n_pix^2 x 8 bytes (default 1).")
     var inputCovariances: UInt64?
 
     @Flag(name: .customLong("reference-only"), help: "Price with QUBE's reference model alone, without qubemem's measured terms.")

@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct QubeMemCLITestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}
