@@ -190,7 +190,7 @@ class Submission:
 
 
 def submit(args: Sequence[str] = (), *, wrap: str | None = None, comment: str | None = None,
-           script: str | None = None, check: bool = True,
+           script: str | None = None, check: bool = True, top: bool = True,
            env: Mapping[str, str] | None = None) -> Submission:
     """Submit a batch job with ``sbatch --parsable``.
 
@@ -202,6 +202,9 @@ def submit(args: Sequence[str] = (), *, wrap: str | None = None, comment: str | 
         ``wrap``. Give neither to pass your own script path inside ``args``.
       - ``check``: when True (default), a refused submission raises; when False, it returns a
         :class:`Submission` with ``jobid=None`` so a test can inspect the message.
+      - ``top``: when True (default), add ``--priority=TOP`` (root may) so a test job starts ahead
+        of whatever else is queued on the shared node (benchmark arrays, other agents' jobs).
+        Ignored when ``args`` already has ``--priority``.
       - ``env``: extra environment for sbatch (e.g. ``SBATCH_*`` variables).
     - Output goes to ``.sandbox/jobs/slurm-%j.out`` unless ``args`` has ``-o``/``--output``.
     - Returns: a :class:`Submission`.
@@ -212,6 +215,8 @@ def submit(args: Sequence[str] = (), *, wrap: str | None = None, comment: str | 
                for a in args):
         JOB_OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         argv.append(f"--output={JOB_OUTPUT_DIR}/slurm-%j.out")
+    if top and not any(a.startswith("--priority") for a in args):
+        argv.append("--priority=TOP")
     if comment is not None:
         argv.append(f"--comment={comment}")
     argv += list(args)
@@ -352,11 +357,21 @@ def max_rss_bytes(jobid: str) -> int | None:
 # --- waiting -------------------------------------------------------------------------------------
 
 
+def is_placeholder(row: Mapping[str, str]) -> bool:
+    """True for slurmdbd's stand-in job row, made when a step or end record reaches it before the
+    job's own start record: ``JobName=allocation``, ``ReqMem=16?``, no Comment. Under load (a busy
+    slurmdbd) such a row can already carry a final state, so a final state alone is not enough.
+    (A consequence: do not name test jobs "allocation".)"""
+    return row.get("JobName") == "allocation" or row.get("ReqMem", "").endswith("?")
+
+
 def _job_state(jobid: str) -> tuple[str, dict[str, str]] | None:
-    rows = sacct_rows(jobid, ["JobID", "JobName", "State", "Start"], extra_args=["-X"])
+    rows = sacct_rows(jobid, ["JobID", "JobName", "State", "Start", "ReqMem"], extra_args=["-X"])
     row = next((r for r in rows if r["JobID"] == str(jobid)), rows[0] if rows else None)
     if row is None:
         return None
+    if is_placeholder(row):
+        return "", row
     # "CANCELLED by 0" → "CANCELLED"
     return row["State"].split()[0] if row["State"] else "", row
 
@@ -364,8 +379,9 @@ def _job_state(jobid: str) -> tuple[str, dict[str, str]] | None:
 def wait_final(jobid: str, *, timeout: float = 120, need_steps: bool = True, poll: float = 0.5) -> str:
     """Wait until sacct shows the job in a final state, and return that state.
 
-    Polls ``sacct -X`` every ``poll`` seconds. The first row of a short job may be a placeholder
-    (``JobName=allocation``, ``PENDING``) for a few seconds; it is not final, so it is waited out.
+    Polls ``sacct -X`` every ``poll`` seconds. The first row of a job may be a placeholder
+    (``JobName=allocation``, ``ReqMem=16?``, see :func:`is_placeholder`) for a few seconds, even in
+    a final state; it is waited out, so Comment, JobName and ReqMem are real once this returns.
     With ``need_steps`` (default), also waits until every step row is final and, if the job ever
     started, its ``batch`` step is present, so MaxRSS can be read right after.
 

@@ -70,7 +70,7 @@ def test_finished_job_shows_in_sacct_with_steps_and_maxrss(slurm_sandbox):
     by_id = {r["JobID"]: r for r in rows}
     assert set(by_id) == {job.jobid, f"{job.jobid}.batch", f"{job.jobid}.0"}
     top = by_id[job.jobid]
-    assert top["JobName"] == "wrap"
+    assert top["JobName"] == "wrap", rows
     assert top["Comment"] == tag
     assert top["ReqMem"] == "400M"
     assert top["MaxRSS"] == ""  # the job line carries no MaxRSS; its steps do
@@ -205,3 +205,11 @@ def test_start_switches_to_the_lua_variant_and_back(slurm_sandbox, tmp_path):
     restored = _recorded_variant_env()
     assert restored == original
     assert "JobSubmitPlugins=lua" not in SLURM_CONF.read_text().splitlines()
+
+
+def test_placeholder_rows_are_not_taken_for_the_job():
+    from slurmsandbox import is_placeholder
+
+    assert is_placeholder({"JobName": "allocation", "State": "PENDING", "ReqMem": "16?"})
+    assert is_placeholder({"JobName": "allocation", "State": "COMPLETED", "ReqMem": "400M"})
+    assert not is_placeholder({"JobName": "wrap", "State": "COMPLETED", "ReqMem": "400M"})
