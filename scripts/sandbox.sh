@@ -547,11 +547,10 @@ cmd_stop() {
     with_lock
     if running slurmctld; then
         local jobs
-        jobs=$(squeue -h -o '%A' 2>/dev/null | tr '\n' ' ')
-        if [[ -n ${jobs// /} ]]; then
-            say "cancelling jobs: $jobs"
-            # shellcheck disable=SC2086
-            scancel $jobs 2>/dev/null || true
+        jobs=$(squeue -h -r -o '%i' 2>/dev/null | wc -l)
+        if ((jobs > 0)); then
+            say "cancelling $jobs queued or running jobs"
+            scancel --partition=debug 2>/dev/null || true
             local deadline=$((SECONDS + 15))
             while [[ -n $(squeue -h -o '%A' 2>/dev/null) ]] && ((SECONDS < deadline)); do sleep 0.3; done
         fi
