@@ -23,7 +23,7 @@ struct PredictCommand: AsyncParsableCommand {
               qubemem predict --path pixel_direct --fields QU --n-obs 4900 \\
                   --lmax 128 --lmax-signal 256 --n-bins 6
               qubemem predict --fields QU --nside 64 --fsky 0.1 --lmax 128 --json
-              qubemem predict --fields QU --n-obs 2496 --lmax 64 --comment
+              qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 --comment
               qubemem predict --request \\
                   --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128"
 
