@@ -22,6 +22,7 @@ _Static_assert(QUBEMEM_MEM_PER_CPU == MEM_PER_CPU, "MEM_PER_CPU mirror");
 /* Exported by libslurmfull and slurmctld, which are loaded before us. Never the info() macros. */
 extern void slurm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void slurm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern void slurm_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char *slurm_xstrdup(const char *str);
 extern char *slurm_xstrdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void slurm_xfree_ptr(void *ptr);
@@ -38,6 +39,8 @@ static void log_line(int32_t level, const char *line)
 		slurm_error("%s", line);
 	else if (level == QUBEMEM_V1_LOG_INFO)
 		slurm_info("%s", line);
+	else if (level == QUBEMEM_V1_LOG_VERBOSE)
+		slurm_verbose("%s", line);
 }
 
 int init(void)

@@ -141,7 +141,8 @@ final class PluginState: @unchecked Sendable {
             CText.write("qubemem: \(function): uid=\(job.submit_uid) \(line)", to: result.pointee.log,
                         capacity: result.pointee.log_capacity)
             result.pointee.log_level =
-                decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR) : Int32(QUBEMEM_V1_LOG_INFO)
+                decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR)
+                : decision.logIsRoutine ? Int32(QUBEMEM_V1_LOG_VERBOSE) : Int32(QUBEMEM_V1_LOG_INFO)
         }
         switch decision.outcome {
         case .untouched:

@@ -47,6 +47,7 @@ enum {
     QUBEMEM_V1_LOG_NONE = 0,
     QUBEMEM_V1_LOG_INFO = 1,
     QUBEMEM_V1_LOG_ERROR = 2,
+    QUBEMEM_V1_LOG_VERBOSE = 3, /* routine decisions (memory set): slurm_verbose, seen at -v */
 };
 
 /* The fields of a job_desc_msg_t that qubemem reads, copied by the shim. */

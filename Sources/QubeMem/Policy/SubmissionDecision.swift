@@ -71,14 +71,18 @@ public struct SubmissionDecision: Sendable, Equatable {
     public var logLine: String?
     /// Whether the log line reports a problem (error level) rather than a decision (info).
     public var logIsError: Bool
+    /// Whether the decision is routine (memory set as predicted): logged at verbose level, since
+    /// the job's AdminComment already records it and a log write costs more than the decision.
+    public var logIsRoutine: Bool
 
     public init(outcome: Outcome, userMessage: String? = nil, adminRecord: String? = nil,
-                logLine: String? = nil, logIsError: Bool = false) {
+                logLine: String? = nil, logIsError: Bool = false, logIsRoutine: Bool = false) {
         self.outcome = outcome
         self.userMessage = userMessage
         self.adminRecord = adminRecord
         self.logLine = logLine
         self.logIsError = logIsError
+        self.logIsRoutine = logIsRoutine
     }
 
     /// Decides what to do with a job.
@@ -172,7 +176,7 @@ public struct SubmissionDecision: Sendable, Equatable {
             message = "qubemem: kept your \(userMemory.flagText), at least the \(request) MiB per node qubemem predicts (\(why))"
         }
         return SubmissionDecision(outcome: outcome, userMessage: message, adminRecord: record,
-                                  logLine: fields)
+                                  logLine: fields, logIsRoutine: action == .set)
     }
 
     /// Requests at or above 2^62 MiB cannot be expressed in pn_min_memory (its top bits are flags).
