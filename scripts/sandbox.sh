@@ -138,6 +138,16 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # --- configuration ----------------------------------------------------------------------------------
 
+# replace_if_changed NEW TARGET: move NEW over TARGET only when the content differs, so an unchanged
+# configuration keeps its file (and inode) and nobody watching the folder sees a change.
+replace_if_changed() {
+    if [[ -e $2 ]] && cmp -s "$1" "$2"; then
+        rm -f "$1"
+    else
+        mv -f "$1" "$2"
+    fi
+}
+
 # Sets VARIANT (a key that changes whenever the slurmctld configuration must change),
 # JOB_SUBMIT (none|qubemem|lua) and PLUGIN_DIR.
 choose_variant() {
@@ -248,7 +258,7 @@ EOF
     )
     chown slurm:slurm "$tmp"
     chmod 0600 "$tmp"
-    mv -f "$tmp" "$ETC/slurmdbd.conf"
+    replace_if_changed "$tmp" "$ETC/slurmdbd.conf"
 }
 
 write_slurm_conf() {
@@ -274,7 +284,7 @@ write_slurm_conf() {
         lua)
             submit_line="JobSubmitPlugins=lua"
             install -m 0644 "$QUBEMEM_LUA_SCRIPT" "$ETC/job_submit.lua.new"
-            mv -f "$ETC/job_submit.lua.new" "$ETC/job_submit.lua"
+            replace_if_changed "$ETC/job_submit.lua.new" "$ETC/job_submit.lua"
             ;;
     esac
     if [[ $JOB_SUBMIT != lua ]]; then rm -f "$ETC/job_submit.lua"; fi
@@ -321,7 +331,7 @@ MinJobAge=300
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-    mv -f "$tmp" "$CONF"
+    replace_if_changed "$tmp" "$CONF"
 
     cat >"$ETC/cgroup.conf.new" <<EOF
 # Written by scripts/sandbox.sh. Used when memory mode is cgroup (cgroup v1 memory controller).
@@ -333,7 +343,7 @@ ConstrainRAMSpace=yes
 AllowedRAMSpace=100
 ConstrainSwapSpace=no
 EOF
-    mv -f "$ETC/cgroup.conf.new" "$ETC/cgroup.conf"
+    replace_if_changed "$ETC/cgroup.conf.new" "$ETC/cgroup.conf"
     echo "$VARIANT|$MEMORY_MODE" >"$ETC/variant.new"
 }
 
