@@ -21,6 +21,7 @@
 #                          job_submit.lua
 #   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
 #   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default 13306)
+#   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
 #
 # All state lives in $REPO/.sandbox (etc/ log/ run/ spool/ mysql/ munge/). Nothing under /etc is
 # written. Must run as root: slurmd and the daemons' users (munge, mysql, slurm) need it.
@@ -190,8 +191,9 @@ choose_variant() {
     esac
     {
         printf 'QUBEMEM_JOB_SUBMIT=%q\n' "$JOB_SUBMIT"
-        [[ $JOB_SUBMIT == qubemem ]] && printf 'QUBEMEM_PLUGIN_DIR=%q\n' "$QUBEMEM_PLUGIN_DIR"
-        [[ $JOB_SUBMIT == lua ]] && printf 'QUBEMEM_LUA_SCRIPT=%q\n' "$(readlink -f "$QUBEMEM_LUA_SCRIPT")"
+        [[ $JOB_SUBMIT == qubemem ]] && printf 'QUBEMEM_PLUGIN_DIR=%q\n' "${PLUGIN_DIR#*:}"
+        # keep reuses the copy beside slurm.conf: the original may be a temporary file.
+        [[ $JOB_SUBMIT == lua ]] && printf 'QUBEMEM_LUA_SCRIPT=%q\n' "$ETC/job_submit.lua"
         true
     } >"$SB/variant.env.new"
 }
@@ -601,6 +603,6 @@ case "${1:-}" in
     restart-ctld) cmd_restart_ctld ;;
     status) cmd_status ;;
     env) cmd_env ;;
-    -h|--help|help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h|--help|help) sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p' ;;
     *) echo "usage: scripts/sandbox.sh start|stop|restart|restart-ctld|status|env" >&2; exit 64 ;;
 esac
