@@ -61,7 +61,8 @@ struct PredictCommand: AsyncParsableCommand {
 
     func run(_ ctx: CommandContext) throws {
         let spec = try dimensions.runSpec()
-        let policy = policyOptions.policy()
+        let site = try policyOptions.siteConfig()
+        let policy = site.policy
         let prediction: Prediction
         switch Predictor.predict(spec, policy: policy) {
         case let .success(p): prediction = p
@@ -72,9 +73,30 @@ struct PredictCommand: AsyncParsableCommand {
         } else if json {
             ctx.out(PredictionJSON.render(prediction, policy: policy) + "\n")
         } else if request {
-            ctx.out(BudgetTable.requestLines(prediction, policy: policy))
+            try printRequest(spec, prediction, site: site, ctx)
         } else {
             ctx.out(BudgetTable.render(prediction, policy: policy))
+        }
+    }
+
+    /// What the job_submit plugin would do with a job carrying this spec and no --mem: the same
+    /// decision code, on the same comment, under the same site config.
+    private func printRequest(_ spec: RunSpec, _ prediction: Prediction, site: SiteConfig, _ ctx: CommandContext) throws {
+        let decision = SubmissionDecision.decide(comment: QubeComment.render(spec), userMemory: .none, config: site)
+        switch decision.outcome {
+        case let .setMemory(mib):
+            var lines = BudgetTable.requestLines(prediction, policy: site.policy)
+            if mib != prediction.requestMiB {
+                lines = "Request: \(mib) MiB per node (raised to min_request)\n" + lines.drop { $0 != "\n" }.dropFirst()
+            }
+            ctx.out(lines)
+        case .untouched:
+            ctx.out(BudgetTable.requestLines(prediction, policy: site.policy))
+            ctx.out("The plugin is disabled by this config (enabled = no): it would leave the job untouched.\n")
+        case .reject:
+            ctx.out(BudgetTable.requestLines(prediction, policy: site.policy))
+            ctx.err("The plugin would reject this job: \(decision.userMessage ?? "")\n")
+            throw ExitCode.failure
         }
     }
 }

@@ -29,7 +29,7 @@ public struct QubeMemCommand: AsyncParsableCommand {
             }
         } catch let error as CLIError {
             CommandContext.standard.err("Error: \(error)\n")
-            Foundation.exit(64)
+            Foundation.exit(error.exitCode.rawValue)
         } catch {
             exit(withError: error)
         }

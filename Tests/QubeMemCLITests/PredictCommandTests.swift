@@ -1,4 +1,5 @@
 import Foundation
+import ArgumentParser
 import QubeMem
 import Testing
 @testable import QubeMemCLI
@@ -95,5 +96,49 @@ import Testing
     @Test func rootHelpMatchesSnapshot() {
         let help = QubeMemCommand.helpMessage(columns: 80)
         if let mismatch = snapshotMismatch(help, named: "root-help.txt") { Issue.record("\(mismatch)") }
+    }
+}
+
+@Suite struct PredictConfigTests {
+    func withConfig(_ text: String, _ body: (String) throws -> Void) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qubemem-\(UUID().uuidString).conf").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try body(path)
+    }
+
+    let dims = ["--fields", "QU", "--n-obs", "2496", "--lmax", "64", "--lmax-signal", "128"]
+
+    @Test func requestFollowsTheSiteConfigAsThePluginDoes() throws {
+        try withConfig("slack = 1.5\nmin_request = 9000\n") { path in
+            let sink = OutputSink()
+            try PredictCommand.parse(["--request", "--config", path] + dims).run(sink.context)
+            #expect(sink.out.hasPrefix("Request: 9000 MiB per node (raised to min_request)"))
+            #expect(sink.out.contains("slack 1.5"))
+        }
+    }
+
+    @Test func requestAboveMaxRequestSaysThePluginWouldReject() throws {
+        try withConfig("max_request = 100\n") { path in
+            let sink = OutputSink()
+            #expect(throws: ExitCode.failure) {
+                try PredictCommand.parse(["--request", "--config", path] + dims).run(sink.context)
+            }
+            #expect(sink.err.contains("limit of 100 MiB (max_request)"))
+        }
+    }
+
+    @Test func badConfigFileIsAnErrorNamingFileKeyAndLine() throws {
+        try withConfig("# site\nslak = 1.2\n") { path in
+            do {
+                try PredictCommand.parse(["--request", "--config", path] + dims).run(OutputSink().context)
+                Issue.record("accepted a bad config")
+            } catch let error as CLIError {
+                #expect(error.description.contains("'\(path)'"))
+                #expect(error.description.contains("line 2"))
+                #expect(error.description.contains("slak"))
+                #expect(error.exitCode == .failure)
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ enum CLIError: Error, CustomStringConvertible {
     case noQubeSection(comment: String)
     case badComment(CommentError)
     case prediction(PredictionError)
+    case config(path: String, message: String)
 
     var description: String {
         switch self {
@@ -15,9 +16,14 @@ enum CLIError: Error, CustomStringConvertible {
             "bad qube comment: \(error)"
         case let .prediction(error):
             "\(error)"
+        case let .config(path, message):
+            "config file '\(path)': \(message)"
         }
     }
 
-    /// Every CLIError is about the user's input: exit 64 (EX_USAGE).
-    var exitCode: ExitCode { ExitCode(64) }
+    /// Input problems exit 64 (EX_USAGE); a config file that cannot be used exits 1.
+    var exitCode: ExitCode {
+        if case .config = self { return .failure }
+        return ExitCode(64)
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import QubeMem
 
 /// The flags that describe a QUBE run: `qube-memory-budget`'s own, plus the science that
@@ -88,7 +89,12 @@ struct DimensionOptions: ParsableArguments {
 
 /// The request policy flags shared by the commands that turn a budget into a request.
 struct PolicyOptions: ParsableArguments {
-    @Option(help: "Multiplier on baseline + peak, up to 4 decimals (default 1.15).")
+    @Option(help: ArgumentHelp(
+        "The site's qubemem.conf (default: $QUBEMEM_CONF, else qubemem.conf beside $SLURM_CONF, else /etc/slurm/qubemem.conf, when present).",
+        valueName: "file"))
+    var config: String?
+
+    @Option(help: "Multiplier on baseline + peak, up to 4 decimals (default 1.15, or the config's slack).")
     var slack: Slack?
 
     @Option(name: .customLong("interpreter-floor"), help: "Interpreter and imports, as bytes or with K/M/G suffix (default 256M).")
@@ -100,13 +106,51 @@ struct PolicyOptions: ParsableArguments {
     @Flag(name: .customLong("reference-only"), help: "Price with QUBE's reference model alone, without qubemem's measured terms.")
     var referenceOnly = false
 
-    /// The policy: documented defaults with these flags applied.
+    /// The site configuration: the config file the plugin would read (or the documented
+    /// defaults when there is none), with these flags applied to its policy.
+    /// - Throws: `CLIError.config` when an explicit or present config file cannot be used.
+    func siteConfig(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SiteConfig {
+        var site = SiteConfig()
+        if let path = configPath(environment) {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw CLIError.config(path: path, message: "cannot read it: \(error.localizedDescription)")
+            }
+            switch SiteConfig.parse(text) {
+            case let .success(parsed): site = parsed
+            case let .failure(error): throw CLIError.config(path: path, message: "\(error)")
+            }
+        }
+        if let slack { site.policy.slack = slack }
+        if let interpreterFloor { site.policy.interpreterFloorBytes = interpreterFloor.bytes }
+        if let inputCovariances { site.policy.inputCovariances = inputCovariances }
+        if referenceOnly { site.policy.measuredTerms = false }
+        return site
+    }
+
+    /// The request policy for commands that only price runs: `siteConfig()`'s, or the documented
+    /// defaults with these flags applied when the config file cannot be used.
     func policy() -> RequestPolicy {
+        if let site = try? siteConfig() { return site.policy }
         var p = RequestPolicy()
         if let slack { p.slack = slack }
         if let interpreterFloor { p.interpreterFloorBytes = interpreterFloor.bytes }
         if let inputCovariances { p.inputCovariances = inputCovariances }
         if referenceOnly { p.measuredTerms = false }
         return p
+    }
+
+    /// The config file to read: explicit, else the plugin's own lookup, only if the file exists.
+    func configPath(_ env: [String: String]) -> String? {
+        if let config { return config }
+        var candidates: [String] = []
+        if let explicit = env["QUBEMEM_CONF"], !explicit.isEmpty { candidates.append(explicit) }
+        if let slurm = env["SLURM_CONF"], let slash = slurm.lastIndex(of: "/") {
+            candidates.append(String(slurm[..<slash]) + "/qubemem.conf")
+        }
+        candidates.append("/etc/slurm/qubemem.conf")
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 }
