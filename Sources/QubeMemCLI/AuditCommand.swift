@@ -94,7 +94,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Share of jobs the recommended slack must cover (0 < x < 1).")
     var target = 0.99
 
-    @OptionGroup(title: "Policy (recomputing jobs without a record; --slack is also the slack compared against, default the most common one in the records)")
+    @OptionGroup(title: "Policy (for jobs without a record; --slack is also the slack the recommendation is compared with, by default the most common one in the records, else the config's)")
     var policyOptions: PolicyOptions
 
     @Flag(help: "Print the report as JSON (schema qubemem.audit/1) instead of a table.")
@@ -158,12 +158,16 @@ struct AuditCommand: AsyncParsableCommand {
         return q
     }
 
+    /// The policy for recomputing jobs without a record: the site's config (if any) with the flags applied.
+    var policy: RequestPolicy { policyOptions.policy() }
+
     var settings: AuditSettings {
         var s = AuditSettings()
         s.target = target
         s.nearMiss = nearMiss
         s.includeAll = all
         s.currentSlack = policyOptions.slack?.tenThousandths
+        s.fallbackSlack = policy.slack.tenThousandths
         return s
     }
 
@@ -184,7 +188,7 @@ struct AuditCommand: AsyncParsableCommand {
         if let message = accumulator.headerError { throw AuditError.badHeader(message) }
         let report = AuditReport(
             jobs: accumulator.finishedJobs, settings: settings,
-            recompute: AuditRecompute.closure(policy: policyOptions.policy()))
+            recompute: AuditRecompute.closure(policy: policy))
         let source = AuditSourceSummary(accumulator: accumulator, input: input)
 
         if suggestConfig {

@@ -40,62 +40,103 @@ public struct AdminRecord: Equatable, Sendable {
 
     /// Finds and parses the last qubemem record in an AdminComment.
     public static func find(in adminComment: String) -> Found {
-        let bytes = Array(adminComment.utf8)
-        var start: Int? = nil
-        var i = 0
-        while i + marker.count <= bytes.count {
-            if (i == 0 || isSeparator(bytes[i - 1])) && bytes[i..<(i + marker.count)].elementsEqual(marker) {
-                start = i
+        var text = adminComment
+        return text.withUTF8 { find(in: $0) }
+    }
+
+    /// Finds and parses the last qubemem record in an AdminComment's bytes. Byte-level and
+    /// allocation-light: the audit calls it once per job.
+    public static func find(in bytes: UnsafeBufferPointer<UInt8>) -> Found {
+        let m = marker.count
+        guard bytes.count >= m else { return .none }
+        var i = bytes.count - m
+        while true {
+            if (i == 0 || isSeparator(bytes[i - 1]))
+                && UnsafeBufferPointer(rebasing: bytes[i..<(i + m)]).elementsEqual(marker)
+            {
+                var end = i
+                while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
+                return parseRecord(UnsafeBufferPointer(rebasing: bytes[i..<end]))
             }
-            i += 1
+            if i == 0 { return .none }
+            i -= 1
         }
-        guard let recordStart = start else { return .none }
-        var end = recordStart
-        while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
-        let text = String(decoding: bytes[recordStart..<end], as: UTF8.self)
-        return parseRecord(text)
     }
 
     private static func isSeparator(_ b: UInt8) -> Bool {
         b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: ";") || b == UInt8(ascii: ",")
     }
 
-    /// Parses one record starting at `qubemem:`.
-    static func parseRecord(_ text: String) -> Found {
-        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard let head = tokens.first else { return .none }
-        guard head == "qubemem:v1" else { return .invalid("unsupported record version '\(head)'") }
-        var fields: [Substring: Substring] = [:]
-        for token in tokens.dropFirst() {
-            guard let eq = token.firstIndex(of: "=") else { return .invalid("field without '=': '\(token)'") }
-            let key = token[..<eq]
-            if fields[key] != nil { return .invalid("field '\(key)' given twice") }
-            fields[key] = token[token.index(after: eq)...]
+    private static func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+
+    private static let keys: [[UInt8]] = [
+        "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
+    ].map { Array($0.utf8) }
+
+    /// Parses one record starting at `qubemem:` and ending before `;` or at the end.
+    static func parseRecord(_ r: UnsafeBufferPointer<UInt8>) -> Found {
+        func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: r[a..<b]), as: UTF8.self) }
+        var i = 0
+        while i < r.count && !isSpace(r[i]) { i += 1 }
+        let headEnd = i
+        guard text(0, headEnd) == "qubemem:v1" else {
+            return .invalid("unsupported record version '\(text(0, headEnd))'")
         }
-        func required(_ key: Substring) -> Substring? { fields[key] }
-        guard let action = required("action") else { return .invalid("missing field 'action'") }
-        guard let model = required("model") else { return .invalid("missing field 'model'") }
-        guard let path = required("path") else { return .invalid("missing field 'path'") }
-        guard let peakText = required("peak_bytes"), let peak = UInt64(peakText) else {
-            return .invalid("bad or missing peak_bytes '\(fields["peak_bytes"] ?? "")'")
+        var values: [Range<Int>?] = Array(repeating: nil, count: keys.count)
+        while i < r.count {
+            while i < r.count && isSpace(r[i]) { i += 1 }
+            if i >= r.count { break }
+            let tokenStart = i
+            var eq = -1
+            while i < r.count && !isSpace(r[i]) {
+                if eq < 0 && r[i] == UInt8(ascii: "=") { eq = i }
+                i += 1
+            }
+            guard eq >= 0 else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
+            let key = UnsafeBufferPointer(rebasing: r[tokenStart..<eq])
+            guard let k = keys.firstIndex(where: { key.elementsEqual($0) }) else { continue }  // later fields
+            if values[k] != nil { return .invalid("field '\(text(tokenStart, eq))' given twice") }
+            values[k] = (eq + 1)..<i
         }
-        guard let baseText = required("baseline_bytes"), let base = UInt64(baseText) else {
-            return .invalid("bad or missing baseline_bytes '\(fields["baseline_bytes"] ?? "")'")
+        func value(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
+            values[k].map { UnsafeBufferPointer(rebasing: r[$0]) }
         }
-        guard let slackText = required("slack"), let slack = parseDecimal4(slackText) else {
-            return .invalid("bad or missing slack '\(fields["slack"] ?? "")'")
+        func shown(_ k: Int) -> String { values[k].map { text($0.lowerBound, $0.upperBound) } ?? "" }
+        guard let action = value(0) else { return .invalid("missing field 'action'") }
+        guard let model = value(1) else { return .invalid("missing field 'model'") }
+        guard let path = value(2) else { return .invalid("missing field 'path'") }
+        guard let peak = value(3).flatMap(parseUInt64) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }
+        guard let base = value(4).flatMap(parseUInt64) else {
+            return .invalid("bad or missing baseline_bytes '\(shown(4))'")
         }
-        guard let requestText = required("request_mib"), let request = UInt64(requestText) else {
-            return .invalid("bad or missing request_mib '\(fields["request_mib"] ?? "")'")
+        guard let slack = value(5).flatMap({ parseDecimal4(String(decoding: $0, as: UTF8.self)) }) else {
+            return .invalid("bad or missing slack '\(shown(5))'")
+        }
+        guard let request = value(6).flatMap(parseUInt64) else {
+            return .invalid("bad or missing request_mib '\(shown(6))'")
         }
         var user: UInt64? = nil
-        if let userText = fields["user_mib"], userText != "none" {
-            guard let value = UInt64(userText) else { return .invalid("bad user_mib '\(userText)'") }
-            user = value
+        if let u = value(7), !u.elementsEqual("none".utf8) {
+            guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(7))'") }
+            user = v
         }
         return .record(AdminRecord(
-            action: String(action), model: String(model), path: String(path), peakBytes: peak,
-            baselineBytes: base, slackTenThousandths: slack, requestMiB: request, userMiB: user))
+            action: String(decoding: action, as: UTF8.self), model: String(decoding: model, as: UTF8.self),
+            path: String(decoding: path, as: UTF8.self), peakBytes: peak, baselineBytes: base,
+            slackTenThousandths: slack, requestMiB: request, userMiB: user))
+    }
+
+    private static func parseUInt64(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        if b.isEmpty { return nil }
+        var v: UInt64 = 0
+        for c in b {
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(c &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            v = s
+        }
+        return v
     }
 }
 

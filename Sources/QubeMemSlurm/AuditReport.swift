@@ -38,8 +38,11 @@ public struct AuditSettings: Sendable {
     public var nearMiss = 0.9
     /// Show jobs without any prediction too.
     public var includeAll = false
-    /// The slack in force, ten-thousandths; nil = the most common slack in the records, else 1.15.
+    /// The slack in force, ten-thousandths; nil = the most common slack in the records, else
+    /// `fallbackSlack`.
     public var currentSlack: UInt64? = nil
+    /// The slack assumed when neither `currentSlack` nor any record gives one (the site's, 1.15 by default).
+    public var fallbackSlack: UInt64 = 11_500
     public init() {}
 }
 
@@ -269,7 +272,7 @@ public struct AuditReport: Sendable {
         unreadableRecords = badRecords
         unpricedComments = badComments
         let voted = slackVotes.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key
-        let current = settings.currentSlack ?? voted ?? 11_500
+        let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
         recommendation = Self.recommend(predicted, target: settings.target, currentSlack: current)
     }
 

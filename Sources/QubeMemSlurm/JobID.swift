@@ -42,82 +42,60 @@ public enum JobIDField: Equatable, Sendable {
         case batch, extern, interactive, numbered(UInt32), other
     }
 
-    /// Parses a JobID field; nil when it is not one.
-    public static func parse(_ text: some Collection<UInt8>) -> JobIDField? {
-        var iterator = text.makeIterator()
-        var job: UInt64 = 0
-        var digits = 0
-        var next = iterator.next()
-        while let byte = next, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-            let (m, o1) = job.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            job = s
-            digits += 1
-            next = iterator.next()
-        }
-        guard digits > 0 else { return nil }
+    /// Parses a JobID field; nil when it is not one. Allocation-free: it runs once per row.
+    public static func parse<C: Collection<UInt8>>(_ text: C) -> JobIDField? {
+        var i = text.startIndex
+        guard let (job, afterJob) = readNumber(text, from: i, limit: UInt64.max) else { return nil }
+        i = afterJob
         var key = JobKey(job: job)
-        if next == UInt8(ascii: "_") {
-            next = iterator.next()
-            if next == UInt8(ascii: "[") {
-                // A pending array range: the rest must close the bracket.
-                var closed = false
-                while let byte = iterator.next() {
-                    if closed { return nil }
-                    if byte == UInt8(ascii: "]") { closed = true }
-                }
-                return closed ? .pendingArray(job) : nil
+        if i != text.endIndex && text[i] == UInt8(ascii: "_") {
+            i = text.index(after: i)
+            if i != text.endIndex && text[i] == UInt8(ascii: "[") {
+                // A pending array range such as [4-9%2]: it must end with the bracket.
+                guard let close = text[i...].firstIndex(of: UInt8(ascii: "]")),
+                      text.index(after: close) == text.endIndex
+                else { return nil }
+                return .pendingArray(job)
             }
-            guard let (task, after) = readUInt32(first: next, &iterator) else { return nil }
-            key.arrayTask = task
-            next = after
+            guard let (task, after) = readNumber(text, from: i, limit: UInt64(JobKey.none) - 1) else { return nil }
+            key.arrayTask = UInt32(task)
+            i = after
         }
-        if next == UInt8(ascii: "+") {
-            guard let (component, after) = readUInt32(first: iterator.next(), &iterator) else { return nil }
-            key.hetComponent = component
-            next = after
+        if i != text.endIndex && text[i] == UInt8(ascii: "+") {
+            guard let (component, after) = readNumber(text, from: text.index(after: i),
+                                                       limit: UInt64(JobKey.none) - 1)
+            else { return nil }
+            key.hetComponent = UInt32(component)
+            i = after
         }
-        guard let separator = next else { return .job(key) }
-        guard separator == UInt8(ascii: ".") else { return nil }
-        var name: [UInt8] = []
-        while let byte = iterator.next() {
-            if name.count > 32 { return nil }
-            name.append(byte)
-        }
+        if i == text.endIndex { return .job(key) }
+        guard text[i] == UInt8(ascii: ".") else { return nil }
+        let name = text[text.index(after: i)...]
         if name.isEmpty { return nil }
         if name.elementsEqual("batch".utf8) { return .step(key, .batch) }
         if name.elementsEqual("extern".utf8) { return .step(key, .extern) }
         if name.elementsEqual("interactive".utf8) { return .step(key, .interactive) }
-        do {
-            var number: UInt32 = 0
-            for byte in name {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return .step(key, .other) }
-                let (m, o1) = number.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt32(byte &- UInt8(ascii: "0")))
-                if o1 || o2 { return nil }
-                number = s
-            }
-            return .step(key, .numbered(number))
+        if let (number, after) = readNumber(name, from: name.startIndex, limit: UInt64(UInt32.max)),
+           after == name.endIndex
+        {
+            return .step(key, .numbered(UInt32(number)))
         }
+        return .step(key, .other)
     }
 
-    /// Reads decimal digits starting with `first`; returns the number and the byte after it.
-    private static func readUInt32<I: IteratorProtocol<UInt8>>(
-        first: UInt8?, _ iterator: inout I
-    ) -> (UInt32, UInt8?)? {
-        var value: UInt32 = 0
-        var digits = 0
-        var next = first
-        while let byte = next, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+    /// Reads at least one decimal digit from `from`; returns the value (≤ limit) and the index after it.
+    private static func readNumber<C: Collection<UInt8>>(_ text: C, from start: C.Index, limit: UInt64)
+        -> (UInt64, C.Index)?
+    {
+        var value: UInt64 = 0
+        var i = start
+        while i != text.endIndex, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9") {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt32(byte &- UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
+            let (s, o2) = m.addingReportingOverflow(UInt64(text[i] &- UInt8(ascii: "0")))
+            if o1 || o2 || s > limit { return nil }
             value = s
-            digits += 1
-            next = iterator.next()
+            i = text.index(after: i)
         }
-        guard digits > 0, value != JobKey.none else { return nil }
-        return (value, next)
+        return i == start ? nil : (value, i)
     }
 }

@@ -39,23 +39,19 @@ public enum JobState: String, Sendable, CaseIterable, Comparable {
     }
 
     /// Reads the first word of a State field (`CANCELLED by 0`, or `CANCELLED+` from a narrow
-    /// column); nil when it is not a SLURM state.
-    public static func parse(_ text: some Collection<UInt8>) -> JobState? {
-        var word: [UInt8] = []
-        word.reserveCapacity(16)
-        for byte in text {
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "+") { break }
-            if word.count >= 16 { return nil }
-            word.append(byte)
+    /// column); nil when it is not a SLURM state. Allocation-free: it runs once per row.
+    public static func parse<C: Collection<UInt8>>(_ text: C) -> JobState? {
+        var end = text.startIndex
+        while end != text.endIndex && text[end] != UInt8(ascii: " ") && text[end] != UInt8(ascii: "+") {
+            end = text.index(after: end)
         }
-        return lookup[word]
+        let word = text[text.startIndex..<end]
+        for (state, bytes) in table where word.elementsEqual(bytes) { return state }
+        return nil
     }
 
-    private static let lookup: [[UInt8]: JobState] = {
-        var table: [[UInt8]: JobState] = [:]
-        for state in JobState.allCases { table[Array(state.rawValue.utf8)] = state }
-        return table
-    }()
+    /// Every state with its spelling, the common final states first.
+    private static let table: [(JobState, [UInt8])] = JobState.allCases.map { ($0, Array($0.rawValue.utf8)) }
 
     public static func < (a: JobState, b: JobState) -> Bool { a.rawValue < b.rawValue }
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmarks of `qubemem audit` (figures for BENCHMARKS.md).
+#
+#   bench/audit/run.sh parse      parse + aggregate generated sacct dumps (1 M and 2 M rows):
+#                                 qubemem vs the same merge in plain Python (naive_merge.py);
+#                                 time and peak RSS (memory must follow jobs, not rows)
+#   bench/audit/run.sh sandbox SINCE
+#                                 the sandbox's real finished jobs since SINCE, end to end:
+#                                 qubemem audit vs reportseff (pip), both running sacct
+#
+# Environment: QUBEMEM (default .build/release/qubemem; build it with
+# `swift build -c release --product qubemem`), RUNS (repetitions, default 3; the best is kept).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+QUBEMEM=${QUBEMEM:-$REPO/.build/release/qubemem}
+RUNS=${RUNS:-3}
+DATA=$REPO/.cache/bench
+mkdir -p "$DATA"
+
+# best_of CMD...: the fastest of $RUNS runs: "seconds maxrss_kib"
+best_of() {
+    local best="" line
+    for _ in $(seq "$RUNS"); do
+        line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+        if [[ -z "$best" ]] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
+    done
+    echo "$best"
+}
+
+case "${1:-}" in
+parse)
+    printf '%-28s %10s %12s %10s %10s %12s %10s %8s\n' dump rows "qubemem s" "rows/s" "RSS MiB" "python s" "RSS MiB" speedup
+    for spec in "1000000 3" "1000000 1" "2000000 7"; do
+        set -- $spec
+        f="$DATA/rows-$(($1 / 1000000))m-steps$2.sacct"
+        [[ -f "$f" ]] || python3 "$REPO/bench/audit/gen_dump.py" "$1" "$2" "$f" >/dev/null
+        q=$(best_of "$QUBEMEM" audit --input "$f" --suggest-config)
+        p=$(best_of python3 "$REPO/bench/audit/naive_merge.py" "$f")
+        awk -v name="$(basename "$f")" -v rows="$1" -v q="$q" -v p="$p" 'BEGIN {
+            split(q, a, " "); split(p, b, " ");
+            printf "%-28s %10d %12.2f %10.0f %10.0f %12.2f %10.0f %7.1fx\n", name, rows, a[1], rows / a[1], a[2] / 1024, b[1], b[2] / 1024, b[1] / a[1] }'
+    done
+    ;;
+sandbox)
+    since=${2:?usage: run.sh sandbox SINCE (sacct time, e.g. 2026-11-21T10:00)}
+    eval "$("$REPO/scripts/sandbox.sh" env)"
+    n=$(sacct -a -X -n -P --starttime="$since" --format=JobID,State | grep -cvE '\|(PENDING|RUNNING)' || true)
+    echo "finished jobs since $since: $n"
+    s=$(best_of sacct -a -P -n --noconvert --starttime="$since" --format=JobID,JobName,User,Account,Partition,State,ElapsedRaw,NNodes,NTasks,AllocCPUS,ReqMem,MaxRSS,TRESUsageInTot,Comment,AdminComment)
+    q=$(best_of "$QUBEMEM" audit --start "$since" --all)
+    r=$(best_of reportseff --no-color --user root --since "$since")
+    awk -v s="$s" -v q="$q" -v r="$r" 'BEGIN {
+        split(s, a, " "); split(q, b, " "); split(r, c, " ");
+        printf "sacct alone            %6.2f s\nqubemem audit --all    %6.2f s  (RSS %d MiB)\nreportseff             %6.2f s  (RSS %d MiB)\nratio reportseff/qubemem %.1fx\n",
+            a[1], b[1], b[2] / 1024, c[1], c[2] / 1024, c[1] / b[1] }'
+    ;;
+*)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    exit 64
+    ;;
+esac
