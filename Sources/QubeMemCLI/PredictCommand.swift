@@ -27,6 +27,11 @@ struct PredictCommand: AsyncParsableCommand {
               qubemem predict --request \\
                   --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128"
 
+            Exit status: 0 on success; 64 when an input is missing, invalid or too large (the \
+            message names the input, quotes its value and says what is valid; a size whose bytes \
+            do not fit in 64 bits is such an error, never a wrong number); 1 when the config file \
+            cannot be used or, with --request, when the plugin would reject the job.
+
             JSON schema (--json, "schema": "qubemem.predict/1"): model, releases, path, \
             path_picked, config {n_pix, n_modes, lmax_signal, lmax, working_dim, n_bins, n_params, \
             release_pixel_projector, cache_derivatives, has_switch, fields, n_obs}, stages [{name, \
