@@ -43,6 +43,7 @@ CLUSTER=qubesandbox
 START_TIMEOUT=${QUBEMEM_SANDBOX_TIMEOUT:-60}   # seconds, per wait
 
 export SLURM_CONF=$CONF
+ORIGINAL_ARGS=("$@")
 
 # Daemons in start order: name, pid file, log file.
 DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
@@ -77,7 +78,7 @@ default_plugin_dir() {
 # number was reused by another process does not count.
 daemon_pid() {
     local name=$1 file=${PIDFILE[$1]} pid
-    [[ -s $file ]] || return 0
+    [[ -s $file && -r $file ]] || return 0
     pid=$(tr -dc '0-9' <"$file")
     [[ -n $pid ]] && alive "$pid" "$name" && echo "$pid"
     return 0
@@ -465,7 +466,16 @@ stop_daemon() {
 
 # --- commands ---------------------------------------------------------------------------------------
 
-need_root() { [[ $(id -u) -eq 0 ]] || die "run as root (slurmd and the daemon users need it)"; }
+# Not root: re-run through passwordless sudo when there is one (a CI runner), keeping the variables
+# this script reads.
+need_root() {
+    [[ $(id -u) -eq 0 ]] && return 0
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,PATH \
+            "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
+    fi
+    die "run as root (slurmd and the daemon users need it); no passwordless sudo here"
+}
 
 with_lock() {
     install -d -m 0755 "$SB"
@@ -579,6 +589,9 @@ cmd_status() {
         pid=$(daemon_pid "$d")
         if [[ -n $pid ]]; then
             printf '%-10s running (pid %s)\n' "$d" "$pid"
+        elif [[ -e ${PIDFILE[$d]} && ! -r ${PIDFILE[$d]} ]]; then
+            printf '%-10s unknown (cannot read %s; run as root)\n' "$d" "${PIDFILE[$d]}"
+            all=3
         else
             printf '%-10s stopped\n' "$d"
             all=3
