@@ -14,6 +14,9 @@ step "build"
 swift build
 swift build -c release --product qubemem
 
+step "fuzz the library's untrusted-input paths (comments, qubemem.conf)"
+scripts/fuzz.sh "${QUBEMEM_FUZZ_SECONDS:-60}"
+
 step "plugin"
 make -C plugin
 
