@@ -131,7 +131,7 @@ public struct AuditGroup: Sendable {
     public var wastedGiB = 0.0
     public var wastedGiBHours = 0.0
 
-    init(name: String, entries: [AuditEntry]) {
+    init(name: String, entries: some Sequence<AuditEntry>) {
         self.name = name
         var mp: [Double] = []
         var rm: [Double] = []
@@ -213,7 +213,7 @@ public struct AuditReport: Sendable {
                 peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
                 oom: job.outOfMemory, nearMiss: false, slack: nil, note: nil)
             var notes: [String] = []
-            switch AdminRecord.find(in: job.adminComment) {
+            switch job.record {
             case .record(let r):
                 entry.source = .record
                 entry.action = r.action
@@ -259,10 +259,9 @@ public struct AuditReport: Sendable {
             if !notes.isEmpty { entry.note = notes.joined(separator: "; ") }
             all.append(entry)
         }
-        let shown = settings.includeAll ? all : all.filter { $0.source != .none }
         let predicted = all.filter { $0.source != .none }
-        entries = shown
-        overall = AuditGroup(name: "all", entries: shown)
+        entries = settings.includeAll ? all : predicted
+        overall = AuditGroup(name: "all", entries: entries[...])
         byPath = Self.groups(predicted, by: { $0.path ?? "?" }, prefix: "path ")
         byModel = Self.groups(predicted, by: { $0.model ?? "?" }, prefix: "model ")
         finishedJobs = jobs.count
@@ -277,9 +276,11 @@ public struct AuditReport: Sendable {
     }
 
     static func groups(_ entries: [AuditEntry], by key: (AuditEntry) -> String, prefix: String) -> [AuditGroup] {
-        var buckets: [String: [AuditEntry]] = [:]
-        for e in entries { buckets[key(e), default: []].append(e) }
-        return buckets.keys.sorted().map { AuditGroup(name: prefix + $0, entries: buckets[$0] ?? []) }
+        var buckets: [String: [Int]] = [:]
+        for (i, e) in entries.enumerated() { buckets[key(e), default: []].append(i) }
+        return buckets.keys.sorted().map { name in
+            AuditGroup(name: prefix + name, entries: (buckets[name] ?? []).lazy.map { entries[$0] })
+        }
     }
 
     /// A job's need in slack units: the slack s at which predicted × s first holds its peak.

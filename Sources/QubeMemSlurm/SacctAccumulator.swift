@@ -41,8 +41,11 @@ public struct AccountedJob: Sendable {
     public var nodes: UInt32 = 0
     public var cpus: UInt32 = 0
     public var requested: RequestedMemory? = nil
+    /// The job comment, kept only when there is no usable AdminComment record (it is then the
+    /// only source of a prediction); empty otherwise, to keep memory per job small.
     public var comment = ""
-    public var adminComment = ""
+    /// The last qubemem record of the AdminComment (parsed as the row is read; the text is not kept).
+    public var record: AdminRecord.Found = .none
     /// Measured peak per node, bytes; nil when no step had a figure ("no data", never zero).
     public var peakBytes: UInt64? = nil
     public var peakBasis: PeakBasis = .singleTask
@@ -153,8 +156,13 @@ public struct SacctAccumulator: Sendable {
     /// Finished jobs that had an allocation row, in job-id order. Live jobs are left out, as are step
     /// rows whose allocation row was not in the input (counted in `orphanJobs`).
     public var finishedJobs: [AccountedJob] {
-        records.filter { $0.hasAllocation && !$0.state.isLive && !liveKeys.contains($0.key) }
-            .sorted { $0.key < $1.key }
+        var order: [Int] = []
+        order.reserveCapacity(records.count)
+        for (i, r) in records.enumerated() where r.hasAllocation && !r.state.isLive && !liveKeys.contains(r.key) {
+            order.append(i)
+        }
+        order.sort { records[$0].key < records[$1].key }
+        return order.map { records[$0] }
     }
 
     /// Jobs seen only through step rows.
@@ -234,17 +242,20 @@ public struct SacctAccumulator: Sendable {
             records[slot].nodes = UInt32(nodes)
             records[slot].cpus = UInt32(cpus)
             records[slot].requested = requested
+            let comment: UnsafeBufferPointer<UInt8>
+            let admin: UnsafeBufferPointer<UInt8>
             if fieldCount > layout.count {
                 // Extra '|' inside the free text: the last piece is AdminComment, the rest Comment.
                 let commentColumn = layout.column[SacctField.comment.ordinal]
-                records[slot].comment = text(UnsafeBufferPointer(
-                    rebasing: line[starts[commentColumn]..<ends[fieldCount - 2]]))
-                records[slot].adminComment = text(UnsafeBufferPointer(
-                    rebasing: line[starts[fieldCount - 1]..<ends[fieldCount - 1]]))
+                comment = UnsafeBufferPointer(rebasing: line[starts[commentColumn]..<ends[fieldCount - 2]])
+                admin = UnsafeBufferPointer(rebasing: line[starts[fieldCount - 1]..<ends[fieldCount - 1]])
             } else {
-                records[slot].comment = text(field(.comment))
-                records[slot].adminComment = text(field(.adminComment))
+                comment = field(.comment)
+                admin = field(.adminComment)
             }
+            let record = AdminRecord.find(in: admin)
+            records[slot].record = record
+            if case .record = record {} else { records[slot].comment = text(comment) }
         case .step(let key, _):
             let state = JobState.parse(field(.state))
             if state == nil && !field(.state).isEmpty {

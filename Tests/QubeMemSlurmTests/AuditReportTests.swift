@@ -123,8 +123,8 @@ import Testing
         job.cpus = 1
         job.requested = .total(1100 * MiB)
         job.peakBytes = 1100 * MiB
-        job.adminComment = "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=\(1000 * MiB - 256 * MiB) "
-            + "baseline_bytes=\(256 * MiB) slack=1.1 request_mib=1100 user_mib=none"
+        job.record = AdminRecord.find(in: "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=\(1000 * MiB - 256 * MiB) "
+            + "baseline_bytes=\(256 * MiB) slack=1.1 request_mib=1100 user_mib=none")
         let r = AuditReport(jobs: [job], settings: AuditSettings(), recompute: fakeRecompute)
         // 1.10 is exactly what killed it; the smallest 0.01 step above is 1.11.
         #expect(r.recommendation.slack == 11_100)

@@ -81,8 +81,19 @@ import Testing
     @Test func pipesInsideFreeTextGoToCommentAndTheLastPieceToAdminComment() throws {
         let acc = try mixed()
         let j = job(acc, "1012")
-        #expect(j?.comment == "qube: n_pix=10; note a|b")
-        #expect(j?.adminComment.hasPrefix("ops: moved; qubemem:v1 action=set model=1.0") == true)
+        guard case .record(let r)? = j?.record else {
+            Issue.record("no record on 1012")
+            return
+        }
+        #expect(r.model == "1.0")
+        #expect(r.userMiB == 1000)  // the record's last field, so the whole record was kept
+        // With a record, the comment is not needed and not kept; without one it is, pipes and all.
+        #expect(j?.comment == "")
+        var other = SacctAccumulator()
+        other.feed(Array("5|n|u|a|p|COMPLETED|1|1||1|1M|||qube: x=1 a|b|\n".utf8))
+        other.finish()
+        #expect(other.finishedJobs.first?.comment == "qube: x=1 a|b")
+        #expect(other.finishedJobs.first?.record == AdminRecord.Found.none)
     }
 
     @Test func aHeaderLineSetsTheColumnOrder() {
