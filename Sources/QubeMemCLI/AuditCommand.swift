@@ -180,16 +180,16 @@ struct AuditCommand: AsyncParsableCommand {
             ctx.out(query.shellLine(program: sacct) + "\n")
             return
         }
-        let accumulator = try AuditInput.read(
+        var accumulator = try AuditInput.read(
             input: input, query: query, program: sacct, timeoutSeconds: timeout,
             outputLimit: maxOutputMiB.multipliedReportingOverflow(by: 1 << 20).overflow
                 ? Int.max : maxOutputMiB << 20,
             ctx: ctx)
         if let message = accumulator.headerError { throw AuditError.badHeader(message) }
-        let report = AuditReport(
-            jobs: accumulator.finishedJobs, settings: settings,
-            recompute: AuditRecompute.closure(policy: policy))
         let source = AuditSourceSummary(accumulator: accumulator, input: input)
+        let report = AuditReport(
+            jobs: accumulator.takeFinishedJobs(), settings: settings,
+            recompute: AuditRecompute.closure(policy: policy))
 
         if suggestConfig {
             ctx.out(try AuditText.configLines(report))

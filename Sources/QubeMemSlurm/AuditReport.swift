@@ -105,7 +105,8 @@ public struct Quantiles: Sendable, Equatable {
 
     public init?(_ values: [Double]) {
         guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
+        var sorted = values
+        sorted.sort()
         func rank(_ p: Double) -> Double {
             let k = Int((p * Double(sorted.count)).rounded(.up))
             return sorted[Swift.min(Swift.max(k, 1), sorted.count) - 1]
@@ -259,11 +260,11 @@ public struct AuditReport: Sendable {
             if !notes.isEmpty { entry.note = notes.joined(separator: "; ") }
             all.append(entry)
         }
-        let predicted = all.filter { $0.source != .none }
-        entries = settings.includeAll ? all : predicted
-        overall = AuditGroup(name: "all", entries: entries[...])
-        byPath = Self.groups(predicted, by: { $0.path ?? "?" }, prefix: "path ")
-        byModel = Self.groups(predicted, by: { $0.model ?? "?" }, prefix: "model ")
+        if !settings.includeAll { all.removeAll { $0.source == .none } }
+        entries = all
+        overall = AuditGroup(name: "all", entries: all[...])
+        byPath = Self.groups(all, by: { $0.path }, prefix: "path ")
+        byModel = Self.groups(all, by: { $0.model }, prefix: "model ")
         finishedJobs = jobs.count
         self.withRecord = withRecord
         self.recomputed = recomputed
@@ -272,12 +273,15 @@ public struct AuditReport: Sendable {
         unpricedComments = badComments
         let voted = slackVotes.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key
         let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
-        recommendation = Self.recommend(predicted, target: settings.target, currentSlack: current)
+        recommendation = Self.recommend(all, target: settings.target, currentSlack: current)
     }
 
-    static func groups(_ entries: [AuditEntry], by key: (AuditEntry) -> String, prefix: String) -> [AuditGroup] {
+    /// Groups of the entries that have a prediction, by a key.
+    static func groups(_ entries: [AuditEntry], by key: (AuditEntry) -> String?, prefix: String) -> [AuditGroup] {
         var buckets: [String: [Int]] = [:]
-        for (i, e) in entries.enumerated() { buckets[key(e), default: []].append(i) }
+        for (i, e) in entries.enumerated() where e.source != .none {
+            buckets[key(e) ?? "?", default: []].append(i)
+        }
         return buckets.keys.sorted().map { name in
             AuditGroup(name: prefix + name, entries: (buckets[name] ?? []).lazy.map { entries[$0] })
         }
@@ -311,7 +315,7 @@ public struct AuditReport: Sendable {
 
     static func recommend(_ entries: [AuditEntry], target: Double, currentSlack: UInt64) -> Recommendation {
         var needs: [Need] = []
-        for e in entries {
+        for e in entries where e.source != .none {
             guard let total = e.predictedBytes, total > 0, let peak = e.peakBytes else { continue }
             let hours = Double(e.elapsedSeconds) / 3600
             if e.oom {

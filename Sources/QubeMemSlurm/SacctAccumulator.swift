@@ -99,6 +99,8 @@ public struct SacctAccumulator: Sendable {
     private var lineNumber = 0
     private var layout = Layout.standard
     private var sawFirstLine = false
+    private var lastKey = JobKey(job: UInt64.max)
+    private var lastSlot = -1
     private var starts: [Int] = []
     private var ends: [Int] = []
 
@@ -113,6 +115,23 @@ public struct SacctAccumulator: Sendable {
 
         static let standard = Layout(
             column: Array(0..<SacctField.allCases.count), count: SacctField.allCases.count, textLast: true)
+    }
+
+    /// Reserves room for about `jobs` jobs (a hint, e.g. from the input's size) to avoid regrowth.
+    public mutating func reserve(jobs: Int) {
+        let n = min(max(jobs, 0), 1 << 24)
+        records.reserveCapacity(n)
+        index.reserveCapacity(n)
+    }
+
+    /// Moves the finished jobs out (see `finishedJobs`), freeing the accumulator's own copy; the
+    /// counts stay. For large inputs this halves the peak memory of an audit.
+    public mutating func takeFinishedJobs() -> [AccountedJob] {
+        let jobs = finishedJobs
+        records = []
+        index = [:]
+        lastSlot = -1
+        return jobs
     }
 
     /// Feeds the next chunk of input.
@@ -308,7 +327,14 @@ public struct SacctAccumulator: Sendable {
     }
 
     private mutating func slotFor(_ key: JobKey) -> Int {
-        if let slot = index[key] { return slot }
+        // sacct prints a job's steps right after it: most lookups are for the previous row's job.
+        if key == lastKey, lastSlot >= 0 { return lastSlot }
+        lastKey = key
+        if let slot = index[key] {
+            lastSlot = slot
+            return slot
+        }
+        lastSlot = records.count
         let slot = records.count
         records.append(AccountedJob(key: key, line: lineNumber))
         index[key] = slot
@@ -325,14 +351,23 @@ public struct SacctAccumulator: Sendable {
     private mutating func splitFields(_ line: UnsafeBufferPointer<UInt8>) {
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        if starts.capacity < 32 {
+            starts.reserveCapacity(32)
+            ends.reserveCapacity(32)
+        }
         var start = 0
-        for i in 0..<line.count where line[i] == UInt8(ascii: "|") {
-            starts.append(start)
-            ends.append(i)
-            start = i + 1
+        var i = 0
+        let n = line.count
+        while i < n {
+            if line[i] == UInt8(ascii: "|") {
+                starts.append(start)
+                ends.append(i)
+                start = i &+ 1
+            }
+            i &+= 1
         }
         starts.append(start)
-        ends.append(line.count)
+        ends.append(n)
     }
 
     /// A header line (first field `JobID`) sets the column order; every audit field must be present.
