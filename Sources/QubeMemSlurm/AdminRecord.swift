@@ -51,7 +51,7 @@ public struct AdminRecord: Equatable, Sendable {
         guard bytes.count >= m else { return .none }
         var i = bytes.count - m
         while true {
-            if (i == 0 || isSeparator(bytes[i - 1]))
+            if bytes[i] == UInt8(ascii: "q") && (i == 0 || isSeparator(bytes[i - 1]))
                 && UnsafeBufferPointer(rebasing: bytes[i..<(i + m)]).elementsEqual(marker)
             {
                 var end = i
@@ -69,6 +69,8 @@ public struct AdminRecord: Equatable, Sendable {
 
     private static func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
 
+    private static let versionTag = Array("qubemem:v1".utf8)
+
     private static let keys: [[UInt8]] = [
         "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
     ].map { Array($0.utf8) }
@@ -79,7 +81,7 @@ public struct AdminRecord: Equatable, Sendable {
         var i = 0
         while i < r.count && !isSpace(r[i]) { i += 1 }
         let headEnd = i
-        guard text(0, headEnd) == "qubemem:v1" else {
+        guard UnsafeBufferPointer(rebasing: r[0..<headEnd]).elementsEqual(versionTag) else {
             return .invalid("unsupported record version '\(text(0, headEnd))'")
         }
         var values: [Range<Int>?] = Array(repeating: nil, count: keys.count)

@@ -105,17 +105,47 @@ public struct Quantiles: Sendable, Equatable {
 
     public init?(_ values: [Double]) {
         guard !values.isEmpty else { return nil }
-        var sorted = values
-        sorted.sort()
-        func rank(_ p: Double) -> Double {
-            let k = Int((p * Double(sorted.count)).rounded(.up))
-            return sorted[Swift.min(Swift.max(k, 1), sorted.count) - 1]
+        var work = values
+        let n = work.count
+        func index(_ p: Double) -> Int { Swift.min(Swift.max(Int((p * Double(n)).rounded(.up)), 1), n) - 1 }
+        // Selection instead of a full sort: each call leaves smaller values to the left of k, so
+        // the next, higher rank only searches to the right of it.
+        let k50 = index(0.50), k90 = index(0.90), k99 = index(0.99)
+        Self.select(&work, k50, from: 0)
+        Self.select(&work, k90, from: k50)
+        Self.select(&work, k99, from: k90)
+        count = n
+        p50 = work[k50]
+        p90 = work[k90]
+        p99 = work[k99]
+        max = work[k99...].max() ?? work[k99]
+    }
+
+    /// Puts the k-th smallest of `a[from...]` at index k, smaller ones before it (Hoare quickselect).
+    static func select(_ a: inout [Double], _ k: Int, from: Int) {
+        var lo = from
+        var hi = a.count - 1
+        while lo < hi {
+            let pivot = a[lo + (hi - lo) / 2]
+            var i = lo
+            var j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                hi = j
+            } else if k >= i {
+                lo = i
+            } else {
+                return
+            }
         }
-        count = sorted.count
-        p50 = rank(0.50)
-        p90 = rank(0.90)
-        p99 = rank(0.99)
-        max = sorted[sorted.count - 1]
     }
 }
 

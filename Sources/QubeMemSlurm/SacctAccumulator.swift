@@ -139,21 +139,19 @@ public struct SacctAccumulator: Sendable {
         guard headerError == nil else { return }
         let bytes = chunk.bindMemory(to: UInt8.self)
         var lineStart = 0
-        var i = 0
         let n = bytes.count
-        while i < n {
-            if bytes[i] == UInt8(ascii: "\n") {
-                if carry.isEmpty {
-                    handleLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<i]))
-                } else {
-                    carry.append(contentsOf: bytes[lineStart..<i])
-                    let pending = carry
-                    carry.removeAll(keepingCapacity: true)
-                    pending.withUnsafeBufferPointer { handleLine($0) }
-                }
-                lineStart = i + 1
+        while true {
+            let i = firstIndex(of: UInt8(ascii: "\n"), in: bytes, from: lineStart)
+            if i >= n { break }
+            if carry.isEmpty {
+                handleLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<i]))
+            } else {
+                carry.append(contentsOf: bytes[lineStart..<i])
+                let pending = carry
+                carry.removeAll(keepingCapacity: true)
+                pending.withUnsafeBufferPointer { handleLine($0) }
             }
-            i += 1
+            lineStart = i + 1
         }
         if lineStart < n { carry.append(contentsOf: bytes[lineStart..<n]) }
     }
@@ -356,15 +354,13 @@ public struct SacctAccumulator: Sendable {
             ends.reserveCapacity(32)
         }
         var start = 0
-        var i = 0
         let n = line.count
-        while i < n {
-            if line[i] == UInt8(ascii: "|") {
-                starts.append(start)
-                ends.append(i)
-                start = i &+ 1
-            }
-            i &+= 1
+        while true {
+            let i = firstIndex(of: UInt8(ascii: "|"), in: line, from: start)
+            if i >= n { break }
+            starts.append(start)
+            ends.append(i)
+            start = i &+ 1
         }
         starts.append(start)
         ends.append(n)
@@ -456,4 +452,32 @@ extension SacctField {
         case .adminComment: return 14
         }
     }
+}
+
+/// The index of the first `byte` in `buffer` at or after `from`, or `buffer.count`.
+///
+/// Reads 8 bytes at a time (SWAR: a word XOR the pattern has a zero byte where they match; the lowest
+/// flagged byte is always a true match), then finishes byte by byte. Rows are scanned twice (for
+/// newlines and for delimiters), so this is the parser's inner loop.
+@inline(__always)
+func firstIndex(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+    let n = buffer.count
+    var i = from
+    if let base = buffer.baseAddress {
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let pattern = UInt64(byte) &* ones
+        while i &+ 8 <= n {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+            let found = (word &- ones) & ~word & highs
+            if found != 0 { return i &+ (UInt64(littleEndian: found).trailingZeroBitCount >> 3) }
+            i &+= 8
+        }
+    }
+    while i < n {
+        if buffer[i] == byte { return i }
+        i &+= 1
+    }
+    return n
 }

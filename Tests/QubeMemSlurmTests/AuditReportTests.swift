@@ -132,3 +132,21 @@ import Testing
         #expect(r.recommendation.currentCovered == 0)
     }
 }
+
+@Suite struct QuantileSelectionTests {
+    @Test func selectionAgreesWithSortingOnShuffledAndRepeatedValues() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 2, 3, 10, 99, 100, 101, 1000] {
+            for _ in 0..<5 {
+                let values = (0..<n).map { _ in Double(Int.random(in: 0..<max(n / 3, 1), using: &rng)) }
+                let sorted = values.sorted()
+                func rank(_ p: Double) -> Double { sorted[min(max(Int((p * Double(n)).rounded(.up)), 1), n) - 1] }
+                let q = Quantiles(values)
+                #expect(q?.p50 == rank(0.5))
+                #expect(q?.p90 == rank(0.9))
+                #expect(q?.p99 == rank(0.99))
+                #expect(q?.max == sorted.last)
+            }
+        }
+    }
+}

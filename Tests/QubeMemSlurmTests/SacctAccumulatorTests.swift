@@ -146,3 +146,21 @@ import Testing
         #expect(SacctAccumulator.nodePeak(maxRSS: UInt64.max, tasks: 4, nodes: 1, taskSum: nil) == (UInt64.max, .taskSum))
     }
 }
+
+@Suite struct ByteScanTests {
+    @Test func findsTheFirstMatchAtEveryOffsetAndLength() {
+        for length in 0..<40 {
+            for target in 0...length {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                if target < length { bytes[target] = UInt8(ascii: "|") }
+                // Bytes that set high bits or differ by one from the pattern must not match.
+                for i in stride(from: 0, to: length, by: 3) where i != target { bytes[i] = i % 2 == 0 ? 0xFC : 0x7D }
+                for from in 0...length {
+                    let expected = target >= from && target < length ? target : length
+                    let got = bytes.withUnsafeBufferPointer { firstIndex(of: UInt8(ascii: "|"), in: $0, from: from) }
+                    #expect(got == expected, "length \(length) target \(target) from \(from)")
+                }
+            }
+        }
+    }
+}
