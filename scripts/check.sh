@@ -12,7 +12,7 @@ scripts/install-deps.sh
 
 step "build"
 swift build
-swift build -c release --product qubemem
+make release
 
 step "fuzz the library's untrusted-input paths (comments, qubemem.conf)"
 scripts/fuzz.sh "${QUBEMEM_FUZZ_SECONDS:-60}"
