@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 n=${1:-10000}
-swift build -c release --product qubemem --product qubemem-bench >/dev/null 2>&1 || swift build -c release --product qubemem-bench
-swift build -c release --product qubemem >/dev/null
+make release >/dev/null
+swift build -c release --product qubemem-bench -Xswiftc -static-stdlib >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 bench/predict/configs.py "$n" >"$tmp/configs.txt"
