@@ -51,7 +51,7 @@ public struct Budget: Sendable, Equatable {
     public var model: ModelVersion
     public var path: PipelinePath
     /// Every term of every stage, in stage order; within a stage, persistent then transient.
-    var entries: [Entry]
+    var entries: PackedTerms
     /// The largest stage peak, bytes.
     public private(set) var lifetimePeakBytes: UInt64
 
@@ -63,7 +63,7 @@ public struct Budget: Sendable, Equatable {
     }
 
     /// Builds a budget whose stage totals the caller has already checked.
-    init(model: ModelVersion, path: PipelinePath, entries: [Entry], lifetimePeakBytes: UInt64) {
+    init(model: ModelVersion, path: PipelinePath, entries: PackedTerms, lifetimePeakBytes: UInt64) {
         self.model = model
         self.path = path
         self.entries = entries
@@ -75,7 +75,7 @@ public struct Budget: Sendable, Equatable {
     init?(model: ModelVersion, path: PipelinePath, entries: [Entry]) {
         self.model = model
         self.path = path
-        self.entries = entries
+        self.entries = PackedTerms(entries)
         var lifetime: UInt64 = 0
         for stage in StageName.allCases {
             var total: UInt64 = 0
@@ -97,8 +97,7 @@ public struct Budget: Sendable, Equatable {
     public func stage(_ name: StageName) -> StageBudget? {
         var s = StageBudget(name: name, persistent: [], transient: [], persistentBytes: 0, transientBytes: 0)
         var found = false
-        for i in 0..<entries.count where entries[i].stage == name {
-            let e = entries[i]
+        for e in entries.array where e.stage == name {
             found = true
             if e.transient {
                 s.transient.append(Term(e.name.rawValue, e.bytes))
@@ -114,7 +113,7 @@ public struct Budget: Sendable, Equatable {
     /// This budget with a transient term appended to a stage.
     /// - Returns: `nil` when the stage total no longer fits in 64 bits.
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
-        var out = entries
+        var out = entries.array
         var end = out.count
         for i in 0..<out.count where out[i].stage == stage { end = i + 1 }
         out.insert(Entry(name: name, bytes: bytes, stage: stage, transient: true), at: end)

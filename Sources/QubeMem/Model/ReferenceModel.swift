@@ -132,7 +132,8 @@ public enum ReferenceModel {
     /// total sets `failed` instead of trapping.
     private struct Builder {
         static let capacity = 40
-        private let buffer: UnsafeMutableBufferPointer<Budget.Entry>
+        private let buffer: UnsafeMutablePointer<Budget.Entry>
+        private let capacity: Int
         private(set) var count = 0
         private(set) var failed = false
         /// The current stage's running total and the largest finished stage total, bytes.
@@ -142,8 +143,9 @@ public enum ReferenceModel {
             didSet { peak = max(peak, total); total = 0 }
         }
 
-        init(_ buffer: UnsafeMutableBufferPointer<Budget.Entry>) {
+        init(_ buffer: UnsafeMutablePointer<Budget.Entry>, capacity: Int) {
             self.buffer = buffer
+            self.capacity = capacity
         }
 
         mutating func persistent(_ name: TermName, _ bytes: UInt64) {
@@ -169,11 +171,11 @@ public enum ReferenceModel {
         }
 
         private mutating func add(_ e: Budget.Entry) {
-            guard count < buffer.count else { failed = true; return }
+            guard count < capacity else { failed = true; return }
             let (t, o) = total.addingReportingOverflow(e.bytes)
             total = t
             failed = failed || o
-            buffer[count] = e
+            (buffer + count).initialize(to: e)
             count += 1
         }
 
@@ -186,13 +188,13 @@ public enum ReferenceModel {
                            _ fill: (inout Builder) -> Void) throws(BudgetError) -> Budget {
             var failed = false
             var peak: UInt64 = 0
-            let entries = [Budget.Entry](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-                var b = Builder(buffer)
+            let entries = PackedTerms(capacity: capacity) { buffer, capacity in
+                var b = Builder(buffer, capacity: capacity)
                 fill(&b)
                 b.finish()
-                initialized = b.count
                 failed = b.failed
                 peak = b.peak
+                return b.count
             }
             guard !failed else { throw .overflow(input: blame.0, value: String(blame.1)) }
             return Budget(model: model, path: path, entries: entries, lifetimePeakBytes: peak)
