@@ -131,18 +131,23 @@ final class PluginState: @unchecked Sendable {
         let decision = SubmissionDecision.decide(
             commentBytes: bytes, userMemory: JobFields.userMemory(job), config: current)
 
-        if let message = decision.userMessage {
-            CText.write(message, to: result.pointee.message, capacity: result.pointee.message_capacity)
-        }
-        if let record = decision.adminRecord {
-            CText.write(record, to: result.pointee.record, capacity: result.pointee.record_capacity)
-        }
-        if let line = decision.logLine {
-            CText.write("qubemem: \(function): uid=\(job.submit_uid) \(line)", to: result.pointee.log,
-                        capacity: result.pointee.log_capacity)
+        var message = CBufferSink(result.pointee.message, result.pointee.message_capacity)
+        decision.writeUserMessage(to: &message)
+        message.finish()
+        var record = CBufferSink(result.pointee.record, result.pointee.record_capacity)
+        decision.writeAdminRecord(to: &record)
+        record.finish()
+        var log = CBufferSink(result.pointee.log, result.pointee.log_capacity)
+        log.append(job.is_modify != 0 ? "qubemem: job_modify: uid=" : "qubemem: job_submit: uid=")
+        log.append(decimal: UInt64(job.submit_uid))
+        log.append(" ")
+        if decision.writeLogLine(to: &log) {
+            log.finish()
             result.pointee.log_level =
                 decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR)
                 : decision.logIsRoutine ? Int32(QUBEMEM_V1_LOG_VERBOSE) : Int32(QUBEMEM_V1_LOG_INFO)
+        } else {
+            log.clear()
         }
         switch decision.outcome {
         case .untouched:
@@ -234,6 +239,50 @@ final class PluginState: @unchecked Sendable {
     struct ReadError: Error, CustomStringConvertible {
         var description: String
         init(_ description: String) { self.description = description }
+    }
+}
+
+/// Writes bytes into a caller's C buffer: never past capacity, NUL-terminated by `finish`,
+/// control characters replaced by `?`, and cut at a UTF-8 boundary with "..." when too long.
+struct CBufferSink: TextSink {
+    private let base: UnsafeMutablePointer<CChar>?
+    private let limit: Int  // bytes of text that fit (capacity - 1), or -1 without a buffer
+    private var count = 0
+    private var truncated = false
+
+    init(_ base: UnsafeMutablePointer<CChar>?, _ capacity: UInt32) {
+        self.base = capacity > 0 ? base : nil
+        limit = Int(capacity) - 1
+    }
+
+    mutating func append(_ byte: UInt8) {
+        guard let base, count < limit else {
+            truncated = true
+            return
+        }
+        base[count] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
+        count += 1
+    }
+
+    /// NUL-terminates, marking a cut with "..." (not inside a multi-byte character).
+    mutating func finish() {
+        guard let base else { return }
+        if truncated, limit >= 3 {
+            count = limit - 3
+            while count > 0, UInt8(bitPattern: base[count]) & 0xC0 == 0x80 { count -= 1 }
+            for _ in 0..<3 {
+                base[count] = 0x2E
+                count += 1
+            }
+        }
+        base[count] = 0
+    }
+
+    /// Empties the buffer.
+    mutating func clear() {
+        count = 0
+        truncated = false
+        if let base { base[0] = 0 }
     }
 }
 

@@ -19,25 +19,37 @@ public enum UserMemory: Sendable, Equatable {
         }
     }
 
-    /// The user's request as written in records: MiB per node (`8000`), `0` for the whole node
-    /// (SLURM's own --mem=0), or `none`.
-    var recordText: String {
-        guard let mib = perNodeMiB else { return "none" }
-        return mib == UInt64.max ? "0" : String(mib)
+    /// Writes the user's request as records hold it: MiB per node (`8000`), `0` for the whole
+    /// node (SLURM's own --mem=0), or `none`.
+    func writeRecord<S: TextSink>(to sink: inout S) {
+        guard let mib = perNodeMiB else { return sink.append("none") }
+        sink.append(decimal: mib == UInt64.max ? 0 : mib)
     }
 
-    /// How the user wrote it, for messages: `--mem=8000M` or `--mem-per-cpu=2000M (x4 CPUs)`.
-    var flagText: String {
+    /// Writes it the way the user wrote it: `--mem=8000M` or `--mem-per-cpu=2000M (4 CPUs per node)`.
+    func writeFlag<S: TextSink>(to sink: inout S) {
         switch self {
-        case .none: return "no memory request"
-        case .perNode(let mib): return "--mem=\(mib)M"
-        case .perCPU(let mib, let cpus): return "--mem-per-cpu=\(mib)M (\(cpus) CPUs per node)"
+        case .none:
+            sink.append("no memory request")
+        case .perNode(let mib):
+            sink.append("--mem=")
+            sink.append(decimal: mib)
+            sink.append("M")
+        case .perCPU(let mib, let cpus):
+            sink.append("--mem-per-cpu=")
+            sink.append(decimal: mib)
+            sink.append("M (")
+            sink.append(decimal: cpus)
+            sink.append(" CPUs per node)")
         }
     }
 }
 
 /// What job_submit/qubemem does with one job, decided from its comment, the user's memory
 /// request and the site configuration. Pure: no I/O, no global state, never traps.
+///
+/// The decision holds facts; its three texts (the user's message, the AdminComment record, the
+/// log line) are written on demand, into any ``TextSink`` or as `String`s.
 public struct SubmissionDecision: Sendable, Equatable {
     /// What happens to the job.
     public enum Outcome: Sendable, Equatable {
@@ -45,7 +57,7 @@ public struct SubmissionDecision: Sendable, Equatable {
         case untouched
         /// Set the job's memory to this many MiB per node (clearing any per-CPU request).
         case setMemory(mib: UInt64)
-        /// Refuse the job; `userMessage` says why.
+        /// Refuse the job; the user message says why.
         case reject(RejectReason)
     }
 
@@ -62,35 +74,53 @@ public struct SubmissionDecision: Sendable, Equatable {
         case set, keptUser = "kept_user", keptLarger = "kept_larger", warn
     }
 
-    public var outcome: Outcome
-    /// One line for the user's sbatch stderr, or nil.
-    public var userMessage: String?
-    /// The AdminComment record (`qubemem:v1 ...`) to append, or nil.
-    public var adminRecord: String?
-    /// One line for slurmctld's log (`key=value` fields), or nil when there is nothing to log.
-    public var logLine: String?
-    /// Whether the log line reports a problem (error level) rather than a decision (info).
-    public var logIsError: Bool
-    /// Whether the decision is routine (memory set as predicted): logged at verbose level, since
-    /// the job's AdminComment already records it and a log write costs more than the decision.
-    public var logIsRoutine: Bool
-
-    public init(outcome: Outcome, userMessage: String? = nil, adminRecord: String? = nil,
-                logLine: String? = nil, logIsError: Bool = false, logIsRoutine: Bool = false) {
-        self.outcome = outcome
-        self.userMessage = userMessage
-        self.adminRecord = adminRecord
-        self.logLine = logLine
-        self.logIsError = logIsError
-        self.logIsRoutine = logIsRoutine
+    /// What was priced: the fields of the record.
+    struct Priced: Sendable, Equatable {
+        var model: ModelVersion
+        var path: PipelinePath
+        var peakBytes: UInt64
+        var baselineBytes: UInt64
+        var slack: Slack
+        /// The request after min_request, MiB per node.
+        var requestMiB: UInt64
     }
+
+    enum Detail: Sendable, Equatable {
+        /// Not a qube job (or the plugin is disabled): nothing to say.
+        case silent
+        /// Priced and kept: memory set, or the user's request kept.
+        case decided(Action, Priced, givenMiB: UInt64)
+        /// Priced, but above max_request (limit) or what SLURM can express (nil).
+        case overLimit(Priced, limitMiB: UInt64?)
+        /// The comment does not parse or cannot be priced.
+        case malformed(reason: String, warn: Bool)
+    }
+
+    public var outcome: Outcome
+    var detail: Detail
+    var userMemory: UserMemory
+
+    /// A decision with nothing to say (the job is not ours).
+    public init(outcome: Outcome) {
+        self.outcome = outcome
+        detail = .silent
+        userMemory = .none
+    }
+
+    init(outcome: Outcome, detail: Detail, userMemory: UserMemory) {
+        self.outcome = outcome
+        self.detail = detail
+        self.userMemory = userMemory
+    }
+
+    /// Requests at or above 2^62 MiB cannot be expressed in pn_min_memory (its top bits are flags).
+    static let slurmLimitMiB: UInt64 = 1 << 62
 
     /// Decides what to do with a job.
     /// - Parameters:
     ///   - comment: the job's comment, or nil when it has none.
     ///   - userMemory: the memory the user asked for.
     ///   - config: the site configuration.
-    /// - Returns: the decision, with the user message, AdminComment record and log line.
     public static func decide(comment: String?, userMemory: UserMemory, config: SiteConfig)
         -> SubmissionDecision
     {
@@ -123,23 +153,17 @@ public struct SubmissionDecision: Sendable, Equatable {
         }
 
         let request = max(prediction.requestMiB, config.minRequestMiB)
-        let slack = prediction.slack.description
-        let why = explanation(prediction, slack: slack)
+        let priced = Priced(model: prediction.model, path: prediction.path, peakBytes: prediction.peakBytes,
+                            baselineBytes: prediction.baselineBytes, slack: prediction.slack,
+                            requestMiB: request)
         if request >= slurmLimitMiB {
-            return SubmissionDecision(
-                outcome: .reject(.overLimit),
-                userMessage: "qubemem: this job needs \(request) MiB per node (\(why)), more than SLURM can request",
-                logLine: "action=reject reason=too_large request_mib=\(request) user_mib=\(userMemory.recordText)"
-            )
+            return SubmissionDecision(outcome: .reject(.overLimit), detail: .overLimit(priced, limitMiB: nil),
+                                      userMemory: userMemory)
         }
         if let limit = config.maxRequestMiB, request > limit {
-            return SubmissionDecision(
-                outcome: .reject(.overLimit),
-                userMessage: "qubemem: this job needs \(request) MiB per node (\(why)), above this site's limit of \(limit) MiB (max_request); reduce the problem or ask your administrators",
-                logLine: "action=reject reason=max_request request_mib=\(request) max_request_mib=\(limit) user_mib=\(userMemory.recordText)"
-            )
+            return SubmissionDecision(outcome: .reject(.overLimit), detail: .overLimit(priced, limitMiB: limit),
+                                      userMemory: userMemory)
         }
-
         let action: Action
         let given: UInt64
         switch (config.userMemory, userMemory.perNodeMiB) {
@@ -150,84 +174,178 @@ public struct SubmissionDecision: Sendable, Equatable {
             action = .keptUser
             given = user
         case (.larger, .some(let user)):
-            if user >= request {
-                action = .keptLarger
-                given = user
-            } else {
-                action = .set
-                given = request
-            }
+            (action, given) = user >= request ? (.keptLarger, user) : (.set, request)
         }
-
-        let fields = "action=\(action.rawValue) model=\(prediction.model.rawValue) path=\(prediction.path.rawValue) peak_bytes=\(prediction.peakBytes) baseline_bytes=\(prediction.baselineBytes) slack=\(slack) request_mib=\(given == UInt64.max ? "0" : String(given)) user_mib=\(userMemory.recordText)"
-        let record = "qubemem:v1 " + fields
-        let message: String
-        let outcome: Outcome
-        switch action {
-        case .set:
-            outcome = .setMemory(mib: request)
-            let replaced = userMemory == .none ? "" : " instead of your \(userMemory.flagText)"
-            message = "qubemem: memory set to \(request) MiB per node\(replaced) (\(why))"
-        case .keptUser:
-            outcome = .untouched
-            message = "qubemem: kept your \(userMemory.flagText) as this site asks (user_memory=user); qubemem predicts \(request) MiB per node (\(why))"
-        case .keptLarger, .warn:
-            outcome = .untouched
-            message = "qubemem: kept your \(userMemory.flagText), at least the \(request) MiB per node qubemem predicts (\(why))"
-        }
-        return SubmissionDecision(outcome: outcome, userMessage: message, adminRecord: record,
-                                  logLine: fields, logIsRoutine: action == .set)
-    }
-
-    /// Requests at or above 2^62 MiB cannot be expressed in pn_min_memory (its top bits are flags).
-    static let slurmLimitMiB: UInt64 = 1 << 62
-
-    /// "model 1.3, path harmonic, peak 2.38 GiB + baseline 0.44 GiB, slack 1.15"
-    static func explanation(_ prediction: Prediction, slack: String) -> String {
-        "model \(prediction.model.rawValue), path \(prediction.path.rawValue), peak \(SizeText.gibibytes(prediction.peakBytes)) GiB + baseline \(SizeText.gibibytes(prediction.baselineBytes)) GiB, slack \(slack)"
+        return SubmissionDecision(outcome: action == .set ? .setMemory(mib: request) : .untouched,
+                                  detail: .decided(action, priced, givenMiB: given), userMemory: userMemory)
     }
 
     /// A comment that does not parse or cannot be priced, handled per `on_malformed`.
     private static func malformed(_ reason: String, userMemory: UserMemory, config: SiteConfig)
         -> SubmissionDecision
     {
-        let reason = oneLine(reason)
-        switch config.onMalformed {
-        case .reject:
-            return SubmissionDecision(
-                outcome: .reject(.malformedComment),
-                userMessage: "qubemem: invalid qube comment: \(reason)",
-                logLine: "action=reject reason=malformed user_mib=\(userMemory.recordText) error=\"\(quoted(reason))\""
-            )
-        case .warn:
-            return SubmissionDecision(
-                outcome: .untouched,
-                userMessage: "qubemem: warning: qube comment ignored, memory left as submitted: \(reason)",
-                adminRecord: "qubemem:v1 action=warn user_mib=\(userMemory.recordText)",
-                logLine: "action=warn reason=malformed user_mib=\(userMemory.recordText) error=\"\(quoted(reason))\""
-            )
-        }
+        let warn = config.onMalformed == .warn
+        return SubmissionDecision(outcome: warn ? .untouched : .reject(.malformedComment),
+                                  detail: .malformed(reason: reason, warn: warn), userMemory: userMemory)
     }
 
-    /// Text safe inside a double-quoted log field: quotes and backslashes become `'` and `/`.
-    static func quoted(_ text: String) -> String {
-        mapBytes(text) { $0 == UInt8(ascii: "\"") ? UInt8(ascii: "'") : $0 == UInt8(ascii: "\\") ? UInt8(ascii: "/") : $0 }
+    // MARK: - The texts
+
+    /// Whether the log line reports a problem (error level) rather than a decision (info).
+    /// No decision is an error today: internal failures are reported by the C exports.
+    public var logIsError: Bool { false }
+
+    /// Whether the decision is routine (memory set as predicted): logged at verbose level, since
+    /// the job's AdminComment already records it and a log write costs more than the decision.
+    public var logIsRoutine: Bool {
+        if case .decided(.set, _, _) = detail { return true }
+        return false
     }
 
-    /// Replaces control characters (newlines, escapes) with `?` so a message stays one line.
-    static func oneLine(_ text: String) -> String {
-        mapBytes(text) { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }
-    }
-
-    /// Maps ASCII bytes one to one; multi-byte UTF-8 sequences pass unchanged (their bytes are
-    /// all >= 0x80, so the result is valid UTF-8 again).
-    private static func mapBytes(_ text: String, _ transform: (UInt8) -> UInt8) -> String {
-        var text = text
-        return text.withUTF8 { bytes in
-            String(unsafeUninitializedCapacity: bytes.count) { buffer in
-                for index in bytes.indices { buffer[index] = bytes[index] < 0x80 ? transform(bytes[index]) : bytes[index] }
-                return bytes.count
+    /// Writes the one line for the user's sbatch stderr.
+    /// - Returns: false (and writes nothing) when there is nothing to tell the user.
+    @discardableResult
+    public func writeUserMessage<S: TextSink>(to sink: inout S) -> Bool {
+        switch detail {
+        case .silent:
+            return false
+        case .decided(let action, let priced, _):
+            switch action {
+            case .set:
+                sink.append("qubemem: memory set to ")
+                sink.append(decimal: priced.requestMiB)
+                sink.append(" MiB per node")
+                if userMemory != .none {
+                    sink.append(" instead of your ")
+                    userMemory.writeFlag(to: &sink)
+                }
+            case .keptUser:
+                sink.append("qubemem: kept your ")
+                userMemory.writeFlag(to: &sink)
+                sink.append(" as this site asks (user_memory=user); qubemem predicts ")
+                sink.append(decimal: priced.requestMiB)
+                sink.append(" MiB per node")
+            case .keptLarger, .warn:
+                sink.append("qubemem: kept your ")
+                userMemory.writeFlag(to: &sink)
+                sink.append(", at least the ")
+                sink.append(decimal: priced.requestMiB)
+                sink.append(" MiB per node qubemem predicts")
             }
+            Self.writeExplanation(priced, to: &sink)
+        case .overLimit(let priced, let limit):
+            sink.append("qubemem: this job needs ")
+            sink.append(decimal: priced.requestMiB)
+            sink.append(" MiB per node")
+            Self.writeExplanation(priced, to: &sink)
+            if let limit {
+                sink.append(", above this site's limit of ")
+                sink.append(decimal: limit)
+                sink.append(" MiB (max_request); reduce the problem or ask your administrators")
+            } else {
+                sink.append(", more than SLURM can request")
+            }
+        case .malformed(let reason, let warn):
+            sink.append(warn ? "qubemem: warning: qube comment ignored, memory left as submitted: "
+                        : "qubemem: invalid qube comment: ")
+            sink.append(text: reason)
         }
+        return true
+    }
+
+    /// Writes the AdminComment record (`qubemem:v1 ...`, docs/design.md).
+    /// - Returns: false (and writes nothing) when nothing is recorded (refusals, other jobs).
+    @discardableResult
+    public func writeAdminRecord<S: TextSink>(to sink: inout S) -> Bool {
+        switch detail {
+        case .decided(let action, let priced, let given):
+            sink.append("qubemem:v1 ")
+            writeFields(action, priced, given, to: &sink)
+            return true
+        case .malformed(_, true):
+            sink.append("qubemem:v1 action=warn user_mib=")
+            userMemory.writeRecord(to: &sink)
+            return true
+        case .silent, .overLimit, .malformed:
+            return false
+        }
+    }
+
+    /// Writes the log line's `key=value` fields (the caller prefixes function and uid).
+    /// - Returns: false (and writes nothing) when there is nothing to log.
+    @discardableResult
+    public func writeLogLine<S: TextSink>(to sink: inout S) -> Bool {
+        switch detail {
+        case .silent:
+            return false
+        case .decided(let action, let priced, let given):
+            writeFields(action, priced, given, to: &sink)
+        case .overLimit(let priced, let limit):
+            sink.append(limit == nil ? "action=reject reason=too_large request_mib=" : "action=reject reason=max_request request_mib=")
+            sink.append(decimal: priced.requestMiB)
+            if let limit {
+                sink.append(" max_request_mib=")
+                sink.append(decimal: limit)
+            }
+            sink.append(" user_mib=")
+            userMemory.writeRecord(to: &sink)
+        case .malformed(let reason, let warn):
+            sink.append(warn ? "action=warn reason=malformed user_mib=" : "action=reject reason=malformed user_mib=")
+            userMemory.writeRecord(to: &sink)
+            sink.append(" error=\"")
+            sink.append(text: reason, quoting: true)
+            sink.append("\"")
+        }
+        return true
+    }
+
+    /// One line for the user's sbatch stderr, or nil.
+    public var userMessage: String? { text(writeUserMessage) }
+    /// The AdminComment record (`qubemem:v1 ...`) to append, or nil.
+    public var adminRecord: String? { text(writeAdminRecord) }
+    /// The log line's `key=value` fields, or nil when there is nothing to log.
+    public var logLine: String? { text(writeLogLine) }
+
+    private func text(_ write: (inout ByteArraySink) -> Bool) -> String? {
+        var sink = ByteArraySink()
+        return write(&sink) ? sink.text : nil
+    }
+
+    private func writeFields<S: TextSink>(_ action: Action, _ priced: Priced, _ given: UInt64, to sink: inout S) {
+        switch action {
+        case .set: sink.append("action=set")
+        case .keptUser: sink.append("action=kept_user")
+        case .keptLarger: sink.append("action=kept_larger")
+        case .warn: sink.append("action=warn")
+        }
+        sink.append(" model=")
+        sink.append(model: priced.model)
+        sink.append(" path=")
+        sink.append(path: priced.path)
+        sink.append(" peak_bytes=")
+        sink.append(decimal: priced.peakBytes)
+        sink.append(" baseline_bytes=")
+        sink.append(decimal: priced.baselineBytes)
+        sink.append(" slack=")
+        sink.append(slack: priced.slack)
+        sink.append(" request_mib=")
+        sink.append(decimal: given == UInt64.max ? 0 : given)
+        sink.append(" user_mib=")
+        userMemory.writeRecord(to: &sink)
+    }
+
+    /// " (model 1.3, path harmonic, peak 2.38 GiB + baseline 0.44 GiB, slack 1.15)"
+    private static func writeExplanation<S: TextSink>(_ priced: Priced, to sink: inout S) {
+        sink.append(" (model ")
+        sink.append(model: priced.model)
+        sink.append(", path ")
+        sink.append(path: priced.path)
+        sink.append(", peak ")
+        sink.append(gibibytes: priced.peakBytes)
+        sink.append(" GiB + baseline ")
+        sink.append(gibibytes: priced.baselineBytes)
+        sink.append(" GiB, slack ")
+        sink.append(slack: priced.slack)
+        sink.append(")")
     }
 }
