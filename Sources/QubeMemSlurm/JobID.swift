@@ -16,6 +16,11 @@ public struct JobKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.hetComponent = hetComponent
     }
 
+    /// One combine per key (the audit hashes a key per row).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(job ^ (UInt64(arrayTask) << 40) ^ (UInt64(hetComponent) << 20))
+    }
+
     /// The id as sacct prints it: `123`, `123_4`, `123+0`.
     public var description: String {
         var text = String(job)

@@ -19,11 +19,14 @@ mkdir -p "$DATA"
 
 # best_of CMD...: the fastest of $RUNS runs: "seconds maxrss_kib"
 best_of() {
-    local best="" line
+    local best="" line out
+    out=$(mktemp)
     for _ in $(seq "$RUNS"); do
-        line=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+        /usr/bin/time -o "$out" -f "%e %M" "$@" >/dev/null 2>&1 || true
+        line=$(tail -n 1 "$out")
         if [[ -z "$best" ]] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
     done
+    rm -f "$out"
     echo "$best"
 }
 
