@@ -17,13 +17,14 @@ RUNS=${RUNS:-3}
 DATA=$REPO/.cache/bench
 mkdir -p "$DATA"
 
-# best_of CMD...: the fastest of $RUNS runs: "seconds maxrss_kib"
+# best_of CMD...: the fastest of $RUNS runs: "wall_seconds maxrss_kib cpu_seconds" (cpu = user + sys;
+# the machine is shared, so wall time includes waiting for a CPU and cpu time is reported too)
 best_of() {
     local best="" line out
     out=$(mktemp)
     for _ in $(seq "$RUNS"); do
-        /usr/bin/time -o "$out" -f "%e %M" "$@" >/dev/null 2>&1 || true
-        line=$(tail -n 1 "$out")
+        /usr/bin/time -o "$out" -f "%e %M %U %S" "$@" >/dev/null 2>&1 || true
+        line=$(tail -n 1 "$out" | awk '{ printf "%s %s %.2f", $1, $2, $3 + $4 }')
         if [[ -z "$best" ]] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
     done
     rm -f "$out"
@@ -32,7 +33,7 @@ best_of() {
 
 case "${1:-}" in
 parse)
-    printf '%-28s %10s %12s %10s %10s %12s %10s %8s\n' dump rows "qubemem s" "rows/s" "RSS MiB" "python s" "RSS MiB" speedup
+    printf '%-24s %9s %10s %9s %10s %8s %10s %9s %8s %8s\n' dump rows "qubemem s" "cpu s" "rows/s" "RSS MiB" "python s" "cpu s" "RSS MiB" speedup
     for spec in "1000000 3" "1000000 1" "2000000 7"; do
         set -- $spec
         f="$DATA/rows-$(($1 / 1000000))m-steps$2.sacct"
@@ -41,7 +42,7 @@ parse)
         p=$(best_of python3 "$REPO/bench/audit/naive_merge.py" "$f")
         awk -v name="$(basename "$f")" -v rows="$1" -v q="$q" -v p="$p" 'BEGIN {
             split(q, a, " "); split(p, b, " ");
-            printf "%-28s %10d %12.2f %10.0f %10.0f %12.2f %10.0f %7.1fx\n", name, rows, a[1], rows / a[1], a[2] / 1024, b[1], b[2] / 1024, b[1] / a[1] }'
+            printf "%-24s %9d %10.2f %9.2f %10.0f %8.0f %10.2f %9.2f %8.0f %7.1fx\n", name, rows, a[1], a[3], rows / a[1], a[2] / 1024, b[1], b[3], b[2] / 1024, b[1] / a[1] }'
     done
     ;;
 sandbox)
@@ -49,13 +50,30 @@ sandbox)
     eval "$("$REPO/scripts/sandbox.sh" env)"
     n=$(sacct -a -X -n -P --starttime="$since" --format=JobID,State | grep -cvE '\|(PENDING|RUNNING)' || true)
     echo "finished jobs since $since: $n"
+    # 1. End to end against the real database: both tools run sacct themselves.
     s=$(best_of sacct -a -P -n --noconvert --starttime="$since" --format=JobID,JobName,User,Account,Partition,State,ElapsedRaw,NNodes,NTasks,AllocCPUS,ReqMem,MaxRSS,TRESUsageInTot,Comment,AdminComment)
     q=$(best_of "$QUBEMEM" audit --start "$since" --all)
     r=$(best_of reportseff --no-color --user root --since "$since")
-    awk -v s="$s" -v q="$q" -v r="$r" 'BEGIN {
-        split(s, a, " "); split(q, b, " "); split(r, c, " ");
-        printf "sacct alone            %6.2f s\nqubemem audit --all    %6.2f s  (RSS %d MiB)\nreportseff             %6.2f s  (RSS %d MiB)\nratio reportseff/qubemem %.1fx\n",
-            a[1], b[1], b[2] / 1024, c[1], c[2] / 1024, c[1] / b[1] }'
+    # 2. The same, with sacct's output recorded once and replayed (the tools' own cost).
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    ln -s "$REPO/bench/audit/sacct-cache" "$tmp/sacct"
+    export SACCT_CACHE_DIR=$tmp SACCT_REAL=$(command -v sacct)
+    SACCT_CACHE_MODE=record PATH="$tmp:$PATH" "$QUBEMEM" audit --start "$since" --all >/dev/null
+    SACCT_CACHE_MODE=record PATH="$tmp:$PATH" reportseff --no-color --user root --since "$since" >/dev/null
+    export SACCT_CACHE_MODE=replay
+    qr=$(PATH="$tmp:$PATH" best_of "$QUBEMEM" audit --start "$since" --all)
+    rr=$(PATH="$tmp:$PATH" best_of reportseff --no-color --user root --since "$since")
+    awk -v s="$s" -v q="$q" -v r="$r" -v qr="$qr" -v rr="$rr" 'BEGIN {
+        split(s, a, " "); split(q, b, " "); split(r, c, " "); split(qr, d, " "); split(rr, e, " ");
+        printf "%-44s %8s %8s %8s\n", "", "wall s", "cpu s", "RSS MiB";
+        printf "%-44s %8.3f %8.2f %8d\n", "sacct alone (slurmdbd query)", a[1], a[3], a[2] / 1024;
+        printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (runs sacct)", b[1], b[3], b[2] / 1024;
+        printf "%-44s %8.3f %8.2f %8d\n", "reportseff (runs sacct)", c[1], c[3], c[2] / 1024;
+        printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, end to end", c[1] / b[1], (b[3] > 0 ? c[3] / b[3] : 0);
+        printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (sacct replayed)", d[1], d[3], d[2] / 1024;
+        printf "%-44s %8.3f %8.2f %8d\n", "reportseff (sacct replayed)", e[1], e[3], e[2] / 1024;
+        printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, tools alone", e[1] / d[1], (d[3] > 0 ? e[3] / d[3] : 0) }'
     ;;
 *)
     sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
