@@ -123,11 +123,16 @@ struct PolicyOptions: ParsableArguments {
             case let .failure(error): throw CLIError.config(path: path, message: "\(error)")
             }
         }
-        if let slack { site.policy.slack = slack }
-        if let interpreterFloor { site.policy.interpreterFloorBytes = interpreterFloor.bytes }
-        if let inputCovariances { site.policy.inputCovariances = inputCovariances }
-        if referenceOnly { site.policy.measuredTerms = false }
+        applyFlags(to: &site.policy)
         return site
+    }
+
+    /// Overrides a policy's coefficients with the flags given on the command line.
+    private func applyFlags(to policy: inout RequestPolicy) {
+        if let slack { policy.slack = slack }
+        if let interpreterFloor { policy.interpreterFloorBytes = interpreterFloor.bytes }
+        if let inputCovariances { policy.inputCovariances = inputCovariances }
+        if referenceOnly { policy.measuredTerms = false }
     }
 
     /// The request policy for commands that only price runs: `siteConfig()`'s, or the documented
@@ -135,10 +140,7 @@ struct PolicyOptions: ParsableArguments {
     func policy() -> RequestPolicy {
         if let site = try? siteConfig() { return site.policy }
         var p = RequestPolicy()
-        if let slack { p.slack = slack }
-        if let interpreterFloor { p.interpreterFloorBytes = interpreterFloor.bytes }
-        if let inputCovariances { p.inputCovariances = inputCovariances }
-        if referenceOnly { p.measuredTerms = false }
+        applyFlags(to: &p)
         return p
     }
 
