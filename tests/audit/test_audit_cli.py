@@ -7,12 +7,14 @@ expected figures below were read off it by hand: the AdminComment records, ReqMe
 import csv
 import io
 import json
-import os
 import stat
+import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from conftest import EXAMPLES, FIXTURES, qubemem
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_helpers import EXAMPLES, FIXTURES, qubemem  # noqa: E402
 
 DEMO = EXAMPLES / "sacct" / "demo-run.sacct"
 MIXED = FIXTURES / "mixed.sacct"

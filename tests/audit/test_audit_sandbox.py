@@ -15,12 +15,14 @@ touched bytes and at most 64 MiB more: the interpreter with numpy is about 30 Mi
 
 import json
 import re
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, QUBEMEM, REPO, qubemem
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_helpers import EXAMPLES, QUBEMEM, REPO, qubemem  # noqa: E402
 
 MIB = 1 << 20
 WORKLOAD = EXAMPLES / "jobs" / "qube_workload.py"

@@ -1,4 +1,8 @@
-"""Shared set-up for the audit suites: where the qubemem binary and the example dumps are."""
+"""Shared helpers for the audit suites: where the qubemem binary and the example dumps are.
+
+A plain module (not conftest.py): several suites under tests/ have a conftest, and `import conftest`
+would pick whichever was imported first.
+"""
 
 import os
 import subprocess
@@ -14,11 +18,12 @@ QUBEMEM = os.environ.get("QUBEMEM", str(REPO / ".build" / "debug" / "qubemem"))
 
 def qubemem(*args, input=None, timeout=120, env=None):
     """Run qubemem; returns the CompletedProcess (text)."""
+    require_binary()
     return subprocess.run([QUBEMEM, *map(str, args)], input=input, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _binary():
+def require_binary():
+    """Fail (not skip) when the binary is missing: a skipped audit suite must not count as passed."""
     if not Path(QUBEMEM).exists():
         pytest.fail(f"qubemem binary not found at {QUBEMEM}: build it (swift build) or set QUBEMEM")
