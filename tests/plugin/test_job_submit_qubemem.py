@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,16 +37,22 @@ SMALL = "qube: path=pixel_direct n_pix=200 lmax=8 fields=T"  # fits the one-node
 
 
 def qubemem_binary() -> Path:
-    for candidate in (os.environ.get("QUBEMEM_BIN"), sb.REPO / ".build" / "debug" / "qubemem",
-                      sb.REPO / ".build" / "release" / "qubemem"):
+    for candidate in (os.environ.get("QUBEMEM"), os.environ.get("QUBEMEM_BIN"),
+                      sb.REPO / ".build" / "debug" / "qubemem", sb.REPO / ".build" / "release" / "qubemem"):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
-    pytest.fail("no qubemem binary: run `swift build` first (or set QUBEMEM_BIN)")
+    pytest.fail("no qubemem binary: run `swift build` first (or set QUBEMEM)")
 
 
-def predicted_mib(comment: str, *flags: str) -> int:
-    """What `qubemem predict --request` says the plugin sets for this comment."""
-    out = subprocess.run([str(qubemem_binary()), "predict", "--from-comment", comment, "--request", *flags],
+NO_CONFIG = Path(tempfile.mkdtemp(prefix="qubemem-test-")) / "empty.conf"
+NO_CONFIG.write_text("# no settings: the documented defaults\n")
+
+
+def predicted_mib(comment: str, *flags: str, config: Path | str = NO_CONFIG) -> int:
+    """What `qubemem predict --request` says the plugin sets for this comment, under the given
+    qubemem.conf (default: an empty one, i.e. the documented defaults) and policy flags."""
+    out = subprocess.run([str(qubemem_binary()), "predict", "--from-comment", comment, "--request",
+                          "--config", str(config), *flags],
                          text=True, capture_output=True, timeout=60, check=True).stdout
     match = re.search(r"Request: (\d+) MiB per node", out)
     assert match, out
@@ -234,11 +240,14 @@ def test_missing_config_means_the_documented_defaults():
 def test_config_changed_on_disk_applies_to_the_next_submission():
     write_config("slack = 1.15\n")
     first = held(PIXEL)
-    write_config("slack = 1.5\ninterpreter_floor = 0.5G\n")
+    assert mib(sb.scontrol_job(first.jobid)["MinMemoryNode"]) == predicted_mib(PIXEL, config=CONFIG)
+    write_config("slack = 1.5\ninterpreter_floor = 0.5G\ninput_covariances = 2\n")
     second = held(PIXEL)
-    assert mib(sb.scontrol_job(first.jobid)["MinMemoryNode"]) == predicted_mib(PIXEL, "--slack", "1.15")
-    assert mib(sb.scontrol_job(second.jobid)["MinMemoryNode"]) == predicted_mib(
-        PIXEL, "--slack", "1.5", "--interpreter-floor", "512M")
+    # The CLI reads the same file the plugin reads, and agrees with it.
+    assert mib(sb.scontrol_job(second.jobid)["MinMemoryNode"]) == predicted_mib(PIXEL, config=CONFIG)
+    assert predicted_mib(PIXEL, config=CONFIG) == predicted_mib(
+        PIXEL, "--slack", "1.5", "--interpreter-floor", "512M", "--input-covariances", "2")
+    assert predicted_mib(PIXEL, config=CONFIG) > predicted_mib(PIXEL)
 
 
 @pytest.mark.parametrize("broken,key,line", [
@@ -270,6 +279,7 @@ def test_min_request_and_switch_off():
     write_config("min_request = 12G\n")
     sub = held(PIXEL)
     assert mib(sb.scontrol_job(sub.jobid)["MinMemoryNode"]) == 12 * 1024
+    assert predicted_mib(PIXEL, config=CONFIG) == 12 * 1024  # the CLI applies min_request too
     write_config("enabled = no\n")
     sub = held(PIXEL, "--mem=321")
     job = sb.scontrol_job(sub.jobid)
