@@ -335,9 +335,12 @@ static void bench(const char *name, const char *comment, uint64_t memory, long n
 			t[i] = t1 - t0;
 		release(&desc, err);
 	}
+	double sum = 0;
+	for (long i = 0; i < n; i++)
+		sum += t[i];
 	qsort(t, n, sizeof(double), compare);
-	printf("%-28s n=%ld p50=%.2f us p99=%.2f us max=%.1f us\n", name, n, t[n / 2] / 1000,
-	       t[n * 99 / 100] / 1000, t[n - 1] / 1000);
+	printf("%-28s n=%ld mean=%.2f us p50=%.2f us p99=%.2f us max=%.1f us\n", name, n, sum / n / 1000,
+	       t[n / 2] / 1000, t[n * 99 / 100] / 1000, t[n - 1] / 1000);
 	free(t);
 }
 
