@@ -88,9 +88,11 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 	if (status == QUBEMEM_V1_FAILED || (status == QUBEMEM_V1_PASS && !record[0] && !message[0]))
 		return SLURM_SUCCESS; /* untouched */
 
-	if (err_msg && message[0]) {
+	if (err_msg && message[0]) { /* after any earlier plugin's message, on its own line */
+		char *joined = *err_msg && (*err_msg)[0]
+			? slurm_xstrdup_printf("%s\n%s", *err_msg, message) : slurm_xstrdup(message);
 		slurm_xfree_ptr(*err_msg);
-		*err_msg = slurm_xstrdup(message);
+		*err_msg = joined;
 	}
 	if (status == QUBEMEM_V1_REJECT_COMMENT)
 		return SLURM_ERROR;

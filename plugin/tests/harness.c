@@ -213,7 +213,8 @@ static void test_hostile(void)
 	}
 }
 
-/* SLURM strings already on the job: err_msg is replaced (freed), admin_comment appended to. */
+/* SLURM strings already on the job (an earlier plugin's message, an admin's note): both are
+ * appended to, the old strings freed. */
 static void test_existing_strings(void)
 {
 	job_desc_msg_t desc = job(VALID, NO_VAL64);
@@ -223,7 +224,7 @@ static void test_existing_strings(void)
 	CHECK(rc == SLURM_SUCCESS, "rc=%d", rc);
 	CHECK(desc.admin_comment && !strncmp(desc.admin_comment, "site note; qubemem:v1 action=set", 32),
 	      "admin=%s", desc.admin_comment);
-	CHECK(err && !strncmp(err, "qubemem: memory set to", 22), "err=%s", err);
+	CHECK(err && !strncmp(err, "earlier message\nqubemem: memory set to", 38), "err=%s", err);
 	release(&desc, err);
 }
 
