@@ -80,6 +80,9 @@ done
 
 say "Waiting for final accounting rows (sacct) of jobs ${JOBS[*]}"
 ids=$(IFS=,; echo "${JOBS[*]}")
+# Scripts and job ids, for tests that check each example did what it says (tests/audit).
+paste -d' ' <(ls examples/jobs/*.sbatch | xargs -n1 basename) <(printf '%s\n' "${JOBS[@]}") > "$OUT/jobs.txt"
+echo "$START" > "$OUT/start.txt"
 deadline=$((SECONDS + TIMEOUT))
 while :; do
     # Final = no live state on any row, every job row has a batch step, and no placeholder row.

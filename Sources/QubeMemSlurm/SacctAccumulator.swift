@@ -87,7 +87,8 @@ public struct SacctAccumulator: Sendable {
     public private(set) var malformed: [MalformedRow] = []
     /// Allocation rows of jobs that have not ended (pending, running, …), skipped.
     public private(set) var liveJobs = 0
-    /// Pending array placeholders such as `123_[4-9]`, skipped.
+    /// Array ranges whose tasks never started, such as `123_[4-9]` (pending, or cancelled before
+    /// starting), skipped: they used nothing.
     public private(set) var pendingArrayRows = 0
     /// An unusable header line stops the parse; this says why.
     public private(set) var headerError: String? = nil

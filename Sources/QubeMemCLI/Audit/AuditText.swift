@@ -28,7 +28,7 @@ enum AuditText {
             var parts: [String] = []
             if s.liveJobs > 0 { parts.append("\(s.liveJobs) pending/running job\(s.liveJobs == 1 ? "" : "s")") }
             if s.pendingArrayRows > 0 {
-                parts.append("\(s.pendingArrayRows) pending array placeholder\(s.pendingArrayRows == 1 ? "" : "s")")
+                parts.append("\(s.pendingArrayRows) array range\(s.pendingArrayRows == 1 ? "" : "s") of tasks not started (123_[4-9])")
             }
             read += "; skipped \(parts.joined(separator: " and ")) (not final until they end)"
         }
