@@ -64,8 +64,14 @@ sandbox)
     export SACCT_CACHE_MODE=replay
     qr=$(PATH="$tmp:$PATH" best_of "$QUBEMEM" audit --start "$since" --all)
     rr=$(PATH="$tmp:$PATH" best_of reportseff --no-color --user root --since "$since")
-    awk -v s="$s" -v q="$q" -v r="$r" -v qr="$qr" -v rr="$rr" 'BEGIN {
+    # 3. The replay scaled ×SCALE (the same rows under new job ids), to see per-job costs.
+    scale=${SCALE:-50}
+    python3 "$REPO/bench/audit/scale_cache.py" "$tmp" "$scale" >/dev/null
+    qs=$(PATH="$tmp:$PATH" best_of "$QUBEMEM" audit --start "$since" --all)
+    rs=$(PATH="$tmp:$PATH" best_of reportseff --no-color --user root --since "$since")
+    awk -v s="$s" -v q="$q" -v r="$r" -v qr="$qr" -v rr="$rr" -v qs="$qs" -v rs="$rs" -v k="$scale" -v n="$n" 'BEGIN {
         split(s, a, " "); split(q, b, " "); split(r, c, " "); split(qr, d, " "); split(rr, e, " ");
+        split(qs, f, " "); split(rs, g, " ");
         printf "%-44s %8s %8s %8s\n", "", "wall s", "cpu s", "RSS MiB";
         printf "%-44s %8.3f %8.2f %8d\n", "sacct alone (slurmdbd query)", a[1], a[3], a[2] / 1024;
         printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (runs sacct)", b[1], b[3], b[2] / 1024;
@@ -73,7 +79,10 @@ sandbox)
         printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, end to end", c[1] / b[1], (b[3] > 0 ? c[3] / b[3] : 0);
         printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (sacct replayed)", d[1], d[3], d[2] / 1024;
         printf "%-44s %8.3f %8.2f %8d\n", "reportseff (sacct replayed)", e[1], e[3], e[2] / 1024;
-        printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, tools alone", e[1] / d[1], (d[3] > 0 ? e[3] / d[3] : 0) }'
+        printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, tools alone", e[1] / d[1], (d[3] > 0 ? e[3] / d[3] : 0);
+        printf "%-44s %8.3f %8.2f %8d\n", sprintf("qubemem audit --all (replayed x%d: %d jobs)", k, n * k), f[1], f[3], f[2] / 1024;
+        printf "%-44s %8.3f %8.2f %8d\n", sprintf("reportseff (replayed x%d)", k), g[1], g[3], g[2] / 1024;
+        printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, scaled", g[1] / f[1], (f[3] > 0 ? g[3] / f[3] : 0) }'
     ;;
 *)
     sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'

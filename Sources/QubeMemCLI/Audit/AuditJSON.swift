@@ -6,8 +6,8 @@ import QubeMemSlurm
 /// Sizes are bytes (integers), ratios are numbers, missing figures are null.
 enum AuditJSON {
     static func number(_ v: Double?) -> String {
-        guard let v, v.isFinite else { return "null" }
-        return String(format: "%.6g", v)
+        guard let v else { return "null" }
+        return AuditFormat.number(v)
     }
 
     static func render(_ r: AuditReport, source s: AuditSourceSummary) -> String {
@@ -144,8 +144,8 @@ enum AuditCSV {
                 e.model ?? "", e.path ?? "", e.predictedBytes.map { String($0) } ?? "",
                 e.requestedBytes.map { String($0) } ?? "", e.peakBytes.map { String($0) } ?? "",
                 e.peakBasis.rawValue, String(e.nodes), String(e.elapsedSeconds), e.slack.map(formatDecimal4) ?? "",
-                e.measuredOverPredicted.map { String(format: "%.6g", $0) } ?? "",
-                e.requestedOverMeasured.map { String(format: "%.6g", $0) } ?? "",
+                e.measuredOverPredicted.map(AuditFormat.number) ?? "",
+                e.requestedOverMeasured.map(AuditFormat.number) ?? "",
                 e.oom ? "1" : "0", e.nearMiss ? "1" : "0", e.note ?? "",
             ]
             out += cells.map(field).joined(separator: ",") + "\n"

@@ -5,16 +5,16 @@ import QubeMemSlurm
 enum AuditText {
     static func gib(_ bytes: UInt64?) -> String {
         guard let bytes else { return "-" }
-        return String(format: "%.2f", Double(bytes) / 1_073_741_824)
+        return AuditFormat.fixed(Double(bytes) / 1_073_741_824, 2)
     }
 
     static func ratio(_ value: Double?) -> String {
         guard let value else { return "-" }
-        return value >= 1000 ? String(format: "%.0f", value) : String(format: "%.2f", value)
+        return AuditFormat.fixed(value, value >= 1000 ? 0 : 2)
     }
 
     static func percent(_ part: Int, _ whole: Int) -> String {
-        whole == 0 ? "-" : String(format: "%.1f%%", 100 * Double(part) / Double(whole))
+        whole == 0 ? "-" : AuditFormat.fixed(100 * Double(part) / Double(whole), 1) + "%"
     }
 
     static func slack(_ tenThousandths: UInt64) -> String { formatDecimal4(tenThousandths) }
@@ -117,7 +117,7 @@ enum AuditText {
             rows.append([g.name, String(g.jobs), String(g.oom), String(g.nearMisses), String(g.noData),
                          ratio(q?.p50), ratio(q?.p90), ratio(q?.p99), ratio(q?.max),
                          ratio(w?.p50), ratio(w?.p90), ratio(w?.p99), ratio(w?.max),
-                         String(format: "%.1f", g.wastedGiB), String(format: "%.1f", g.wastedGiBHours)])
+                         AuditFormat.fixed(g.wastedGiB, 1), AuditFormat.fixed(g.wastedGiBHours, 1)])
             states.append(g.byState.sorted { $0.key.rawValue < $1.key.rawValue }
                 .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))
         }
