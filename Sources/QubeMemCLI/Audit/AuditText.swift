@@ -63,7 +63,6 @@ enum AuditText {
         let head = ["JOB", "NAME", "USER", "STATE", "MODEL/PATH", "PRED GiB", "REQ GiB", "PEAK GiB",
                     "PEAK/PRED", "REQ/PEAK", "FLAGS"]
         var rows: [[String]] = []
-        var flagsOf: [String] = []
         for e in r.entries {
             var model = "-"
             if let m = e.model, let p = e.path { model = "\(m)/\(p)" + (e.source == .recomputed ? "*" : "") }
@@ -73,21 +72,33 @@ enum AuditText {
             if e.peakBytes == nil { flags.append("NO-DATA") }
             if e.peakBasis != .singleTask { flags.append(e.peakBasis == .taskSum ? "TASK-SUM" : "NODE-BOUND") }
             let flagText = flags.joined(separator: ",")
-            flagsOf.append(flagText)
             rows.append([e.id, String(e.name.prefix(16)), String(e.user.prefix(12)), e.state.rawValue, model,
                          gib(e.predictedBytes), gib(e.requestedBytes), gib(e.peakBytes),
                          ratio(e.measuredOverPredicted), ratio(e.requestedOverMeasured), flagText])
         }
-        let right: Set<Int> = [5, 6, 7, 8, 9]
-        var widths = head.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        let right: [Bool] = [false, false, false, false, false, true, true, true, true, true, false]
+        // Widths in Unicode scalars (names may be non-ASCII); one String is built for the table.
+        var widths = head.map(\.unicodeScalars.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.unicodeScalars.count) } }
+        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                let pad = String(repeating: " ", count: widths[i] - c.count)
-                return right.contains(i) ? pad + c : c + pad
-            }.joined(separator: "  ").trimmingTrailingSpaces()
+            var text = ""
+            text.reserveCapacity(widths.reduce(0, +) + 2 * widths.count)
+            let last = cells.count - 1
+            for (i, c) in cells.enumerated() {
+                let pad = widths[i] - c.unicodeScalars.count
+                if right[i] { text += spaces.prefix(pad) }
+                text += c
+                if i < last {
+                    if !right[i] { text += spaces.prefix(pad) }
+                    text += "  "
+                }
+            }
+            while text.utf8.last == UInt8(ascii: " ") { text.removeLast() }
+            return text
         }
         var out = [line(head)]
+        out.reserveCapacity(rows.count + 12)
         for (i, row) in rows.enumerated() {
             var text = line(row)
             if colour {
