@@ -23,7 +23,7 @@ public enum QubeComment {
     public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<RunSpec, CommentError>? {
         guard let start = findSection(bytes) else { return nil }
         var spec = RunSpec()
-        var seen = Set<String>()
+        var seen: UInt32 = 0  // one bit per Key, by its position in allCases
         var pairs = 0
         var i = start
         while i < bytes.count {
@@ -40,15 +40,17 @@ public enum QubeComment {
             guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
                 return .failure(.notAPair(token: quote(token)))
             }
-            let key = String(decoding: UnsafeBufferPointer(rebasing: token[..<eq]), as: UTF8.self)
+            let keyBytes = UnsafeBufferPointer(rebasing: token[..<eq])
             let valueBytes = UnsafeBufferPointer(rebasing: token[(eq + 1)...])
-            guard Key(rawValue: key) != nil else { return .failure(.unknownKey(token: quote(token))) }
-            guard seen.insert(key).inserted else { return .failure(.duplicateKey(key: key)) }
+            guard let k = Key(utf8: keyBytes) else { return .failure(.unknownKey(token: quote(token))) }
+            let key = k.rawValue
+            guard seen & k.bit == 0 else { return .failure(.duplicateKey(key: key)) }
+            seen |= k.bit
             guard valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !valueBytes.isEmpty else {
                 return .failure(.badValue(key: key, value: quote(valueBytes), valid: Key(rawValue: key)?.valid ?? ""))
             }
             let value = String(decoding: valueBytes, as: UTF8.self)
-            if let error = assign(key, value, to: &spec) { return .failure(error) }
+            if let error = assign(k, value, to: &spec) { return .failure(error) }
         }
         if pairs == 0 { return .failure(.emptySection) }
         return .success(spec)
@@ -86,6 +88,71 @@ public enum QubeComment {
         case lmaxSignal = "lmax_signal", lmax
         case workingDim = "working_dim", nBins = "n_bins", nParams = "n_params"
         case keepV = "keep_v", cache, `switch`
+
+        /// The key spelled by these bytes, matched without building a `String` (a `rawValue`
+        /// lookup is a linear string switch, the largest single cost of parsing a comment).
+        init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+            // Candidates by length, so that at most five short comparisons run.
+            let candidates: [Key]
+            switch bytes.count {
+            case 4: candidates = [.path, .fsky, .lmax]
+            case 5: candidates = [.model, .nObs, .nside, .nPix, .cache]
+            case 6: candidates = [.fields, .nBins, .keepV, .switch]
+            case 7: candidates = [.nModes]
+            case 8: candidates = [.nParams]
+            case 11: candidates = [.lmaxSignal, .workingDim]
+            default: return nil
+            }
+            for key in candidates where key.staticName.withUTF8Buffer({ $0.elementsEqual(bytes) }) {
+                self = key
+                return
+            }
+            return nil
+        }
+
+        /// The key's name as a static string (the same text as `rawValue`).
+        var staticName: StaticString {
+            switch self {
+            case .model: "model"
+            case .path: "path"
+            case .fields: "fields"
+            case .nObs: "n_obs"
+            case .nside: "nside"
+            case .fsky: "fsky"
+            case .nPix: "n_pix"
+            case .nModes: "n_modes"
+            case .lmaxSignal: "lmax_signal"
+            case .lmax: "lmax"
+            case .workingDim: "working_dim"
+            case .nBins: "n_bins"
+            case .nParams: "n_params"
+            case .keepV: "keep_v"
+            case .cache: "cache"
+            case .switch: "switch"
+            }
+        }
+
+        /// This key's bit in a set of seen keys.
+        var bit: UInt32 {
+            switch self {
+            case .model: 1 << 0
+            case .path: 1 << 1
+            case .fields: 1 << 2
+            case .nObs: 1 << 3
+            case .nside: 1 << 4
+            case .fsky: 1 << 5
+            case .nPix: 1 << 6
+            case .nModes: 1 << 7
+            case .lmaxSignal: 1 << 8
+            case .lmax: 1 << 9
+            case .workingDim: 1 << 10
+            case .nBins: 1 << 11
+            case .nParams: 1 << 12
+            case .keepV: 1 << 13
+            case .cache: 1 << 14
+            case .switch: 1 << 15
+            }
+        }
 
         /// A short statement of the valid values.
         public var valid: String {
@@ -128,9 +195,10 @@ public enum QubeComment {
         isWhitespace(b) || b == UInt8(ascii: ",")
     }
 
-    private static func assign(_ key: String, _ value: String, to spec: inout RunSpec) -> CommentError? {
-        guard let k = Key(rawValue: key) else { return .unknownKey(token: key) }
-        let bad = CommentError.badValue(key: key, value: value, valid: k.valid)
+    private static func assign(_ k: Key, _ value: String, to spec: inout RunSpec) -> CommentError? {
+        let key = k.rawValue
+        // Built only on the error path: `valid` interpolates, and this runs once per pair.
+        var bad: CommentError { .badValue(key: key, value: value, valid: k.valid) }
         switch k {
         case .model:
             guard let m = ModelVersion.parse(value) else { return bad }

@@ -113,11 +113,28 @@ public struct Budget: Sendable, Equatable {
     /// This budget with a transient term appended to a stage.
     /// - Returns: `nil` when the stage total no longer fits in 64 bits.
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
-        var out = entries.array
-        var end = out.count
-        for i in 0..<out.count where out[i].stage == stage { end = i + 1 }
-        out.insert(Entry(name: name, bytes: bytes, stage: stage, transient: true), at: end)
-        return Budget(model: model, path: path, entries: out)
+        let n = entries.count
+        var end = n
+        var stageTotal = bytes
+        for i in 0..<n {
+            guard let e = entries[i], e.stage == stage else { continue }
+            end = i + 1
+            guard let t = Checked.add(stageTotal, e.bytes) else { return nil }
+            stageTotal = t
+        }
+        let added = Entry(name: name, bytes: bytes, stage: stage, transient: true)
+        let packed = PackedTerms(capacity: n + 1) { out, capacity in
+            var written = 0
+            for i in 0...n where written < capacity {
+                let e = i == end ? added : entries[i < end ? i : i - 1]
+                guard let e else { continue }
+                (out + written).initialize(to: e)
+                written += 1
+            }
+            return written
+        }
+        return Budget(model: model, path: path, entries: packed,
+                      lifetimePeakBytes: max(lifetimePeakBytes, stageTotal))
     }
 }
 

@@ -147,7 +147,7 @@ public struct SubmissionDecision: Sendable, Equatable {
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }
         let prediction: Prediction
-        switch Predictor.predict(spec, policy: config.policy) {
+        switch Predictor.predict(spec, policy: config.policy, priceAlternative: false) {
         case .success(let value): prediction = value
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }

@@ -19,11 +19,13 @@ public struct ByteArraySink: TextSink {
 
 extension TextSink {
     /// Appends literal ASCII/UTF-8 text.
+    @inlinable
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { for byte in $0 { append(byte) } }
     }
 
     /// Appends an unsigned integer in decimal.
+    @inlinable
     public mutating func append(decimal value: UInt64) {
         var divisor: UInt64 = 1
         while value / divisor >= 10 { divisor *= 10 }  // at most 10^19: no overflow
@@ -35,6 +37,7 @@ extension TextSink {
 
     /// Appends text given at run time. Control characters become `?`; with `quoting`, double
     /// quotes become `'` and backslashes `/` (for a double-quoted log field).
+    @inlinable
     public mutating func append(text: String, quoting: Bool = false) {
         for byte in text.utf8 {
             switch byte {

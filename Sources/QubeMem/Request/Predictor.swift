@@ -55,12 +55,21 @@ public struct Prediction: Sendable, Equatable {
 /// Turns what a user said about a run into a budget and a memory request.
 public enum Predictor {
     /// Prices a run under a policy.
+    /// - Parameters:
+    ///   - priceAlternative: with `path=auto`, also price the path QUBE's picker did not choose
+    ///     (for reports; the plugin, which needs only the chosen path, turns it off).
     /// - Returns: the prediction, or the first input that is missing, invalid or too large.
-    public static func predict(_ spec: RunSpec, policy: RequestPolicy) -> Result<Prediction, PredictionError> {
-        Result { () throws(PredictionError) in try predictThrowing(spec, policy: policy) }
+    public static func predict(_ spec: RunSpec, policy: RequestPolicy,
+                               priceAlternative: Bool = true) -> Result<Prediction, PredictionError> {
+        do {
+            return .success(try predictThrowing(spec, policy: policy, priceAlternative: priceAlternative))
+        } catch {
+            return .failure(error)
+        }
     }
 
-    private static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy) throws(PredictionError) -> Prediction {
+    private static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy,
+                                        priceAlternative: Bool) throws(PredictionError) -> Prediction {
         let config = try resolve(spec, policy: policy)
         let choice = spec.path ?? .auto
         var picked = false
@@ -79,7 +88,7 @@ public enum Predictor {
         }
         let priced = try price(config, path: path, policy: policy)
         var alternative: AlternativeCost? = nil
-        if picked {
+        if picked, priceAlternative {
             let other: PipelinePath = path == .harmonic ? .pixelDirect : .harmonic
             if let alt = try? price(config, path: other, policy: policy) {
                 alternative = AlternativeCost(path: other, peakBytes: alt.peak, requestMiB: alt.request)
