@@ -37,16 +37,34 @@ struct AuditCommand: AsyncParsableCommand {
             slack would have held the measured peak of the --target share of jobs that completed \
             or ran out of memory (an OOM job needs more than the request that killed it). It is \
             only meaningful with at least max(20, 1 / (1 − target)) such jobs; below that the \
-            audit says so. Quantiles are nearest-rank.
+            audit says so. It is compared with the current slack: --slack if given, else the most \
+            common slack in the records, else the site config's. --suggest-config prints the line \
+            to put in qubemem.conf in place of its slack line. Quantiles are nearest-rank.
 
-            Exit status: 0; 1 when rows were dropped as malformed (unless --tolerate-bad-rows), or \
-            sacct failed; 64 for bad options.
+            Malformed rows are counted and the first five are shown with their line numbers on \
+            stderr; the report covers the rest. Exit status: 0; 1 when rows were dropped (unless \
+            --tolerate-bad-rows), or sacct was missing, failed or timed out (its stderr is shown); \
+            64 for bad options.
+
+            JSON schema (--json, "schema": "qubemem.audit/1"): input {origin, rows, \
+            malformed_rows, malformed [{line, reason}], live_jobs_skipped, \
+            pending_array_rows_skipped, jobs_without_job_row}, counts {finished_jobs, with_record, \
+            recomputed, without_prediction, unreadable_records, unpriced_comments}, jobs [{id, name, \
+            user, account, partition, state, source (record, recomputed, none), action, model, path, \
+            predicted_bytes, requested_bytes (per node), peak_bytes (per node), peak_basis \
+            (single_task, task_sum, multi_node_bound), nodes, elapsed_seconds, slack, \
+            peak_over_predicted, requested_over_peak, oom, near_miss, wasted_bytes, note}], summary \
+            [{group, jobs, states {STATE: count}, oom, near_misses, no_data, peak_over_predicted \
+            {count, p50, p90, p99, max}, requested_over_peak {...}, wasted_gib, \
+            wasted_gib_hours}], recommendation {target, eligible_jobs, minimum_jobs, enough_jobs, \
+            slack, covered, requested_gib, unused_gib_hours, current_slack, current_covered, \
+            current_requested_gib, current_unused_gib_hours}. Missing figures are null.
 
             Examples:
               qubemem audit --start 2026-11-01 --end 2026-11-08
               qubemem audit --user alice --partition normal --near-miss 0.95
               qubemem audit --input week45.sacct --json > week45.json
-              qubemem audit --input week45.sacct --suggest-config >> /etc/slurm/qubemem.conf
+              qubemem audit --input week45.sacct --suggest-config
               qubemem audit --input week45.sacct --svg week45.svg --target 0.995
               eval "$(qubemem audit --print-sacct-command --start now-30days)" > month.sacct
             """
@@ -94,7 +112,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Share of jobs the recommended slack must cover (0 < x < 1).")
     var target = 0.99
 
-    @OptionGroup(title: "Policy (for jobs without a record; --slack is also the slack the recommendation is compared with, by default the most common one in the records, else the config's)")
+    @OptionGroup(title: "Policy for jobs without a record")
     var policyOptions: PolicyOptions
 
     @Flag(help: "Print the report as JSON (schema qubemem.audit/1) instead of a table.")

@@ -233,3 +233,17 @@ def test_stdout_and_stderr_are_read_together(tmp_path):
     r = qubemem("audit", "--sacct", prog, "--timeout", "20", "--json")
     assert r.returncode == 0, r.stderr[-300:]
     assert len(json.loads(r.stdout)["jobs"]) == 8
+
+
+def test_a_job_without_record_is_recomputed_with_the_current_model_and_marked(tmp_path):
+    comment = "qube: path=harmonic fields=QU n_obs=1200 lmax_signal=64 lmax=32"
+    expected = json.loads(qubemem("predict", "--from-comment", comment, "--json").stdout)["request"]
+    dump = tmp_path / "norecord.sacct"
+    dump.write_text(f"77|old-job|alice|cmb|normal|COMPLETED|600|1||1|1000M|||{comment}|\n"
+                    f"77.batch|batch|||normal|COMPLETED|600|1|1|1||600M|||\n")
+    (job,) = audit_json("--input", dump)["jobs"]
+    assert job["source"] == "recomputed" and job["action"] is None
+    assert job["predicted_bytes"] == expected["total_bytes"]
+    assert (job["model"], job["path"]) == ("1.3", "harmonic")
+    table = qubemem("audit", "--input", dump).stdout
+    assert "1.3/harmonic*" in table and "1 recomputed" in table
