@@ -247,3 +247,17 @@ def test_a_job_without_record_is_recomputed_with_the_current_model_and_marked(tm
     assert (job["model"], job["path"]) == ("1.3", "harmonic")
     table = qubemem("audit", "--input", dump).stdout
     assert "1.3/harmonic*" in table and "1 recomputed" in table
+
+
+def test_sacct_converted_units_read_the_same_as_raw_bytes():
+    # The same sandbox jobs saved with --noconvert (bytes, MiB) and without it (sacct's K/M units).
+    raw = {j["id"]: j for j in audit_json("--input", EXAMPLES / "sacct" / "units-raw.sacct", "--all")["jobs"]}
+    conv = {j["id"]: j for j in audit_json("--input", EXAMPLES / "sacct" / "units-converted.sacct", "--all")["jobs"]}
+    assert sorted(raw) == sorted(conv) and len(raw) == 9
+    for jid, j in raw.items():
+        c = conv[jid]
+        assert c["requested_bytes"] == j["requested_bytes"]
+        assert c["predicted_bytes"] == j["predicted_bytes"]
+        # MaxRSS is kept in KiB by the accounting: the converted figure is exact to the KiB.
+        assert j["peak_bytes"] is not None and abs(c["peak_bytes"] - j["peak_bytes"]) < 1024, jid
+        assert (c["oom"], c["near_miss"], c["state"]) == (j["oom"], j["near_miss"], j["state"])
