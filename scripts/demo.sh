@@ -54,6 +54,7 @@ OUT="$REPO/.sandbox/demo"
 mkdir -p "$OUT"
 START=$(date +%Y-%m-%dT%H:%M:%S)
 JOBS=()
+SUBMITTED=()
 
 say "Submitting the example jobs"
 for script in examples/jobs/*.sbatch; do
@@ -73,6 +74,7 @@ for script in examples/jobs/*.sbatch; do
     jobid=${jobid%%;*}
     sed 's/^/  sbatch: /' "$OUT/$name.sbatch-stderr"
     JOBS+=("$jobid")
+    SUBMITTED+=("$name.sbatch $jobid")
     job=$(scontrol show job "$jobid")
     { grep -oE 'MinMemoryNode=[^ ]+' <<<"$job" | head -n 1
       grep -E '^ *AdminComment=' <<<"$job" | head -n 1 | sed 's/^ *//'; } | sed "s/^/  scontrol $jobid: /" || true
@@ -81,7 +83,7 @@ done
 say "Waiting for final accounting rows (sacct) of jobs ${JOBS[*]}"
 ids=$(IFS=,; echo "${JOBS[*]}")
 # Scripts and job ids, for tests that check each example did what it says (tests/audit).
-paste -d' ' <(ls examples/jobs/*.sbatch | xargs -n1 basename) <(printf '%s\n' "${JOBS[@]}") > "$OUT/jobs.txt"
+printf '%s\n' "${SUBMITTED[@]}" > "$OUT/jobs.txt"
 echo "$START" > "$OUT/start.txt"
 deadline=$((SECONDS + TIMEOUT))
 while :; do
