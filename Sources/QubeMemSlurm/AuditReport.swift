@@ -48,7 +48,8 @@ public struct AuditSettings: Sendable {
 
 /// One audited job.
 public struct AuditEntry: Sendable {
-    public var id: String
+    /// The job id as sacct prints it (made on demand: most entries are only counted).
+    public var id: String { key.description }
     public var key: JobKey
     public var name: String
     public var user: String
@@ -238,7 +239,7 @@ public struct AuditReport: Sendable {
         var slackVotes: [UInt64: Int] = [:]
         for job in jobs {
             var entry = AuditEntry(
-                id: job.key.description, key: job.key, name: job.name, user: job.user, account: job.account,
+                key: job.key, name: job.name, user: job.user, account: job.account,
                 partition: job.partition, state: job.state, source: .none, action: nil, model: nil, path: nil,
                 predictedBytes: nil, requestedBytes: job.requestedPerNodeBytes, peakBytes: job.peakBytes,
                 peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,

@@ -179,7 +179,10 @@ public struct SacctAccumulator: Sendable {
         for (i, r) in records.enumerated() where r.hasAllocation && !r.state.isLive && !liveKeys.contains(r.key) {
             order.append(i)
         }
-        order.sort { records[$0].key < records[$1].key }
+        // sacct lists jobs mostly in id order already; sort only when it did not.
+        if !zip(order, order.dropFirst()).allSatisfy({ records[$0.0].key < records[$0.1].key }) {
+            order.sort { records[$0].key < records[$1].key }
+        }
         return order.map { records[$0] }
     }
 
