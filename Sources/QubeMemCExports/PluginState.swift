@@ -264,6 +264,21 @@ struct CBufferSink: TextSink {
         count += 1
     }
 
+    mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base else {
+            truncated = truncated || !bytes.isEmpty
+            return
+        }
+        for byte in bytes {
+            guard count < limit else {
+                truncated = true
+                return
+            }
+            base[count] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
+            count += 1
+        }
+    }
+
     /// NUL-terminates, marking a cut with "..." (not inside a multi-byte character).
     mutating func finish() {
         guard let base else { return }

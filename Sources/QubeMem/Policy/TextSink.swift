@@ -6,6 +6,9 @@
 public protocol TextSink {
     /// Appends one byte.
     mutating func append(_ byte: UInt8)
+    /// Appends a run of bytes (one call per literal rather than one per byte; the default
+    /// appends them one by one).
+    mutating func append(bytes: UnsafeBufferPointer<UInt8>)
 }
 
 /// Collects bytes into an array (for the `String` forms of the messages).
@@ -18,10 +21,15 @@ public struct ByteArraySink: TextSink {
 }
 
 extension TextSink {
+    @inlinable
+    public mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
+        for byte in bytes { append(byte) }
+    }
+
     /// Appends literal ASCII/UTF-8 text.
     @inlinable
     public mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { for byte in $0 { append(byte) } }
+        text.withUTF8Buffer { append(bytes: $0) }
     }
 
     /// Appends an unsigned integer in decimal.
