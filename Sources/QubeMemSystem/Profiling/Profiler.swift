@@ -84,7 +84,7 @@ public struct Profiler {
         let rootPid: Int32
         do {
             rootPid = try Sys.spawn(argv: options.command, env: env, newProcessGroup: options.newProcessGroup,
-                                    defaultSignals: SignalRelay.forwarded + [SIGCHLD, SIGPIPE])
+                                    defaultSignals: SignalRelay.forwarded + [SIGPIPE])
         } catch { throw .spawn(error) }
         func now() -> Double { Double(Sys.monotonicNanos() &- t0) / 1e9 }
 
@@ -100,11 +100,15 @@ public struct Profiler {
         var termSentAt: Double?
         var killed = false
 
+        let rootExitFD = Sys.pidfd(rootPid)
+        defer { if let fd = rootExitFD { close(fd) } }
+        // Only our own children are waited for, each by pid: the root, and the descendants that
+        // were orphaned and reparented to us. A host process's other children are not touched.
         func reapAll() throws(RunError) {
-            while true {
+            for pid in [rootPid] + sampler.ownChildren(of: profilerPid).filter({ $0 != rootPid }) {
                 let reaped: Sys.Reaped?
-                do { reaped = try Sys.wait4(-1, noHang: true) } catch { throw .system(error) }
-                guard let r = reaped else { return }
+                do { reaped = try Sys.wait4(pid, noHang: true) } catch { throw .system(error) }
+                guard let r = reaped else { continue }
                 let t = now()
                 sampler.reaped(pid: r.pid, maxRSSBytes: r.usage.maxRSSBytes, now: t,
                                capAt: r.pid == rootPid ? ownHWM : 0)
@@ -142,19 +146,16 @@ public struct Profiler {
             let t = now()
             var waitMs = Int32(max(0, min((nextSample - t) * 1000, 1000)).rounded(.up))
             if let timeout = options.timeout, !timedOut { waitMs = min(waitMs, Int32(max(0, (timeout - t) * 1000).rounded(.up))) }
-            let ready = Sys.poll([relay.readFD, stageRead], timeoutMs: waitMs)
-            var childEnded = false
+            let ready = Sys.poll([relay.readFD, stageRead, rootExitFD ?? -1], timeoutMs: waitMs)
             if ready[0] {
-                let deliveries = relay.drain()
-                childEnded = deliveries.contains { $0.signal == SIGCHLD }
-                for d in deliveries where d.signal != SIGCHLD {
+                for d in relay.drain() {
                     // The terminal already delivered Ctrl-C / Ctrl-\ to the child (same process
                     // group); anything sent to us by kill() is passed on.
                     if d.fromTerminal && !options.newProcessGroup && (d.signal == SIGINT || d.signal == SIGQUIT) { continue }
                     kill(options.newProcessGroup ? -rootPid : rootPid, d.signal)
                 }
             }
-            if childEnded || termSentAt != nil { try reapAll() }
+            if ready[2] || rootExitFD == nil || termSentAt != nil { try reapAll() }
             if ready[1] {
                 for line in lines.feed(Sys.readAvailable(stageRead)) {
                     guard let event = StageEvent.parse(line: line) else { continue }
@@ -166,6 +167,7 @@ public struct Profiler {
             }
             let t2 = now()
             if rootExit == nil, t2 >= nextSample {
+                try reapAll()  // orphans that ended
                 takeSample()
                 nextSample = max(nextSample + interval, t2 + interval / 4)
             }

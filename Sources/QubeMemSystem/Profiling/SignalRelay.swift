@@ -18,8 +18,9 @@ private func relayHandler(_ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?
     errno = saved
 }
 
-/// Catches the signals the profiler forwards (and SIGCHLD, to wake up when a child ends) and turns
-/// them into bytes on a pipe that the sampling loop polls.
+/// Catches the signals the profiler forwards and turns them into bytes on a pipe that the sampling
+/// loop polls. SIGCHLD is left alone (the loop watches the child through a pidfd), so a host
+/// process's own child handling is not disturbed.
 final class SignalRelay {
     /// Signals forwarded to the child.
     static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
@@ -38,10 +39,10 @@ final class SignalRelay {
         (readFD, writeFD) = try Sys.pipe(cloexecWrite: true)
         _ = fcntl(writeFD, F_SETFL, fcntl(writeFD, F_GETFL) | O_NONBLOCK)
         relayWriteFD = writeFD
-        for s in Self.forwarded + [SIGCHLD] {
+        for s in Self.forwarded {
             var action = sigaction()
             action.__sigaction_handler.sa_sigaction = relayHandler
-            action.sa_flags = SA_SIGINFO | SA_RESTART | (s == SIGCHLD ? SA_NOCLDSTOP : 0)
+            action.sa_flags = SA_SIGINFO | SA_RESTART
             sigemptyset(&action.sa_mask)
             var old = sigaction()
             sigaction(s, &action, &old)

@@ -58,6 +58,17 @@ enum Sys {
         return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     }
 
+    /// A descriptor that becomes readable when `pid` ends (`pidfd_open`, Linux 5.3, glibc 2.36),
+    /// or nil where unavailable. Looked up at run time: older glibc does not declare it.
+    static func pidfd(_ pid: Int32) -> Int32? {
+        typealias PidfdOpen = @convention(c) (Int32, UInt32) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pidfd_open") else { return nil }
+        let fd = unsafeBitCast(sym, to: PidfdOpen.self)(pid, 0)
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
+
     /// A pipe: (read end, write end). `cloexecWrite: false` leaves the write end inheritable.
     static func pipe(cloexecWrite: Bool) throws(SystemError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]

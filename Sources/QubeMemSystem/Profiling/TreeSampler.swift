@@ -112,6 +112,12 @@ public struct TreeSampler {
     /// The longest run of new pids probed one by one before listing /proc instead.
     static let probeLimit: Int32 = 64
 
+    /// Members whose parent is now `pid` (orphans reparented to the profiler) and that the
+    /// profiler has not reaped yet.
+    public func ownChildren(of pid: Int32) -> [Int32] {
+        members.values.filter { $0.ppid == pid && !$0.reapedByProfiler }.map(\.pid)
+    }
+
     /// Records that a member ended and was reaped by the profiler with this ru_maxrss (bytes). A
     /// process never seen in a sample (born and gone within one interval) is added as a member.
     public mutating func reaped(pid: Int32, maxRSSBytes: UInt64, now: Double, capAt profilerBytes: UInt64 = 0) {
@@ -135,16 +141,21 @@ public struct TreeSampler {
         var r = IntervalReading()
         for pid in livePids {
             guard var m = members[pid] else { continue }
-            guard let st = source.status(pid), st.hasMemory else {
-                // Gone (or a zombie). If someone else reaps it, its last interval is only known up
-                // to the previous sample: count what was last seen.
+            let status = source.status(pid)
+            guard let st = status, st.hasMemory else {
+                // Gone, or a zombie. A zombie of ours is about to be reaped, and its ru_maxrss
+                // will count; one reaped by its own parent is known only up to the last sample:
+                // count what was last seen.
                 m.ended = now
-                r.intervalPeakBytes &+= m.lastRSSBytes
+                if !(status.map { anchors.contains($0.ppid) } ?? false) {
+                    r.intervalPeakBytes &+= m.lastRSSBytes
+                }
                 members[pid] = m
                 markEnded(pid)
                 continue
             }
             if m.name.isEmpty { m.name = st.name }
+            m.ppid = st.ppid  // changes when the member is orphaned
             let top = max(st.hwmBytes, st.rssBytes)
             r.rssBytes &+= st.rssBytes
             r.intervalPeakBytes &+= top

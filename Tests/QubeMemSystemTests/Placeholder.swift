@@ -1,5 +1,0 @@
-import Testing
-
-@Suite struct QubeMemSystemTestsPlaceholder {
-    @Test func packageBuilds() { #expect(Bool(true)) }
-}

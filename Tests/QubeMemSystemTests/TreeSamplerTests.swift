@@ -1,0 +1,153 @@
+import Testing
+@testable import QubeMemSystem
+
+@Suite struct TreeSamplerTests {
+    @Test func fullScanFindsChildrenAndGrandchildrenButNotStrangers() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242)
+        s.discover(now: 0)
+        #expect(Set(s.members.keys) == [4242, 4243, 4301])
+        #expect(s.members[4243]?.name == "worker) (x")
+    }
+
+    @Test func pidRangeProbeFindsTheSameTree() {
+        // The last pid before the spawn was 4241: only 4242...4301 are probed, no listing.
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
+                            lastPidBeforeSpawn: 4241)
+        s.discover(now: 0)
+        #expect(Set(s.members.keys) == [4242, 4243, 4301])
+    }
+
+    @Test func nothingIsReadWhenNoPidWasAllocated() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
+                            lastPidBeforeSpawn: 4301)
+        s.discover(now: 0)
+        #expect(Set(s.members.keys) == [4242])
+    }
+
+    @Test func sampleSumsLiveMembersAndDropsTheZombie() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242)
+        s.discover(now: 0)
+        let r = s.sample(now: 0.1)
+        #expect(r.processes == 2)
+        #expect(r.rssBytes == 2 * 64732 * 1024)
+        #expect(r.intervalPeakBytes == 2 * 64732 * 1024)
+        #expect(s.members[4301]?.ended == 0.1)
+        #expect(!s.livePids.contains(4301))
+        // The fixture has no clear_refs: the sampler says its marks are lifetime marks.
+        #expect(!s.resetsWorked)
+    }
+
+    @Test func aReapedProcessCountsInTheNextIntervalOnce() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
+                            resetHighWaterMarks: false, lastPidBeforeSpawn: 4301)
+        s.reaped(pid: 5000, maxRSSBytes: 10 << 20, now: 0.05)
+        let first = s.sample(now: 0.1)
+        #expect(first.intervalPeakBytes == 64732 * 1024 + (10 << 20))
+        let second = s.sample(now: 0.2)
+        #expect(second.intervalPeakBytes == 64732 * 1024)
+        #expect(s.members[5000]?.reapedByProfiler == true)
+    }
+
+    @Test func aRootMaxRSSNoLargerThanTheProfilersIsTheSpawnArtefact() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
+                            lastPidBeforeSpawn: 4301)
+        _ = s.sample(now: 0.1)
+        s.reaped(pid: 4242, maxRSSBytes: 20 << 20, now: 0.15, capAt: 30 << 20)
+        #expect(s.members[4242]?.peakBytes == 64732 * 1024)
+    }
+}
+
+@Suite struct RunStateTests {
+    func reading(_ rss: UInt64, _ peak: UInt64) -> TreeSampler.IntervalReading {
+        var r = TreeSampler.IntervalReading()
+        r.rssBytes = rss; r.intervalPeakBytes = peak; r.processes = 1
+        return r
+    }
+
+    @Test func intervalsAreAttributedToEveryOpenStage() {
+        var st = RunState(interval: 0.1)
+        st.record(reading(10, 10), pss: nil, at: 0)
+        st.apply(.enter("outer"), at: 0)
+        st.record(reading(50, 60), pss: nil, at: 0.1)
+        st.apply(.enter("inner"), at: 0.1)
+        st.record(reading(80, 120), pss: nil, at: 0.2)
+        st.apply(.exit("inner"), at: 0.2)
+        st.record(reading(40, 90), pss: nil, at: 0.3)
+        st.apply(.exit("outer"), at: 0.3)
+        st.record(reading(10, 40), pss: nil, at: 0.4)
+        #expect(st.stages.map(\.name) == ["outer", "inner"])
+        #expect(st.stages[0].peakBytes == 120 && st.stages[1].peakBytes == 120)
+        #expect(st.stages[1].entryRSSBytes == 50 && st.stages[1].exitRSSBytes == 80)
+        #expect(st.stages[0].exitRSSBytes == 40)
+        #expect(st.stages[1].depth == 1)
+        #expect(st.peak == 120 && st.peakTime == 0.2)
+        #expect(st.peakSampled == 80)
+        #expect(st.samples.map(\.stage) == [nil, 0, 1, 0, nil])
+    }
+
+    @Test func exitClosesTheStagesOpenedInsideIt() {
+        var st = RunState(interval: 0.1)
+        st.apply(.enter("a"), at: 0)
+        st.apply(.enter("b"), at: 0.1)
+        st.apply(.exit("a"), at: 0.2)
+        #expect(st.open.isEmpty)
+        #expect(st.stages.allSatisfy { $0.exit == 0.2 })
+        st.apply(.exit("never-entered"), at: 0.3)
+        #expect(st.stages.count == 2)
+    }
+
+    @Test func rollupsAreReadAtNewHighsAndPeriodically() {
+        var st = RunState(interval: 0.1)
+        let first = st.wantsRollup(rss: 100, at: 0, pssEvery: 1)
+        st.noteRollup(SmapsRollup(fields: [("Rss", 100)]), at: 0)
+        let same = st.wantsRollup(rss: 100, at: 0.3, pssEvery: 1)
+        let higher = st.wantsRollup(rss: 200, at: 0.3, pssEvery: 1)
+        let periodic = st.wantsRollup(rss: 10, at: 1.5, pssEvery: 1)
+        let off = st.wantsRollup(rss: 1000, at: 2, pssEvery: 0)
+        #expect(first && !same && higher && periodic && !off)
+    }
+}
+
+@Suite(.serialized) struct ProfilerLiveTests {
+    @Test func exitCodePassesThrough() throws {
+        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", "exit 3"])).run()
+        #expect(r.exit == .exited(3))
+        #expect(!r.timedOut)
+    }
+
+    @Test func deathBySignalIsReported() throws {
+        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", "kill -9 $$"])).run()
+        #expect(r.exit == .signaled(9, coreDumped: false))
+    }
+
+    @Test func aMissingCommandIsATypedError() {
+        #expect(throws: Profiler.RunError.self) {
+            _ = try Profiler(options: .init(command: ["/nonexistent/qubemem-test"])).run()
+        }
+        do {
+            _ = try Profiler(options: .init(command: ["no-such-command-qubemem"])).run()
+        } catch {
+            #expect(error.description == "command not found: 'no-such-command-qubemem' (not an executable on PATH)")
+        }
+    }
+
+    @Test func aTimeoutKillsTheWholeTree() throws {
+        var o = Profiler.Options(command: ["/bin/sh", "-c", "sleep 30 & sleep 30; wait"])
+        o.timeout = 0.5
+        o.killGrace = 0.3
+        o.newProcessGroup = true
+        let r = try Profiler(options: o).run()
+        #expect(r.timedOut)
+        #expect(r.elapsedSeconds < 5)
+        #expect(r.leftRunning.isEmpty)
+        #expect(r.processes.count >= 3)
+    }
+
+    @Test func stagesComeThroughTheNamedPipePath() throws {
+        // dash cannot redirect to a descriptor above 9: the path form is for such writers.
+        let script = #"echo "enter one" > "$QUBEMEM_STAGE_FILE"; sleep 0.2; echo "exit one" > "$QUBEMEM_STAGE_FILE""#
+        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", script])).run()
+        #expect(r.stages.map(\.name) == ["one"])
+        #expect((r.stages.first?.exit ?? 0) - (r.stages.first?.enter ?? 0) >= 0.15)
+    }
+}
