@@ -118,11 +118,11 @@ public struct SacctAccumulator: Sendable {
             column: Array(0..<SacctField.allCases.count), count: SacctField.allCases.count, textLast: true)
     }
 
-    /// Reserves room for about `jobs` jobs (a hint, e.g. from the input's size) to avoid regrowth.
+    /// Reserves room for about `jobs` jobs (a hint, e.g. from the input's size) to avoid copying the
+    /// job table as it grows. Only address space: pages are touched as jobs arrive, so memory still
+    /// follows the jobs read (the index is not reserved, since reserving it touches its storage).
     public mutating func reserve(jobs: Int) {
-        let n = min(max(jobs, 0), 1 << 24)
-        records.reserveCapacity(n)
-        index.reserveCapacity(n)
+        records.reserveCapacity(min(max(jobs, 0), 1 << 24))
     }
 
     /// Moves the finished jobs out (see `finishedJobs`), freeing the accumulator's own copy; the

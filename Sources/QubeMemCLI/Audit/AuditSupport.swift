@@ -71,9 +71,10 @@ enum AuditInput {
                 if fd < 0 { throw AuditError.cannotOpen(path: input, reason: String(cString: strerror(errno))) }
             }
             defer { if fd != 0 { close(fd) } }
-            // A capacity hint: a job with its step rows takes 400 bytes or more of sacct -P output.
+            // A capacity hint: a job with its step rows takes 256 bytes or more of sacct -P output
+            // (reserved but untouched room costs address space, not memory).
             var info = stat()
-            if fstat(fd, &info) == 0, info.st_size > 0 { acc.reserve(jobs: Int(info.st_size / 400)) }
+            if fstat(fd, &info) == 0, info.st_size > 0 { acc.reserve(jobs: Int(info.st_size / 256)) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
