@@ -77,6 +77,9 @@ struct ProfileCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-hwm-reset"), help: "Do not reset the processes' VmHWM (their own getrusage keeps the lifetime figure; the peak becomes a looser upper bound).")
     var noHWMReset = false
 
+    @Option(name: .customLong("baseline-at"), help: "Take the baseline at the entry of the first stage with this name (default: the first stage; with a budget to compare, the first fisher.* or spectra.* stage).")
+    var baselineAt: String?
+
     @Option(help: "Compare with the budget of this job comment ('qube: fields=QU n_obs=1504 lmax=32 ...').")
     var compare: String?
 
@@ -125,7 +128,7 @@ struct ProfileCommand: AsyncParsableCommand {
         options.timeout = timeout
         options.pssEvery = pssEvery
         options.resetHighWaterMarks = !noHWMReset
-        let result: ProfileResult
+        var result: ProfileResult
         do {
             result = try Profiler(options: options).run()
         } catch {
@@ -139,9 +142,27 @@ struct ProfileCommand: AsyncParsableCommand {
             }
             throw ExitCode(1)
         }
+        result.rebase(at: baselineAt, qubeDefault: prediction != nil)
         let comparison = prediction.map { Comparison(prediction: $0, result: result) }
         try ProfileOutputs.write(result, comparison: comparison, json: json, svg: svg, report: report, quiet: quiet, ctx: ctx)
         return result.exit
+    }
+}
+
+extension ProfileResult {
+    /// Moves the baseline to the entry of the first stage named `name`; with `qubeDefault`, to the
+    /// first QUBE stage (`fisher.*` / `spectra.*`), so a driver's own imports and inputs count as
+    /// baseline, as in QUBE's model.
+    mutating func rebase(at name: String?, qubeDefault: Bool) {
+        let stage: Stage?
+        if let name {
+            stage = stages.first { $0.name == name }
+        } else if qubeDefault {
+            stage = stages.first { $0.name.hasPrefix("fisher.") || $0.name.hasPrefix("spectra.") }
+        } else {
+            stage = nil
+        }
+        if let stage { baselineBytes = stage.entryRSSBytes }
     }
 }
 
