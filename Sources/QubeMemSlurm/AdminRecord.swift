@@ -31,6 +31,9 @@ public struct AdminRecord: Equatable, Sendable {
         case none
         /// The last record, parsed.
         case record(AdminRecord)
+        /// The last record is the plugin's `action=warn`: it saw a qube comment it could not read
+        /// and left the job as submitted (docs/design.md), so there is no prediction.
+        case warned
         /// The last record is not a valid version-1 record; the text says why.
         case invalid(String)
     }
@@ -105,6 +108,7 @@ public struct AdminRecord: Equatable, Sendable {
         }
         func shown(_ k: Int) -> String { values[k].map { text($0.lowerBound, $0.upperBound) } ?? "" }
         guard let action = value(0) else { return .invalid("missing field 'action'") }
+        if action.elementsEqual("warn".utf8) { return .warned }
         guard let model = value(1) else { return .invalid("missing field 'model'") }
         guard let path = value(2) else { return .invalid("missing field 'path'") }
         guard let peak = value(3).flatMap(parseUInt64) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }

@@ -258,6 +258,8 @@ public struct AuditReport: Sendable {
                     entry.requestedBytes = o ? nil : b
                 }
                 slackVotes[r.slackTenThousandths, default: 0] += 1
+            case .warned:
+                notes.append("the plugin could not read the qube comment and left the job as submitted (action=warn)")
             case .invalid(let why):
                 badRecords += 1
                 notes.append("AdminComment record unreadable: \(why)")

@@ -111,6 +111,19 @@ import Testing
         #expect(AdminRecord.find(in: "reaper: checked; notqubemem:v1 x") == .none)
     }
 
+    /// The plugin's record for a malformed comment accepted with a warning carries no prediction.
+    @Test func warnRecordMeansThePluginSawAnUnreadableComment() {
+        #expect(AdminRecord.find(in: "qubemem:v1 action=warn user_mib=8000") == .warned)
+        #expect(AdminRecord.find(in: "site note; qubemem:v1 action=warn user_mib=none") == .warned)
+        // A later decision supersedes the warning.
+        guard case .record = AdminRecord.find(
+            in: "qubemem:v1 action=warn user_mib=none; qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=1 baseline_bytes=2 slack=1.15 request_mib=3 user_mib=none")
+        else {
+            Issue.record("the last record is the one that counts")
+            return
+        }
+    }
+
     @Test func brokenRecordsSayWhy() {
         #expect(AdminRecord.find(in: "qubemem:v2 action=set") == .invalid("unsupported record version 'qubemem:v2'"))
         #expect(AdminRecord.find(in: "qubemem:v1 action=set model=1.3")
