@@ -20,8 +20,8 @@ struct AuditCommand: AsyncParsableCommand {
             measured peak per node is the largest step figure, where a step's figure is: one \
             task: MaxRSS (that task's peak is the node's); several tasks on one node: the sum of \
             task peaks (TRESUsageInTot mem), an upper bound of what the node held at once, since \
-            MaxRSS is only the largest task; several nodes: min(sum of task peaks, MaxRSS × (tasks \
-            − nodes + 1)), the tightest upper bound of the busiest node that sacct's figures \
+            MaxRSS is only the largest task; several nodes: min(sum of task peaks, MaxRSS x (tasks \
+            - nodes + 1)), the tightest upper bound of the busiest node that sacct's figures \
             allow. Upper bounds are used so that a slack chosen from the audit never under-covers \
             a node. An empty MaxRSS is no data, never zero. MaxRSS is sampled every \
             JobAcctGatherFrequency seconds, so a peak shorter than that can be missed.
@@ -31,12 +31,12 @@ struct AuditCommand: AsyncParsableCommand {
             with the current model and marked '*'; a job with neither is counted, and listed only \
             with --all, as plain requested-versus-used. Requested memory is sacct's ReqMem per \
             node. OOM marks state OUT_OF_MEMORY (job or step); a near miss is a peak at or above \
-            --near-miss × the request without OOM.
+            --near-miss x the request without OOM.
 
-            The recommendation is the smallest slack, in steps of 0.01, at which predicted × \
+            The recommendation is the smallest slack, in steps of 0.01, at which predicted x \
             slack would have held the measured peak of the --target share of jobs that completed \
             or ran out of memory (an OOM job needs more than the request that killed it). It is \
-            only meaningful with at least max(20, 1 / (1 − target)) such jobs; below that the \
+            only meaningful with at least max(20, 1 / (1 - target)) such jobs; below that the \
             audit says so. It is compared with the current slack: --slack if given, else the most \
             common slack in the records, else the site config's. --suggest-config prints the line \
             to put in qubemem.conf in place of its slack line. Quantiles are nearest-rank.
@@ -106,7 +106,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Also list jobs with no prediction (no record, no qube comment), as requested versus used.")
     var all = false
 
-    @Option(name: .customLong("near-miss"), help: "Flag a job whose peak reached this share of its request (0 < x ≤ 1).")
+    @Option(name: .customLong("near-miss"), help: "Flag a job whose peak reached this share of its request (0 < x <= 1).")
     var nearMiss = 0.9
 
     @Option(help: "Share of jobs the recommended slack must cover (0 < x < 1).")
