@@ -31,8 +31,9 @@ install: release plugin
 	-install -m 0644 man/job_submit_qubemem.8 $(DESTDIR)$(MANDIR)/man8/
 	$(MAKE) -C plugin install
 
-## demo: the main job on a local single-node SLURM sandbox
+## demo: the main job on a local single-node SLURM sandbox (installs what it needs first)
 demo:
+	scripts/install-deps.sh
 	scripts/demo.sh
 
 ## check: install what the tests need, build, start the sandbox, run every test
