@@ -77,7 +77,7 @@ struct ProfileCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-hwm-reset"), help: "Do not reset the processes' VmHWM (their own getrusage keeps the lifetime figure; the peak becomes a looser upper bound).")
     var noHWMReset = false
 
-    @Option(name: .customLong("baseline-at"), help: "Take the baseline at the entry of the first stage with this name (default: the first stage; with a budget to compare, the first fisher.* or spectra.* stage).")
+    @Option(name: .customLong("baseline-at"), help: "Take the baseline at the entry of the first stage with this name (default: the first stage; with a budget to compare, the first stage QUBE's model prices, such as fisher.covariance_setup).")
     var baselineAt: String?
 
     @Option(help: "Compare with the budget of this job comment ('qube: fields=QU n_obs=1504 lmax=32 ...').")
@@ -151,14 +151,14 @@ struct ProfileCommand: AsyncParsableCommand {
 
 extension ProfileResult {
     /// Moves the baseline to the entry of the first stage named `name`; with `qubeDefault`, to the
-    /// first QUBE stage (`fisher.*` / `spectra.*`), so a driver's own imports and inputs count as
-    /// baseline, as in QUBE's model.
+    /// first QUBE stage the model prices (fisher.covariance_setup, usually), so the interpreter,
+    /// the imports and the inputs count as baseline, as in QUBE's model.
     mutating func rebase(at name: String?, qubeDefault: Bool) {
         let stage: Stage?
         if let name {
             stage = stages.first { $0.name == name }
         } else if qubeDefault {
-            stage = stages.first { $0.name.hasPrefix("fisher.") || $0.name.hasPrefix("spectra.") }
+            stage = stages.first { Comparison.modelStage(for: $0.name) != nil }
         } else {
             stage = nil
         }

@@ -99,7 +99,7 @@ def main(argv=None):
 
     fisher = Fisher(params, basis=basis, cache_derivatives=args.cache_derivatives,
                     mask=mask if nfields == 1 else np.repeat(mask[:, None], nfields, axis=1),
-                    noise_cov1=noise, cls_data=cls)
+                    noise_cov1=noise, cls_data=cls, fiducial_cls=cls)
     attach(fisher)
     fisher.run()
     bm = getattr(fisher, "basis_manager", None)
@@ -113,7 +113,7 @@ def main(argv=None):
         from qube import Spectra
         rng = np.random.default_rng(1)
         maps = [hp.synfast(cls.get("TT", cls.get("EE")), nside, lmax=lmax_signal) for _ in labels]
-        spectra_run = Spectra(params, basis=basis, mask=mask, noise_cov1=noise, cls_data=cls, fisher=fisher)
+        spectra_run = Spectra(params, basis=basis, mask=mask, noise_cov1=noise, cls_data=cls, fiducial_cls=cls, fisher=fisher)
         attach(spectra_run)
         spectra_run.run()
         summary["spectra"] = True
