@@ -20,7 +20,9 @@ enum ProfileReport {
             line("at the peak", parts.map { "\($0.0) \(ProfileFormat.size(r.breakdown($0.1)))" }.joined(separator: ", ")
                 + "  (smaps_rollup at \(ProfileFormat.seconds(t)), RSS \(ProfileFormat.size(r.breakdown("Rss"))))")
         }
-        line("baseline", "\(ProfileFormat.size(r.baselineBytes))  (" + (r.stages.isEmpty ? "first sample" : "RSS at the first stage's entry") + ")")
+        if !r.stages.isEmpty {
+            line("baseline", "\(ProfileFormat.size(r.baselineBytes))  (RSS when the baseline stage was entered)")
+        }
         line("timeline", Sparkline.render(samples: r.samples.map { ($0.time, $0.intervalPeakBytes) }) + "  0 to \(ProfileFormat.size(r.peakBytes)) over \(ProfileFormat.seconds(r.elapsedSeconds))")
         let cpuShare = r.elapsedSeconds > 0 ? r.profilerCPUSeconds / r.elapsedSeconds * 100 : 0
         line("profiler", "\(ProfileFormat.seconds(r.profilerCPUSeconds)) CPU (\(String(format: "%.2f", cpuShare))% of a core), \(r.samples.count) samples")

@@ -74,7 +74,7 @@ public struct ProfileResult: Sendable, Codable, Equatable {
     /// smaps_rollup summed over the tree at the sample nearest the peak where it was read.
     public var peakBreakdown: [BreakdownEntry]
     public var peakBreakdownTime: Double?
-    /// Σ RSS at the first stage's entry (the interpreter, imports and inputs), or at the first sample.
+    /// Σ RSS at the first stage's entry (the interpreter, imports and inputs); 0 without stages.
     public var baselineBytes: UInt64
     public var samples: [Sample]
     public var stages: [Stage]

@@ -213,7 +213,7 @@ public struct Profiler {
             highWaterMarksReset: options.resetHighWaterMarks && sampler.resetsWorked,
             peakBreakdown: state.bestRollup?.fields.map { .init(key: $0.key, bytes: $0.bytes) } ?? [],
             peakBreakdownTime: state.bestRollupTime,
-            baselineBytes: state.stages.first?.entryRSSBytes ?? state.samples.first?.rssBytes ?? 0,
+            baselineBytes: state.stages.first?.entryRSSBytes ?? 0,
             samples: state.samples, stages: state.stages,
             processes: sampler.members.values.sorted { $0.firstSeen < $1.firstSeen || ($0.firstSeen == $1.firstSeen && $0.pid < $1.pid) }
                 .map { .init(pid: $0.pid, ppid: $0.ppid, name: $0.name, firstSeen: $0.firstSeen, ended: $0.ended,
