@@ -132,10 +132,12 @@ public struct Profiler {
             }
             let reading = sampler.sample(now: t)
             var pss: UInt64?
-            if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery),
-               let rollup = sampler.rollup() {
-                pss = rollup.pss
-                state.noteRollup(rollup, at: t)
+            if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery) {
+                let started = now()
+                if let rollup = sampler.rollup() {
+                    pss = rollup.pss
+                    state.noteRollup(rollup, at: t, cost: now() - started)
+                }
             }
             state.record(reading, pss: pss, at: t)
         }
@@ -244,20 +246,27 @@ struct RunState {
 
     init(interval: Double) { self.interval = interval }
 
-    /// A rollup is read at a new high of Σ RSS (1% above the last breakdown, at most every
-    /// 0.25 s: smaps_rollup walks the page tables) and every `pssEvery` seconds for the PSS line.
+    /// Seconds the last smaps_rollup read took: the kernel walks every page table for it, which
+    /// for a process of many GiB costs milliseconds.
+    var rollupCost = 0.0
+
+    /// A rollup is read at a new high of Σ RSS (1% above the last breakdown) and every
+    /// `pssEvery` seconds for the PSS line; never sooner than 0.25 s nor than 200 × the last
+    /// read's cost after the previous one, which keeps it under 0.5% of a core.
     mutating func wantsRollup(rss: UInt64, at t: Double, pssEvery: Double) -> Bool {
         guard pssEvery > 0 else { return false }
+        let gap = max(0.25, 200 * rollupCost)
         let best = bestRollup?.rss ?? 0
-        if rss > best &+ best / 100, t - lastPeakRollupTime >= 0.25 {
+        if rss > best &+ best / 100, t - lastPeakRollupTime >= gap, t - lastRollupTime >= gap {
             lastPeakRollupTime = t
             return true
         }
-        return t - lastRollupTime >= pssEvery
+        return t - lastRollupTime >= max(pssEvery, gap)
     }
 
-    mutating func noteRollup(_ r: SmapsRollup, at t: Double) {
+    mutating func noteRollup(_ r: SmapsRollup, at t: Double, cost: Double = 0) {
         lastRollupTime = t
+        rollupCost = cost
         if r.rss >= (bestRollup?.rss ?? 0) {
             bestRollup = r
             bestRollupTime = t
