@@ -28,8 +28,11 @@ struct ProfileCommand: AsyncParsableCommand {
 
             Stages: qubemem puts QUBEMEM_STAGE_FD (an inherited pipe descriptor) and \
             QUBEMEM_STAGE_FILE (a path that opens the same pipe) in the command's environment. \
-            The command writes one line per event, 'enter NAME' or 'exit NAME'; stages nest. \
-            examples/qube/qubemem_stage_hook.py attaches this to QUBE's Fisher/Spectra._profiler.
+            The command writes one line per event, 'enter NAME' or 'exit NAME'; stages nest. A \
+            writer that reads one byte from QUBEMEM_STAGE_ACK_FD after each line goes on only \
+            once the event is recorded (exact attribution). examples/qube/qubemem_stage_hook.py \
+            attaches this to QUBE's Fisher/Spectra._profiler. The baseline is the RSS at the first \
+            stage's entry (with a budget to compare: at the first stage QUBE's model prices).
 
             Examples:
               qubemem profile -- python3 examples/qube/qube_workload.py --fields QU --nside 16 --fsky 0.3 --lmax 32

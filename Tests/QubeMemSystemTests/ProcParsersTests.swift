@@ -13,6 +13,15 @@ import Testing
         #expect(st.hasMemory)
     }
 
+    @Test func fastStatusParseAgreesWithTheReferenceParse() throws {
+        for file in ["4242/status", "4243/status", "4300/status", "4301/status"] {
+            let bytes = Fixtures.bytes(file)
+            let fast = try #require(ProcStatus.parse(bytes))
+            let slow = try #require(ProcStatus.parseSlow(slice: ArraySlice(bytes)))
+            #expect(fast == slow, "\(file)")
+        }
+    }
+
     @Test func zombieStatusHasNoMemory() throws {
         let st = try #require(ProcStatus.parse(Fixtures.bytes("4301/status")))
         #expect(!st.hasMemory)

@@ -29,8 +29,9 @@ struct SweepGrid: Equatable {
                 let value = object[key]
                 switch value {
                 case let s as String: row[key] = s
-                case let b as Bool where String(describing: type(of: value!)).contains("Bool"): row[key] = b ? "yes" : "no"
-                case let n as NSNumber: row[key] = n.stringValue
+                case let n as NSNumber:
+                    // JSON true/false come back as NSNumber too; their Objective-C type is "c".
+                    row[key] = String(cString: n.objCType) == "c" ? (n.boolValue ? "yes" : "no") : n.stringValue
                 default: throw SweepError.badGrid(path, "row \(i + 1): value of '\(key)' is not a string, number or boolean")
                 }
                 if !columns.contains(key) { columns.append(key) }

@@ -62,7 +62,7 @@ public final class ProcFS: ProcessSource {
                 guard let base = raw.baseAddress else { return -1 }
                 return pread(fd, base, raw.count, 0)
             }
-            if n > 0 && n < buffer.count { return ProcStatus.parse(buffer[0..<n]) }
+            if n > 0 && n < buffer.count { return ProcStatus.parse(slice: buffer[0..<n]) }
             if n <= 0 { return nil }
             return readAll(fd, limit: 65536).flatMap { ProcStatus.parse($0) }
         }

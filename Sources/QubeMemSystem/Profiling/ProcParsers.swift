@@ -34,10 +34,73 @@ public struct ProcStatus: Sendable, Equatable {
     /// Parses the text of `/proc/PID/status`. Unknown lines are ignored; a malformed number on a
     /// line we use makes the parse fail.
     public static func parse(_ bytes: some Collection<UInt8>) -> ProcStatus? {
+        parse(slice: ArraySlice(bytes))
+    }
+
+    /// The same, on bytes already in an array (the sampler's buffer): no copy.
+    public static func parse(slice: ArraySlice<UInt8>) -> ProcStatus? {
+        slice.withUnsafeBufferPointer { parse(buffer: $0) }
+    }
+
+    /// The byte-level parse every sample runs, over a raw buffer: keys are told apart by their
+    /// first bytes and length, values read in place.
+    public static func parse(buffer b: UnsafeBufferPointer<UInt8>) -> ProcStatus? {
+        var status = ProcStatus()
+        let n = b.count
+        var i = 0
+        while i < n {
+            // Key: up to ':'.
+            let keyStart = i
+            while i < n, b[i] != 58, b[i] != 10 { i += 1 }
+            guard i < n, b[i] == 58 else {
+                i += 1
+                continue
+            }
+            let keyLength = i - keyStart
+            i += 1
+            let valueStart = i
+            while i < n, b[i] != 10 { i += 1 }
+            let value = UnsafeBufferPointer(rebasing: b[valueStart..<i])
+            i += 1
+            func key(_ text: StaticString) -> Bool {
+                guard text.utf8CodeUnitCount == keyLength else { return false }
+                let t = text.utf8Start
+                for k in 0..<keyLength where b[keyStart + k] != t[k] { return false }
+                return true
+            }
+            func kib() -> UInt64? { parseKiB(value) }
+            func decimal() -> Int32? { parseDecimal(value).map { Int32(truncatingIfNeeded: $0) } }
+            switch b[keyStart] {
+            case 78 where key("Name"):  // N
+                var start = 0
+                while start < value.count, value[start] == 32 || value[start] == 9 { start += 1 }
+                status.name = String(decoding: UnsafeBufferPointer(rebasing: value[start...]), as: UTF8.self)
+            case 80:  // P
+                if key("PPid") { guard let v = decimal() else { return nil }; status.ppid = v }
+                else if key("Pid") { guard let v = decimal() else { return nil }; status.pid = v }
+            case 84 where key("Tgid"):  // T
+                guard let v = decimal() else { return nil }
+                status.tgid = v
+            case 86:  // V
+                if key("VmRSS") { guard let v = kib() else { return nil }; status.rssBytes = v; status.hasMemory = true }
+                else if key("VmHWM") { guard let v = kib() else { return nil }; status.hwmBytes = v }
+                else if key("VmPeak") { guard let v = kib() else { return nil }; status.vmPeakBytes = v }
+            case 82:  // R
+                if key("RssAnon") { guard let v = kib() else { return nil }; status.rssAnonBytes = v }
+                else if key("RssFile") { guard let v = kib() else { return nil }; status.rssFileBytes = v }
+                else if key("RssShmem") { guard let v = kib() else { return nil }; status.rssShmemBytes = v }
+            default:
+                break
+            }
+        }
+        return status
+    }
+
+    /// The reference parse (slower, kept for the tests to check the fast one against).
+    static func parseSlow(slice: ArraySlice<UInt8>) -> ProcStatus? {
         var status = ProcStatus()
         var ok = true
         // Keys compared as bytes: this runs for every process at every sample.
-        let slice: ArraySlice<UInt8> = (bytes as? ArraySlice<UInt8>) ?? ArraySlice(bytes)
         forEachLineBytes(slice) { key, value in
             guard let first = key.first else { return }
             switch first {
@@ -223,6 +286,11 @@ func parseDecimal(_ bytes: some Collection<UInt8>) -> UInt64? {
 
 /// `   1234 kB` → 1234 × 1024 bytes. nil unless the unit is kB.
 func parseKiB(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    bytes.withUnsafeBufferPointer { parseKiB($0) }
+}
+
+/// `parseKiB` over a raw buffer.
+func parseKiB(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
     var i = bytes.startIndex
     let end = bytes.endIndex
     while i < end, bytes[i] == 32 || bytes[i] == 9 { i += 1 }

@@ -148,8 +148,8 @@ public struct Profiler {
             let t = now()
             var waitMs = Int32(max(0, min((nextSample - t) * 1000, 1000)).rounded(.up))
             if let timeout = options.timeout, !timedOut { waitMs = min(waitMs, Int32(max(0, (timeout - t) * 1000).rounded(.up))) }
-            let ready = Sys.poll([relay.readFD, stageRead, rootExitFD ?? -1], timeoutMs: waitMs)
-            if ready[0] {
+            let ready = Sys.poll3(relay.readFD, stageRead, rootExitFD ?? -1, timeoutMs: waitMs)
+            if ready.0 {
                 for d in relay.drain() {
                     // The terminal already delivered Ctrl-C / Ctrl-\ to the child (same process
                     // group); anything sent to us by kill() is passed on.
@@ -157,8 +157,8 @@ public struct Profiler {
                     kill(options.newProcessGroup ? -rootPid : rootPid, d.signal)
                 }
             }
-            if ready[2] || rootExitFD == nil || termSentAt != nil { try reapAll() }
-            if ready[1] {
+            if ready.2 || rootExitFD == nil || termSentAt != nil { try reapAll() }
+            if ready.1 {
                 for line in lines.feed(Sys.readAvailable(stageRead)) {
                     guard let event = StageEvent.parse(line: line) else { continue }
                     takeSample(forceDiscovery: true)
@@ -169,7 +169,9 @@ public struct Profiler {
             }
             let t2 = now()
             if rootExit == nil, t2 >= nextSample {
-                try reapAll()  // orphans that ended
+                // Orphans that ended, at the discovery cadence (an orphan's zombie keeps its
+                // ru_maxrss until we take it).
+                if t2 - lastDiscovery >= options.discoveryEvery { try reapAll() }
                 takeSample()
                 nextSample = max(nextSample + interval, t2 + interval / 4)
             }

@@ -134,12 +134,20 @@ enum Sys {
         return out
     }
 
-    /// `poll` on the given descriptors for up to `timeoutMs`; returns which were readable.
-    static func poll(_ fds: [Int32], timeoutMs: Int32) -> [Bool] {
-        var pfds = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let r = Glibc.poll(&pfds, nfds_t(pfds.count), timeoutMs)
-        guard r > 0 else { return fds.map { _ in false } }
-        return pfds.map { $0.revents & Int16(POLLIN | POLLHUP) != 0 }
+    /// `poll` on three descriptors (a negative one is ignored) for up to `timeoutMs`; returns
+    /// which were readable. Fixed arity: the sampling loop calls it every interval, without
+    /// allocating.
+    static func poll3(_ a: Int32, _ b: Int32, _ c: Int32, timeoutMs: Int32) -> (Bool, Bool, Bool) {
+        var pfds = (pollfd(fd: a, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: b, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: c, events: Int16(POLLIN), revents: 0))
+        let r = withUnsafeMutableBytes(of: &pfds) { raw -> Int32 in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: pollfd.self) else { return -1 }
+            return Glibc.poll(base, 3, timeoutMs)
+        }
+        guard r > 0 else { return (false, false, false) }
+        let mask = Int16(POLLIN | POLLHUP)
+        return (pfds.0.revents & mask != 0, pfds.1.revents & mask != 0, pfds.2.revents & mask != 0)
     }
 
     /// Reads what is available on a non-blocking descriptor (up to 64 KiB).

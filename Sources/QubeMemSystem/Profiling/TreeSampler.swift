@@ -162,7 +162,9 @@ public struct TreeSampler {
             r.processes += 1
             m.peakBytes = max(m.peakBytes, top)
             m.lastRSSBytes = st.rssBytes
-            if resetHighWaterMarks, !source.resetHighWaterMark(pid) {
+            // A mark already equal to the RSS has nothing to forget: skip the write (and the
+            // kernel's mmap lock) in the common steady or growing case.
+            if resetHighWaterMarks, st.hwmBytes > st.rssBytes, !source.resetHighWaterMark(pid) {
                 resetsWorked = false
             }
             members[pid] = m
