@@ -46,6 +46,3 @@ struct PackedTerms: Sendable, Equatable {
         lhs.buffer === rhs.buffer || lhs.array == rhs.array
     }
 }
-
-// The block is written only inside `init` and read-only afterwards.
-extension ManagedBuffer: @retroactive @unchecked Sendable where Header: Sendable, Element: Sendable {}
