@@ -5,7 +5,10 @@
 /// context looks its storage type up at run time (about 370 instructions, more than the whole
 /// budget arithmetic); a managed buffer's metadata is cached. Elements are trivial values, so
 /// nothing needs deinitialising.
-struct PackedTerms: Sendable, Equatable {
+///
+/// `@unchecked Sendable`: the block is written only inside `init`, before any other reference to it
+/// exists, and only read afterwards, so sharing it across threads is safe.
+struct PackedTerms: @unchecked Sendable, Equatable {
     /// Header: the number of initialised entries.
     private let buffer: ManagedBuffer<Int, Budget.Entry>
 
