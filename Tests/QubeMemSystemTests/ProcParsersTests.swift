@@ -34,6 +34,7 @@ import Testing
         #expect(st.comm == "worker) (x")
         #expect(st.state == "S")
         #expect(st.ppid == 4242)
+        #expect(st.pgrp == 4243)
         #expect(st.startTime == 123500)
     }
 

@@ -2,6 +2,22 @@ import Testing
 @testable import QubeMemSystem
 
 @Suite struct TreeSamplerTests {
+    @Test func childrenOfTheProfilerAreAdoptedOnlyWhenAskedAndInTheRootsGroup() {
+        // 4242 is a child of the profiler (4000) in process group 4242 (the fixture's stat).
+        var off = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 1)
+        off.adoptOrphans = false
+        off.discover(now: 0)
+        #expect(off.members[4242] == nil)
+        var wrongGroup = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 1)
+        wrongGroup.orphanGroup = 77
+        wrongGroup.discover(now: 0)
+        #expect(wrongGroup.members[4242] == nil)
+        var sameGroup = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 1)
+        sameGroup.orphanGroup = 4242
+        sameGroup.discover(now: 0)
+        #expect(sameGroup.members[4242] != nil && sameGroup.members[4243] != nil)
+    }
+
     @Test func fullScanFindsChildrenAndGrandchildrenButNotStrangers() {
         var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242)
         s.discover(now: 0)
@@ -110,24 +126,31 @@ import Testing
     }
 }
 
+/// Inside the test process, which has other children: orphans are not adopted.
+func hosted(_ command: [String]) -> Profiler.Options {
+    var o = Profiler.Options(command: command)
+    o.adoptOrphans = false
+    return o
+}
+
 @Suite(.serialized) struct ProfilerLiveTests {
     @Test func exitCodePassesThrough() throws {
-        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", "exit 3"])).run()
+        let r = try Profiler(options: hosted(["/bin/sh", "-c", "exit 3"])).run()
         #expect(r.exit == .exited(3))
         #expect(!r.timedOut)
     }
 
     @Test func deathBySignalIsReported() throws {
-        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", "kill -9 $$"])).run()
+        let r = try Profiler(options: hosted(["/bin/sh", "-c", "kill -9 $$"])).run()
         #expect(r.exit == .signaled(9, coreDumped: false))
     }
 
     @Test func aMissingCommandIsATypedError() {
         #expect(throws: Profiler.RunError.self) {
-            _ = try Profiler(options: .init(command: ["/nonexistent/qubemem-test"])).run()
+            _ = try Profiler(options: hosted(["/nonexistent/qubemem-test"])).run()
         }
         do {
-            _ = try Profiler(options: .init(command: ["no-such-command-qubemem"])).run()
+            _ = try Profiler(options: hosted(["no-such-command-qubemem"])).run()
         } catch {
             #expect(error.description == "command not found: 'no-such-command-qubemem' (not an executable on PATH)")
         }
@@ -148,7 +171,7 @@ import Testing
     @Test func stagesComeThroughTheNamedPipePath() throws {
         // dash cannot redirect to a descriptor above 9: the path form is for such writers.
         let script = #"echo "enter one" > "$QUBEMEM_STAGE_FILE"; sleep 0.2; echo "exit one" > "$QUBEMEM_STAGE_FILE""#
-        let r = try Profiler(options: .init(command: ["/bin/sh", "-c", script])).run()
+        let r = try Profiler(options: hosted(["/bin/sh", "-c", script])).run()
         #expect(r.stages.map(\.name) == ["one"])
         #expect((r.stages.first?.exit ?? 0) - (r.stages.first?.enter ?? 0) >= 0.15)
     }

@@ -197,11 +197,13 @@ public struct ProcStat: Sendable, Equatable {
     /// One-letter state: R, S, D, Z, T, ...
     public var state: Character
     public var ppid: Int32
+    /// Process group id.
+    public var pgrp: Int32 = 0
     /// Start time after boot, in clock ticks: with the pid, it names a process for good.
     public var startTime: UInt64
 
-    public init(pid: Int32, comm: String, state: Character, ppid: Int32, startTime: UInt64) {
-        self.pid = pid; self.comm = comm; self.state = state; self.ppid = ppid; self.startTime = startTime
+    public init(pid: Int32, comm: String, state: Character, ppid: Int32, pgrp: Int32 = 0, startTime: UInt64) {
+        self.pid = pid; self.comm = comm; self.state = state; self.ppid = ppid; self.pgrp = pgrp; self.startTime = startTime
     }
 
     /// Parses `/proc/PID/stat`. The command name is delimited by the first `(` and the *last* `)`.
@@ -215,11 +217,11 @@ public struct ProcStat: Sendable, Equatable {
         // Fields after the name: state(3) ppid(4) ... starttime(22).
         let rest = all[(close + 1)...].split(separator: 32, omittingEmptySubsequences: true)
         guard rest.count >= 20, let stateByte = rest[0].first,
-              let ppid = parseDecimal(rest[1]), let start = parseDecimal(rest[19])
+              let ppid = parseDecimal(rest[1]), let pgrp = parseDecimal(rest[2]), let start = parseDecimal(rest[19])
         else { return nil }
         return ProcStat(pid: Int32(truncatingIfNeeded: pid), comm: comm,
                         state: Character(Unicode.Scalar(stateByte)),
-                        ppid: Int32(truncatingIfNeeded: ppid), startTime: start)
+                        ppid: Int32(truncatingIfNeeded: ppid), pgrp: Int32(truncatingIfNeeded: pgrp), startTime: start)
     }
 }
 

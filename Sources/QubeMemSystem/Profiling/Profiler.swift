@@ -24,6 +24,10 @@ public struct Profiler {
         /// Look for new processes in the tree at most this often, seconds (default 0.05; every
         /// sample when the interval is longer).
         public var discoveryEvery: Double = 0.05
+        /// Follow orphans that the kernel hands back to the profiler (it makes itself a
+        /// subreaper). Turn off when running inside a process that has other children: with
+        /// `newProcessGroup`, only orphans in the command's own group are taken in anyway.
+        public var adoptOrphans = true
         /// Extra environment entries for the command (KEY=VALUE).
         public var environment: [String] = []
 
@@ -92,6 +96,8 @@ public struct Profiler {
         var sampler = TreeSampler(source: source, profilerPid: profilerPid, rootPid: rootPid,
                                   resetHighWaterMarks: options.resetHighWaterMarks,
                                   lastPidBeforeSpawn: lastPidBeforeSpawn)
+        sampler.adoptOrphans = options.adoptOrphans
+        sampler.orphanGroup = options.newProcessGroup ? rootPid : nil
         var lines = LineBuffer()
         var rootExit: ExitStatus?
         var rootEnd = 0.0

@@ -43,6 +43,11 @@ public struct TreeSampler {
     private var lastScanPid: Int32?
     private var pendingEndedPeak: UInt64 = 0
     public var resetHighWaterMarks: Bool
+    /// Take in processes whose parent is the profiler itself (orphans reparented to it, a
+    /// subreaper). Off when the profiler runs inside a host that has children of its own.
+    public var adoptOrphans = true
+    /// When set, an adopted orphan must be in this process group (the root's own group).
+    public var orphanGroup: Int32?
     /// False once a reset was refused: then VmHWM is a lifetime figure and the bound is looser.
     public private(set) var resetsWorked = true
 
@@ -78,9 +83,15 @@ public struct TreeSampler {
         if let last, let previous = lastScanPid, last == previous { return }
         defer { lastScanPid = last }
         var fresh: [Int32: (ppid: Int32, name: String)] = [:]
+        // A process whose parent is the profiler joins only as an adopted orphan of the tree.
+        func adoptable(_ st: ProcStat) -> Bool {
+            guard anchors.contains(st.ppid) else { return true }
+            return adoptOrphans && (orphanGroup.map { st.pgrp == $0 } ?? true)
+        }
         if let last, let previous = lastScanPid, last > previous, last - previous <= Self.probeLimit {
             for pid in (previous + 1)...last where members[pid] == nil && !anchors.contains(pid) {
-                guard let st = source.stat(pid), anchors.contains(st.ppid) || members[st.ppid] != nil || fresh[st.ppid] != nil
+                guard let st = source.stat(pid), anchors.contains(st.ppid) || members[st.ppid] != nil || fresh[st.ppid] != nil,
+                      adoptable(st)
                 else { continue }
                 fresh[pid] = (st.ppid, st.comm)
             }
@@ -92,7 +103,7 @@ public struct TreeSampler {
             let present = source.pids()
             outsiders.formIntersection(present)
             for pid in present where members[pid] == nil && !outsiders.contains(pid) && !anchors.contains(pid) {
-                if let st = source.stat(pid) { fresh[pid] = (st.ppid, st.comm) }
+                if let st = source.stat(pid), adoptable(st) { fresh[pid] = (st.ppid, st.comm) }
             }
         }
         // Resolve parents among the new ones too (a child and its grandchild born in one interval).
