@@ -124,3 +124,16 @@ def test_an_orphaned_grandchild_is_followed_and_reaped_by_profile(tmp_path):
     assert pythons[0]["peak_bytes"] >= 80 * MIB
     assert report["peak_bytes"] >= 80 * MIB
     assert report["left_running"] == []
+
+
+def test_usage_errors_exit_64():
+    assert profile().returncode == 64  # no command
+    proc = profile("--interval", "5ms", "--", "true")
+    assert proc.returncode == 64 and "interval" in proc.stderr
+
+
+def test_no_hwm_reset_still_counts_the_spike_as_a_looser_bound(tmp_path, helper):
+    _, report = profile_json(tmp_path, "--no-hwm-reset", "--", helper, "mark=0")
+    assert report["high_water_marks_reset"] is False
+    # Lifetime marks summed: at least the true peak.
+    assert report["peak_bytes"] >= TOUCHED
