@@ -9,7 +9,7 @@ enum ProfileSVG {
         let left = 70.0, right = 20.0, top = 30.0
         let stageRows = (r.stages.map(\.depth).max() ?? -1) + 1
         let bandHeight = 16.0
-        let bottom = 40.0 + Double(stageRows) * bandHeight
+        let bottom = 52.0 + Double(stageRows) * bandHeight
         let plotW = width - left - right
         let plotH = height - top - bottom
         let tMax = max(r.elapsedSeconds, r.samples.last?.time ?? 0, 1e-3)
@@ -26,7 +26,7 @@ enum ProfileSVG {
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
             viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="11">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(f(left))" y="18" font-size="13">\(esc(title ?? r.command.joined(separator: " ")))</text>\n
+            <text x="\(f(left))" y="18" font-size="13">\(esc(String((title ?? r.command.joined(separator: " ")).prefix(110))))</text>\n
             """
         // Stage bands behind the curves, and their labels below the axis.
         let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
@@ -64,7 +64,7 @@ enum ProfileSVG {
         svg += "<text x=\"\(f(min(x(r.peakTime) + 5, width - 120)))\" y=\"\(f(y(r.peakBytes) - 4))\">peak \(esc(ProfileFormat.size(r.peakBytes)))</text>\n"
         // Legend.
         let lx = width - right - 250
-        svg += "<text x=\"\(f(lx))\" y=\"18\"><tspan fill=\"#1f3b73\">━ RSS (tree)</tspan>  <tspan fill=\"#e15759\">┅ interval peak</tspan>  <tspan fill=\"#59a14f\">┈ PSS</tspan></text>\n"
+        svg += "<text x=\"\(f(lx))\" y=\"\(f(height - 6))\"><tspan fill=\"#1f3b73\">━ RSS (tree)</tspan>  <tspan fill=\"#e15759\">┅ interval peak</tspan>  <tspan fill=\"#59a14f\">┈ PSS</tspan></text>\n"
         svg += "</svg>\n"
         return svg
     }
