@@ -18,7 +18,7 @@ APT_PACKAGES=(
     slurmctld slurmd slurm-client slurmdbd
     slurm-wlm-basic-plugins slurm-wlm-mysql-plugin libslurm-dev
     munge mariadb-server
-    hyperfine valgrind time lua5.1
+    hyperfine valgrind time lua5.1 gcc
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
