@@ -89,7 +89,7 @@ struct ProfileCommand: AsyncParsableCommand {
     @OptionGroup(title: "Budget to compare (the flags of predict)") var dimensions: DimensionOptions
     @OptionGroup(title: "Request policy") var policyOptions: PolicyOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to run and its arguments (after --).")
+    @Argument(parsing: .postTerminator, help: "The command to run and its arguments, after --.")
     var command: [String] = []
 
     func validate() throws {

@@ -57,7 +57,7 @@ struct SweepCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Request policy") var policyOptions: PolicyOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "The command template (after --); {column} is replaced by the row's value.")
+    @Argument(parsing: .postTerminator, help: "The command template, after --; {column} is replaced by the row's value.")
     var command: [String] = []
 
     var template: [String] { command.first == "--" ? Array(command.dropFirst()) : command }

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import QubeMem
 import Testing
 @testable import QubeMemCLI
@@ -91,6 +91,34 @@ import Testing
     @Test func predictHelpMatchesSnapshot() {
         let help = QubeMemCommand.helpMessage(for: PredictCommand.self, columns: 80)
         if let mismatch = snapshotMismatch(help, named: "predict-help.txt") { Issue.record("\(mismatch)") }
+    }
+
+    @Test(arguments: ["audit", "profile", "sweep"])
+    func subcommandHelpMatchesSnapshot(name: String) {
+        let command: any ParsableCommand.Type = switch name {
+        case "audit": AuditCommand.self
+        case "profile": ProfileCommand.self
+        default: SweepCommand.self
+        }
+        let help = QubeMemCommand.helpMessage(for: command, columns: 80)
+        if let mismatch = snapshotMismatch(help, named: "\(name)-help.txt") { Issue.record("\(mismatch)") }
+    }
+
+    /// `--help` is help, not the command to run, for the commands that take a command line.
+    @Test(arguments: [["profile", "--help"], ["sweep", "--help"], ["profile", "-h"]])
+    func helpIsNotTakenForTheCommandToRun(args: [String]) {
+        do {
+            _ = try QubeMemCommand.parseAsRoot(args)
+            Issue.record("\(args) parsed as a command to run")
+        } catch {
+            #expect(QubeMemCommand.exitCode(for: error) == .success, "\(error)")
+        }
+    }
+
+    @Test func profileTakesTheCommandAfterTheTerminator() throws {
+        let parsed = try QubeMemCommand.parseAsRoot(["profile", "--interval", "50ms", "--", "python3", "-u", "--help"])
+        let profile = try #require(parsed as? ProfileCommand)
+        #expect(profile.command == ["python3", "-u", "--help"])
     }
 
     @Test func rootHelpMatchesSnapshot() {
