@@ -108,8 +108,8 @@ import Testing
     @Test(arguments: [["profile", "--help"], ["sweep", "--help"], ["profile", "-h"]])
     func helpIsNotTakenForTheCommandToRun(args: [String]) {
         do {
-            _ = try QubeMemCommand.parseAsRoot(args)
-            Issue.record("\(args) parsed as a command to run")
+            let parsed = try QubeMemCommand.parseAsRoot(args)
+            #expect(!(parsed is ProfileCommand) && !(parsed is SweepCommand), "\(args) parsed as a command to run")
         } catch {
             #expect(QubeMemCommand.exitCode(for: error) == .success, "\(error)")
         }
