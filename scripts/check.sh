@@ -26,6 +26,10 @@ scripts/sandbox.sh start
 trap 'scripts/sandbox.sh stop' EXIT
 eval "$(scripts/sandbox.sh env)"
 
+step "man/qubemem.1 is generated from the current help"
+make man >/dev/null
+git diff --exit-code man/qubemem.1 || { echo "man/qubemem.1 is stale: run 'make man' and commit it" >&2; exit 1; }
+
 step "swift test"
 swift test
 
