@@ -4,8 +4,8 @@ import QubeMemSlurm
 /// `qubemem audit --svg FILE`: a predicted-vs-measured scatter (with y = x and the current slack)
 /// and a histogram of measured/predicted, written by hand (no dependency).
 enum AuditSVG {
-    static let width = 980.0
-    static let height = 440.0
+    static let width = 1010.0
+    static let height = 470.0
     static let panel = (w: 420.0, h: 330.0)
     static let left = (x: 70.0, y: 50.0)
     static let right = (x: 550.0, y: 50.0)
@@ -75,7 +75,15 @@ enum AuditSVG {
                 + "fill=\"\(fill)\" stroke=\"\(colour)\"><title>\(escape(p.e.id)) \(escape(p.e.name)): predicted "
                 + "\(String(format: "%.2f", p.x)) GiB, peak \(String(format: "%.2f", p.y)) GiB</title></circle>\n"
         }
-        s += "<text x=\"\(f(x0 + 6))\" y=\"\(f(y0 + 14))\" fill=\"#555\">grey: y = x · blue: job · red: OOM · orange: near miss · hollow: recomputed</text>\n"
+        // The legend sits under the panels, so that it never covers points or lines.
+        let current = formatDecimal4(UInt64((slack * 10_000).rounded()))
+        var legend = "<tspan fill=\"#888\">grey: y = x</tspan> · <tspan fill=\"#d62728\">red dashed: current slack \(current)</tspan>"
+        if let recommended, recommended != slack, recommended <= 100 {
+            legend += " · <tspan fill=\"#2ca02c\">green dashed: recommended slack \(formatDecimal4(UInt64((recommended * 10_000).rounded())))</tspan>"
+        }
+        legend += " · points: <tspan fill=\"#1f77b4\">job</tspan>, <tspan fill=\"#d62728\">OOM</tspan>, "
+            + "<tspan fill=\"#ff7f0e\">near miss</tspan>, hollow: recomputed"
+        s += "<text x=\"\(f(x0 - 48))\" y=\"\(f(y0 + panel.h + 62))\" fill=\"#555\">\(legend)</text>\n"
         s += "</g>\n"
         return s
     }
@@ -86,8 +94,7 @@ enum AuditSVG {
     ) -> String {
         let xEnd = min(maxValue, maxValue / max(slack, 1e-9))
         return "<line id=\"\(id)\" x1=\"\(f(px(0)))\" y1=\"\(f(py(0)))\" x2=\"\(f(px(xEnd)))\" y2=\"\(f(py(xEnd * slack)))\" "
-            + "stroke=\"\(colour)\" stroke-dasharray=\"6 4\"/>"
-            + "<text x=\"\(f(px(xEnd) - 4))\" y=\"\(f(py(xEnd * slack) + 14))\" text-anchor=\"end\" fill=\"\(colour)\">\(escape(label))</text>\n"
+            + "stroke=\"\(colour)\" stroke-dasharray=\"6 4\"><title>\(escape(label))</title></line>\n"
     }
 
     static func histogram(_ ratios: [Double]) -> String {
