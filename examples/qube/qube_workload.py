@@ -94,6 +94,8 @@ def main(argv=None):
         edges = np.linspace(2, lmax + 1, args.bins + 1).astype(int)
         params["bin_lmins"] = [int(e) for e in edges[:-1]]
         params["bin_lmaxs"] = [int(e) - 1 for e in edges[1:]]
+    if args.spectra:
+        params["nsims"] = 1  # Spectra estimates from one map set (the data)
     method = {"harmonic": "harmonic", "pixel_direct": "pixel", "auto": "auto"}[args.path]
     basis = {"method": method, "lmax_signal": lmax_signal}
 
@@ -111,9 +113,11 @@ def main(argv=None):
     }
     if args.spectra:
         from qube import Spectra
+        # Spectra given fisher= reuses its geometry, mask, covariances and Cls; it takes only the
+        # data: one simulation over the active pixels (its content does not change the memory).
         rng = np.random.default_rng(1)
-        maps = [hp.synfast(cls.get("TT", cls.get("EE")), nside, lmax=lmax_signal) for _ in labels]
-        spectra_run = Spectra(params, basis=basis, mask=mask, noise_cov1=noise, cls_data=cls, fiducial_cls=cls, fisher=fisher)
+        maps = rng.normal(size=(n_active, 1))
+        spectra_run = Spectra(params, fisher=fisher, basis=basis, maps1=maps)
         attach(spectra_run)
         spectra_run.run()
         summary["spectra"] = True

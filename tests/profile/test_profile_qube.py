@@ -51,6 +51,20 @@ def test_real_qube_run_gives_per_stage_figures(tmp_path, path):
     assert "budget vs measured" in proc.stderr
 
 
+def test_real_qube_spectra_run_reaches_the_spectra_stage(tmp_path):
+    _require_qube()
+    comment = "qube: fields=T n_obs=400 nside=8 lmax=16 n_bins=4 path=pixel_direct"
+    proc, report = profile_json(tmp_path, "--compare", comment, "--", sys.executable, WORKLOAD, "--fields", "T",
+                                "--nside", "8", "--n-obs", "400", "--lmax", "16", "--bins", "4",
+                                "--path", "pixel_direct", "--spectra", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["spectra"] is True
+    names = {s["name"] for s in report["stages"]}
+    assert "spectra.compute.qml_spectra" in names, names
+    rows = {r["name"]: r for r in report["comparison"]["stages"]}
+    assert rows["spectra_run"]["measured_bytes"] is not None
+
+
 def test_hook_is_silent_outside_profile_and_writes_lines_inside():
     sys.path.insert(0, str(HOOK_DIR))
     try:
