@@ -57,6 +57,13 @@ def test_demo_dump_recommendation_covers_the_oom_job_strictly():
     assert rec["enough_jobs"] is False and rec["minimum_jobs"] == 100
 
 
+def test_table_says_the_oom_coverage_is_a_lower_bound():
+    r = qubemem("audit", "--input", DEMO)
+    assert r.returncode == 0, r.stderr
+    assert "1 job ran out of memory: sacct cannot say how much it needed" in r.stdout
+    assert "That is a lower bound" in r.stdout
+
+
 def test_without_all_jobs_without_prediction_are_counted_not_listed():
     d = audit_json("--input", DEMO)
     assert len(d["jobs"]) == 8

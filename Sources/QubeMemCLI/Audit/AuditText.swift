@@ -161,6 +161,13 @@ enum AuditText {
             out.append("  Too few jobs for this to mean much: \(rec.eligible), and a \(targetText) figure needs at "
                 + "least \(rec.minimumJobs). Indicative only.")
         }
+        let oomJobs = r.entries.filter { $0.oom && $0.predictedBytes != nil && $0.peakBytes != nil }.count
+        if oomJobs > 0 {
+            out.append("  \(oomJobs) job\(oomJobs == 1 ? "" : "s") ran out of memory: sacct cannot say how much \(oomJobs == 1 ? "it" : "they") "
+                + "needed, so \(oomJobs == 1 ? "it counts" : "they count") as covered once the slack lifts the request above the one "
+                + "that killed \(oomJobs == 1 ? "it" : "them"). That is a lower bound: rerun \(oomJobs == 1 ? "it" : "them") under "
+                + "`qubemem profile` to measure the real need.")
+        }
         out.append("  slack \(slack(s)) covers \(rec.covered) of \(rec.eligible) (\(percent(rec.covered, rec.eligible))); "
             + String(format: "requests %.1f GiB in all, %.1f GiB·h unused", rec.requestedGiB, rec.wasteGiBHours))
         out.append("  slack \(slack(rec.currentSlack)) (current) covers \(rec.currentCovered) (\(percent(rec.currentCovered, rec.eligible))); "
