@@ -70,24 +70,6 @@ public struct Budget: Sendable, Equatable {
         self.lifetimePeakBytes = lifetimePeakBytes
     }
 
-    /// Builds a budget from packed entries, checking every stage total.
-    /// - Returns: `nil` when a stage total does not fit in 64 bits.
-    init?(model: ModelVersion, path: PipelinePath, entries: [Entry]) {
-        self.model = model
-        self.path = path
-        self.entries = PackedTerms(entries)
-        var lifetime: UInt64 = 0
-        for stage in StageName.allCases {
-            var total: UInt64 = 0
-            for i in 0..<entries.count where entries[i].stage == stage {
-                guard let t = Checked.add(total, entries[i].bytes) else { return nil }
-                total = t
-            }
-            lifetime = max(lifetime, total)
-        }
-        lifetimePeakBytes = lifetime
-    }
-
     /// The four stages, in pipeline order.
     public var stages: [StageBudget] {
         StageName.allCases.compactMap(stage)

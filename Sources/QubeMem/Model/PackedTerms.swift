@@ -24,14 +24,6 @@ struct PackedTerms: @unchecked Sendable, Equatable {
         }
     }
 
-    /// Copies entries from an array.
-    init(_ entries: [Budget.Entry]) {
-        self.init(capacity: entries.count) { out, capacity in
-            for (i, e) in entries.enumerated() where i < capacity { (out + i).initialize(to: e) }
-            return entries.count
-        }
-    }
-
     /// The entry at `index`, or `nil` outside `0..<count`.
     subscript(_ index: Int) -> Budget.Entry? {
         guard index >= 0, index < count else { return nil }
