@@ -19,6 +19,8 @@
 #                          .sandbox/etc/variant.env)
 #   QUBEMEM_LUA_SCRIPT     with QUBEMEM_JOB_SUBMIT=lua: the script, copied beside slurm.conf as
 #                          job_submit.lua
+#   QUBEMEM_BENCH_BRACKET  benchmarks only: folder holding bench/plugin/bracket's timer plugins,
+#                          placed before and after the job_submit plugin
 #   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
 #   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default 13306)
 #   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
@@ -157,7 +159,7 @@ choose_variant() {
     base=$(default_plugin_dir)
     if [[ ${QUBEMEM_JOB_SUBMIT:-} == keep ]]; then
         # Reuse the environment recorded by the last start (none if there was none).
-        unset QUBEMEM_JOB_SUBMIT QUBEMEM_PLUGIN_DIR QUBEMEM_LUA_SCRIPT
+        unset QUBEMEM_JOB_SUBMIT QUBEMEM_PLUGIN_DIR QUBEMEM_LUA_SCRIPT QUBEMEM_BENCH_BRACKET
         # shellcheck disable=SC1091
         [[ -s $ETC/variant.env ]] && source "$ETC/variant.env"
     fi
@@ -190,9 +192,19 @@ choose_variant() {
             ;;
         *) die "QUBEMEM_JOB_SUBMIT must be none, qubemem, lua or keep (got '$JOB_SUBMIT')" ;;
     esac
+    # Benchmark only (bench/plugin/bracket): timer plugins around the job_submit plugin.
+    BRACKET=""
+    if [[ -n ${QUBEMEM_BENCH_BRACKET:-} ]]; then
+        BRACKET=$(cd "$QUBEMEM_BENCH_BRACKET" 2>/dev/null && pwd -P) || die "QUBEMEM_BENCH_BRACKET=$QUBEMEM_BENCH_BRACKET is not a folder"
+        [[ -f $BRACKET/job_submit_qmtime_begin.so && -f $BRACKET/job_submit_qmtime_end.so ]] ||
+            die "no job_submit_qmtime_{begin,end}.so in $BRACKET (make -C bench/plugin/bracket)"
+        PLUGIN_DIR=$PLUGIN_DIR:$BRACKET
+        VARIANT="$VARIANT bracket $BRACKET"
+    fi
     {
         printf 'QUBEMEM_JOB_SUBMIT=%q\n' "$JOB_SUBMIT"
-        [[ $JOB_SUBMIT == qubemem ]] && printf 'QUBEMEM_PLUGIN_DIR=%q\n' "${PLUGIN_DIR#*:}"
+        [[ $JOB_SUBMIT == qubemem ]] && printf 'QUBEMEM_PLUGIN_DIR=%q\n' "$(cut -d: -f2 <<<"$PLUGIN_DIR")"
+        [[ -n $BRACKET ]] && printf 'QUBEMEM_BENCH_BRACKET=%q\n' "$BRACKET"
         # keep reuses the copy beside slurm.conf: the original may be a temporary file.
         [[ $JOB_SUBMIT == lua ]] && printf 'QUBEMEM_LUA_SCRIPT=%q\n' "$ETC/job_submit.lua"
         true
@@ -291,6 +303,10 @@ write_slurm_conf() {
             ;;
     esac
     if [[ $JOB_SUBMIT != lua ]]; then rm -f "$ETC/job_submit.lua"; fi
+    if [[ -n $BRACKET ]]; then
+        local inner=${submit_line#JobSubmitPlugins=}
+        submit_line="JobSubmitPlugins=qmtime_begin,${inner:+$inner,}qmtime_end"
+    fi
 
     local tmp=$ETC/slurm.conf.new
     cat >"$tmp" <<EOF
@@ -471,7 +487,7 @@ stop_daemon() {
 need_root() {
     [[ $(id -u) -eq 0 ]] && return 0
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,PATH \
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,PATH \
             "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
     fi
     die "run as root (slurmd and the daemon users need it); no passwordless sudo here"
