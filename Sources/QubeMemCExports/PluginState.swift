@@ -126,22 +126,21 @@ final class PluginState: @unchecked Sendable {
         }
         guard let current else { return Int32(QUBEMEM_V1_PASS) }
 
-        let bytes = UnsafeBufferPointer(
+        let commentBytes = UnsafeBufferPointer(
             start: UnsafeRawPointer(comment).assumingMemoryBound(to: UInt8.self), count: strlen(comment))
         let decision = SubmissionDecision.decide(
-            commentBytes: bytes, userMemory: JobFields.userMemory(job), config: current)
+            commentBytes: commentBytes, userMemory: JobFields.userMemory(job), config: current)
 
-        var message = CBufferSink(result.pointee.message, result.pointee.message_capacity)
-        decision.writeUserMessage(to: &message)
-        message.finish()
-        var record = CBufferSink(result.pointee.record, result.pointee.record_capacity)
-        decision.writeAdminRecord(to: &record)
-        record.finish()
-        var log = CBufferSink(result.pointee.log, result.pointee.log_capacity)
+        var message = FixedBufferSink(bytes(result.pointee.message), capacity: Int(result.pointee.message_capacity))
+        var record = FixedBufferSink(bytes(result.pointee.record), capacity: Int(result.pointee.record_capacity))
+        var log = FixedBufferSink(bytes(result.pointee.log), capacity: Int(result.pointee.log_capacity))
         log.append(job.is_modify != 0 ? "qubemem: job_modify: uid=" : "qubemem: job_submit: uid=")
         log.append(decimal: UInt64(job.submit_uid))
         log.append(" ")
-        if decision.writeLogLine(to: &log) {
+        let logged = decision.writeTexts(message: &message, record: &record, log: &log)
+        message.finish()
+        record.finish()
+        if logged {
             log.finish()
             result.pointee.log_level =
                 decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR)
@@ -242,63 +241,9 @@ final class PluginState: @unchecked Sendable {
     }
 }
 
-/// Writes bytes into a caller's C buffer: never past capacity, NUL-terminated by `finish`,
-/// control characters replaced by `?`, and cut at a UTF-8 boundary with "..." when too long.
-struct CBufferSink: TextSink {
-    private let base: UnsafeMutablePointer<CChar>?
-    private let limit: Int  // bytes of text that fit (capacity - 1), or -1 without a buffer
-    private var count = 0
-    private var truncated = false
-
-    init(_ base: UnsafeMutablePointer<CChar>?, _ capacity: UInt32) {
-        self.base = capacity > 0 ? base : nil
-        limit = Int(capacity) - 1
-    }
-
-    mutating func append(_ byte: UInt8) {
-        guard let base, count < limit else {
-            truncated = true
-            return
-        }
-        base[count] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
-        count += 1
-    }
-
-    mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base else {
-            truncated = truncated || !bytes.isEmpty
-            return
-        }
-        for byte in bytes {
-            guard count < limit else {
-                truncated = true
-                return
-            }
-            base[count] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
-            count += 1
-        }
-    }
-
-    /// NUL-terminates, marking a cut with "..." (not inside a multi-byte character).
-    mutating func finish() {
-        guard let base else { return }
-        if truncated, limit >= 3 {
-            count = limit - 3
-            while count > 0, UInt8(bitPattern: base[count]) & 0xC0 == 0x80 { count -= 1 }
-            for _ in 0..<3 {
-                base[count] = 0x2E
-                count += 1
-            }
-        }
-        base[count] = 0
-    }
-
-    /// Empties the buffer.
-    mutating func clear() {
-        count = 0
-        truncated = false
-        if let base { base[0] = 0 }
-    }
+/// A C text buffer seen as bytes.
+private func bytes(_ pointer: UnsafeMutablePointer<CChar>?) -> UnsafeMutablePointer<UInt8>? {
+    pointer.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
 }
 
 /// Writing Swift text into C buffers.

@@ -95,3 +95,19 @@ import Testing
         #expect(ModelVersion.parse("1.4.0") == nil)
     }
 }
+
+@Suite struct ModelVersionByteParsingTests {
+    @Test func bytesNameTheSameModelsAsText() {
+        func parsed(_ text: String) -> ModelVersion? {
+            var text = text
+            return text.withUTF8 { ModelVersion.parse(utf8: $0) }
+        }
+        for model in ModelVersion.allCases {
+            #expect(parsed(model.rawValue) == model)
+            for release in model.releases { #expect(parsed(release) == model, "\(release)") }
+        }
+        for text in ["latest", "", "1", "1.4", "1.3.1", "1.30", " 1.3", "LATEST"] {
+            #expect(parsed(text) == ModelVersion.parse(text), "\(text)")
+        }
+    }
+}

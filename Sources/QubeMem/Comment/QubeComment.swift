@@ -43,14 +43,15 @@ public enum QubeComment {
             let keyBytes = UnsafeBufferPointer(rebasing: token[..<eq])
             let valueBytes = UnsafeBufferPointer(rebasing: token[(eq + 1)...])
             guard let k = Key(utf8: keyBytes) else { return .failure(.unknownKey(token: quote(token))) }
-            let key = k.rawValue
-            guard seen & k.bit == 0 else { return .failure(.duplicateKey(key: key)) }
+            guard seen & k.bit == 0 else { return .failure(.duplicateKey(key: k.rawValue)) }
             seen |= k.bit
-            guard valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !valueBytes.isEmpty else {
-                return .failure(.badValue(key: key, value: quote(valueBytes), valid: Key(rawValue: key)?.valid ?? ""))
+            guard !valueBytes.isEmpty, valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                return .failure(.badValue(key: k.rawValue, value: quote(valueBytes), valid: k.valid))
             }
-            let value = String(decoding: valueBytes, as: UTF8.self)
-            if let error = assign(k, value, to: &spec) { return .failure(error) }
+            guard assign(k, valueBytes, to: &spec) else {
+                return .failure(.badValue(key: k.rawValue, value: String(decoding: valueBytes, as: UTF8.self),
+                                          valid: k.valid))
+            }
         }
         if pairs == 0 { return .failure(.emptySection) }
         return .success(spec)
@@ -92,21 +93,24 @@ public enum QubeComment {
         /// The key spelled by these bytes, matched without building a `String` (a `rawValue`
         /// lookup is a linear string switch, the largest single cost of parsing a comment).
         init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-            // Candidates by length, so that at most five short comparisons run.
-            let candidates: [Key]
+            // Candidates by length, so that at most five short comparisons run, with no
+            // allocation (an array of candidates would cost one per pair).
+            let c: (Key?, Key?, Key?, Key?, Key?)
             switch bytes.count {
-            case 4: candidates = [.path, .fsky, .lmax]
-            case 5: candidates = [.model, .nObs, .nside, .nPix, .cache]
-            case 6: candidates = [.fields, .nBins, .keepV, .switch]
-            case 7: candidates = [.nModes]
-            case 8: candidates = [.nParams]
-            case 11: candidates = [.lmaxSignal, .workingDim]
+            case 4: c = (.path, .fsky, .lmax, nil, nil)
+            case 5: c = (.model, .nObs, .nside, .nPix, .cache)
+            case 6: c = (.fields, .nBins, .keepV, .switch, nil)
+            case 7: c = (.nModes, nil, nil, nil, nil)
+            case 8: c = (.nParams, nil, nil, nil, nil)
+            case 11: c = (.lmaxSignal, .workingDim, nil, nil, nil)
             default: return nil
             }
-            for key in candidates where key.staticName.withUTF8Buffer({ $0.elementsEqual(bytes) }) {
-                self = key
-                return
-            }
+            func matches(_ key: Key?) -> Bool { key.map { ByteText.equal(bytes, $0.staticName) } ?? false }
+            if matches(c.0), let key = c.0 { self = key; return }
+            if matches(c.1), let key = c.1 { self = key; return }
+            if matches(c.2), let key = c.2 { self = key; return }
+            if matches(c.3), let key = c.3 { self = key; return }
+            if matches(c.4), let key = c.4 { self = key; return }
             return nil
         }
 
@@ -173,14 +177,14 @@ public enum QubeComment {
     // MARK: - Internals
 
     private static func findSection(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let m: [UInt8] = Array(marker.utf8)
-        guard bytes.count >= m.count else { return nil }
+        let q = UInt8(ascii: "q")
         var i = 0
-        while i + m.count <= bytes.count {
-            if bytes[i] == m[0], i == 0 || isWhitespace(bytes[i - 1]) {
-                var match = true
-                for k in 1..<m.count where bytes[i + k] != m[k] { match = false; break }
-                if match { return i + m.count }
+        while i + 5 <= bytes.count {
+            if bytes[i] == q, i == 0 || isWhitespace(bytes[i - 1]),
+               bytes[i + 1] == UInt8(ascii: "u"), bytes[i + 2] == UInt8(ascii: "b"),
+               bytes[i + 3] == UInt8(ascii: "e"), bytes[i + 4] == UInt8(ascii: ":")
+            {
+                return i + 5  // the length of `marker`
             }
             i += 1
         }
@@ -195,32 +199,30 @@ public enum QubeComment {
         isWhitespace(b) || b == UInt8(ascii: ",")
     }
 
-    private static func assign(_ k: Key, _ value: String, to spec: inout RunSpec) -> CommentError? {
-        let key = k.rawValue
-        // Built only on the error path: `valid` interpolates, and this runs once per pair.
-        var bad: CommentError { .badValue(key: key, value: value, valid: k.valid) }
+    /// Stores one value. - Returns: false when the value is not valid for the key.
+    private static func assign(_ k: Key, _ value: UnsafeBufferPointer<UInt8>, to spec: inout RunSpec) -> Bool {
         switch k {
         case .model:
-            guard let m = ModelVersion.parse(value) else { return bad }
+            guard let m = ModelVersion.parse(utf8: value) else { return false }
             spec.model = m
         case .path:
-            guard let p = PathChoice(rawValue: value) else { return bad }
+            guard let p = PathChoice(utf8: value) else { return false }
             spec.path = p
         case .fields:
-            guard let f = FieldSet.parse(value) else { return bad }
+            guard let f = FieldSet.parse(utf8: value) else { return false }
             spec.fields = f
         case .fsky:
-            guard let f = parseMillionths(value), f > 0, f <= 1_000_000 else { return bad }
+            guard let f = parseMillionths(utf8: value), f > 0, f <= 1_000_000 else { return false }
             spec.fskyMillionths = f
         case .keepV, .cache, .switch:
-            guard let b = parseBool(value) else { return bad }
+            guard let b = parseBool(utf8: value) else { return false }
             switch k {
             case .keepV: spec.keepPixelProjector = b
             case .cache: spec.cacheDerivatives = b
             default: spec.hasSwitch = b
             }
         case .nObs, .nside, .nPix, .nModes, .lmaxSignal, .lmax, .workingDim, .nBins, .nParams:
-            guard let n = parseCount(value) else { return bad }
+            guard let n = parseCount(utf8: value) else { return false }
             switch k {
             case .nObs: spec.nObs = n
             case .nside: spec.nside = n
@@ -233,34 +235,52 @@ public enum QubeComment {
             default: spec.nParams = n
             }
         }
-        return nil
+        return true
     }
 
     /// A whole number of at most 15 digits (zero is let through to the model's own check).
     static func parseCount(_ text: String) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 15 else { return nil }
+        var text = text
+        return text.withUTF8 { parseCount(utf8: $0) }
+    }
+
+    /// `parseCount` on bytes.
+    static func parseCount(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 15 else { return nil }
         var n = 0
-        for b in text.utf8 {
+        for b in bytes {
             guard b >= 0x30, b <= 0x39 else { return nil }
-            n = n * 10 + Int(b - 0x30)
+            n = n &* 10 &+ Int(b &- 0x30)  // at most 15 digits: no overflow
         }
         return n
     }
 
     /// A decimal with at most 6 fractional digits, in millionths.
     public static func parseMillionths(_ text: String) -> Int? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, whole.count <= 6, let w = parseCount(whole.isEmpty ? "0" : String(whole)) else {
-            return nil
+        var text = text
+        return text.withUTF8 { parseMillionths(utf8: $0) }
+    }
+
+    /// `parseMillionths` on bytes.
+    static func parseMillionths(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let dot = bytes.firstIndex(of: UInt8(ascii: ".")) ?? bytes.count
+        let wholeBytes = UnsafeBufferPointer(rebasing: bytes[..<dot])
+        guard wholeBytes.count <= 6 else { return nil }
+        var whole = 0
+        if !wholeBytes.isEmpty {
+            guard let w = parseCount(utf8: wholeBytes) else { return nil }
+            whole = w
+        } else if dot == bytes.count {
+            return nil  // empty text
         }
         var frac = 0
-        if parts.count == 2 {
-            let f = parts[1]
-            guard !f.isEmpty, f.count <= 6, let v = parseCount(String(f)) else { return nil }
+        if dot < bytes.count {
+            let f = UnsafeBufferPointer(rebasing: bytes[(dot + 1)...])
+            guard !f.isEmpty, f.count <= 6, let v = parseCount(utf8: f) else { return nil }
             frac = v
             for _ in f.count..<6 { frac *= 10 }
         }
-        return w * 1_000_000 + frac
+        return whole * 1_000_000 + frac
     }
 
     /// Millionths as the shortest decimal (100000 → "0.1").
@@ -273,11 +293,23 @@ public enum QubeComment {
     }
 
     static func parseBool(_ text: String) -> Bool? {
-        switch text {
-        case "yes", "true", "on", "1": true
-        case "no", "false", "off", "0": false
-        default: nil
+        var text = text
+        return text.withUTF8 { parseBool(utf8: $0) }
+    }
+
+    /// yes/true/on/1 or no/false/off/0.
+    static func parseBool(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        if ByteText.equal(bytes, "yes") || ByteText.equal(bytes, "true") || ByteText.equal(bytes, "on")
+            || ByteText.equal(bytes, "1")
+        {
+            return true
         }
+        if ByteText.equal(bytes, "no") || ByteText.equal(bytes, "false") || ByteText.equal(bytes, "off")
+            || ByteText.equal(bytes, "0")
+        {
+            return false
+        }
+        return nil
     }
 
     /// Quotes untrusted bytes for a message: printable ASCII as is, anything else as `\xNN`,

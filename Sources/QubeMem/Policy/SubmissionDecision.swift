@@ -259,7 +259,7 @@ public struct SubmissionDecision: Sendable, Equatable {
     public func writeAdminRecord<S: TextSink>(to sink: inout S) -> Bool {
         switch detail {
         case .decided(let action, let priced, let given):
-            sink.append("qubemem:v1 ")
+            sink.append(Self.recordMarker)
             writeFields(action, priced, given, to: &sink)
             return true
         case .malformed(_, true):
@@ -348,4 +348,28 @@ public struct SubmissionDecision: Sendable, Equatable {
         sink.append(slack: priced.slack)
         sink.append(")")
     }
+}
+
+extension SubmissionDecision {
+    /// Writes the three texts into the plugin's fixed buffers: the user's message, the
+    /// AdminComment record and the log line's fields (appended to whatever `log` already holds).
+    ///
+    /// The same as calling the three generic writers, but compiled here for `FixedBufferSink`;
+    /// and a decided job's log fields, which repeat its record's, are copied, not written twice.
+    /// - Returns: whether there is a log line (when false, `log` is left as it was).
+    public func writeTexts(message: inout FixedBufferSink, record: inout FixedBufferSink,
+                           log: inout FixedBufferSink) -> Bool
+    {
+        writeUserMessage(to: &message)
+        let start = record.count
+        let recorded = writeAdminRecord(to: &record)
+        if case .decided = detail, recorded, !record.truncated {
+            log.append(contentsOf: record, from: start + Self.recordMarker.utf8CodeUnitCount)
+            return true
+        }
+        return writeLogLine(to: &log)
+    }
+
+    /// What every record starts with (before its fields).
+    static var recordMarker: StaticString { "qubemem:v1 " }
 }

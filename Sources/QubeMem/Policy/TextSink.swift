@@ -35,11 +35,18 @@ extension TextSink {
     /// Appends an unsigned integer in decimal.
     @inlinable
     public mutating func append(decimal value: UInt64) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }  // at most 10^19: no overflow
-        while divisor > 0 {
-            append(UInt8(truncatingIfNeeded: (value / divisor) % 10) &+ 0x30)
-            divisor /= 10
+        // Digits from the last, into a buffer on the stack: one division by a constant per digit.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { raw in
+            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+            var rest = value
+            var start = raw.count
+            repeat {
+                start -= 1
+                base[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                rest /= 10
+            } while rest > 0
+            append(bytes: UnsafeBufferPointer(start: base + start, count: raw.count - start))
         }
     }
 
