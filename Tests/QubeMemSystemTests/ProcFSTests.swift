@@ -12,6 +12,9 @@ import Testing
         #expect(fs.lastPid() == 4301)
         #expect(Set(fs.pids()) == [4242, 4243, 4300, 4301])
         #expect(fs.status(9999) == nil)
+        #expect(fs.statm(4242)?.residentPages == 16183)
+        #expect(fs.statm(4301)?.hasMemory == false)
+        #expect(fs.statm(9999) == nil)
         // No clear_refs in the fixture: the reset is refused, not faked.
         #expect(!fs.resetHighWaterMark(4242))
     }
@@ -26,6 +29,11 @@ import Testing
         #expect(try #require(fs.smapsRollup(me)).rss > 0)
         #expect((fs.lastPid() ?? 0) > 0)
         #expect(fs.pids().contains(me))
+        // statm's resident pages are status's VmRSS (both from the same counters; the heap may
+        // move a little between the two reads).
+        let sm = try #require(fs.statm(me))
+        let statmBytes = sm.residentPages * fs.pageSize
+        #expect(statmBytes + (4 << 20) > st.rssBytes && st.rssBytes + (4 << 20) > statmBytes)
         // A kept-open status descriptor reads fresh figures every time.
         #expect(fs.status(me)?.pid == me)
         fs.forget(me)

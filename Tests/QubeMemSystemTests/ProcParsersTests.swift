@@ -51,6 +51,38 @@ import Testing
         #expect(twice.fields.count == r.fields.count)
     }
 
+    @Test func statmFixtureGivesResidentPagesMatchingStatusVmRSS() throws {
+        let sm = try #require(ProcStatm.parse(Fixtures.bytes("4242/statm")))
+        #expect(sm.sizePages == 16942 && sm.residentPages == 16183 && sm.sharedPages == 1667)
+        #expect(sm.hasMemory)
+        let st = try #require(ProcStatus.parse(Fixtures.bytes("4242/status")))
+        #expect(sm.residentPages * 4096 == st.rssBytes)
+    }
+
+    @Test func zombieStatmHasNoMemory() throws {
+        let sm = try #require(ProcStatm.parse(Fixtures.bytes("4301/statm")))
+        #expect(!sm.hasMemory && sm.residentPages == 0)
+    }
+
+    struct StatmCase: Sendable, CustomTestStringConvertible {
+        var id: String; var text: String; var resident: UInt64?
+        var testDescription: String { id }
+    }
+
+    @Test(arguments: [
+        StatmCase(id: "seven-fields", text: "10 7 3 1 0 5 0\n", resident: 7),
+        StatmCase(id: "three-fields-no-newline", text: "10 7 3", resident: 7),
+        StatmCase(id: "two-fields", text: "10 7\n", resident: nil),
+        StatmCase(id: "letter", text: "10 x 3 1 0 5 0\n", resident: nil),
+        StatmCase(id: "negative", text: "10 -7 3 1 0 5 0\n", resident: nil),
+        StatmCase(id: "glued-junk", text: "10 7k 3 1 0 5 0\n", resident: nil),
+        StatmCase(id: "overflow", text: "1 99999999999999999999 3\n", resident: nil),
+        StatmCase(id: "empty", text: "", resident: nil),
+    ])
+    func statmValues(_ c: StatmCase) {
+        #expect(ProcStatm.parse(Array(c.text.utf8))?.residentPages == c.resident)
+    }
+
     @Test func lastPidIsLoadavgsLastField() {
         #expect(parseLastPid(Array("0.19 0.17 0.08 3/110 4301\n".utf8)) == 4301)
         #expect(parseLastPid(Array("garbage".utf8)) == nil)

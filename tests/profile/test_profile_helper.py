@@ -43,6 +43,18 @@ def test_a_30ms_spike_is_caught_at_a_100ms_interval_without_stage_marks(tmp_path
         assert report["peak_bytes"] >= report["peak_sampled_bytes"]
 
 
+def test_a_3ms_spike_is_caught_at_a_10ms_interval_between_marks_readings(tmp_path, helper):
+    # At 10 ms the samples read only the RSS (statm) and the high-water marks are read every
+    # 100 ms: the spike, held 3 ms, falls inside a window of RSS-only samples; the mark holds it.
+    for i in range(3):
+        _, report = profile_json(tmp_path, "--interval", "10ms", "--", helper, "mark=0", f"spike={SPIKE}",
+                                 "spike_ms=3", name=f"run{i}.json")
+        assert abs(report["peak_bytes"] - TOUCHED) <= TOUCHED * 0.01, report["peak_bytes"] / MIB
+        assert report["peak_bytes"] >= report["peak_sampled_bytes"]
+        # A window's bound covers each of its intervals: never below a sample's own RSS.
+        assert all(s["interval_peak"] >= s["rss"] for s in report["samples"])
+
+
 def test_each_step_is_attributed_to_its_stage(tmp_path, helper):
     _, report = profile_json(tmp_path, "--", helper)
     base = report["baseline_bytes"]

@@ -9,7 +9,8 @@ enum ProfileReport {
         line("elapsed", "\(ProfileFormat.seconds(r.elapsedSeconds))  (user \(ProfileFormat.seconds(r.userSeconds)), system \(ProfileFormat.seconds(r.systemSeconds)))")
         line("processes", "\(r.processes.count) in the tree" + (r.leftRunning.isEmpty ? "" : ", \(r.leftRunning.count) left running (pids \(r.leftRunning.map(String.init).joined(separator: " ")))"))
         let exactness = r.highWaterMarksReset
-            ? "kernel high-water marks per \(Int((r.intervalSeconds * 1000).rounded())) ms interval"
+            ? "kernel high-water marks per \(Int((r.marksEverySeconds * 1000).rounded())) ms"
+                + (r.marksEverySeconds > r.intervalSeconds ? ", RSS every \(Int((r.intervalSeconds * 1000).rounded())) ms" : " interval")
             : "lifetime high-water marks (reset refused: an upper bound)"
         line("peak RSS", "\(ProfileFormat.size(r.peakBytes)) at \(ProfileFormat.seconds(r.peakTime))  (tree, \(exactness); highest sample \(ProfileFormat.size(r.peakSampledBytes)))")
         if let pss = r.samples.compactMap(\.pssBytes).max() {

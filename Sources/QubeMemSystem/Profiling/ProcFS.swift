@@ -4,7 +4,7 @@ import Glibc
 
 /// Reads /proc (or a copy of it under another root, for tests).
 ///
-/// Files of processes being followed are kept open (`status`, `clear_refs`) and re-read with
+/// Files of processes being followed are kept open (`status`, `statm`, `clear_refs`) and re-read with
 /// `pread` at offset 0, which makes the kernel regenerate them: one system call per read, no path
 /// lookup, and a descriptor that fails with ESRCH once the process is gone rather than reading a
 /// new process that reused the pid. Call `forget` when a process ends.
@@ -13,13 +13,20 @@ public final class ProcFS: ProcessSource {
     public let root: String
     private var buffer = [UInt8](repeating: 0, count: 16384)
     private var statusFDs: [Int32: Int32] = [:]
+    private var statmFDs: [Int32: Int32] = [:]
     private var clearRefsFDs: [Int32: Int32] = [:]
+    public let pageSize: UInt64
 
-    public init(root: String = "/proc") { self.root = root }
+    public init(root: String = "/proc") {
+        self.root = root
+        let size = sysconf(Int32(_SC_PAGESIZE))
+        pageSize = size > 0 ? UInt64(size) : 4096
+    }
 
     deinit {
         if loadavgFD >= 0 { close(loadavgFD) }
         for fd in statusFDs.values { close(fd) }
+        for fd in statmFDs.values { close(fd) }
         for fd in clearRefsFDs.values { close(fd) }
     }
 
@@ -76,6 +83,22 @@ public final class ProcFS: ProcessSource {
         return st
     }
 
+    public func statm(_ pid: Int32) -> ProcStatm? {
+        var fd = statmFDs[pid] ?? -1
+        if fd < 0 {
+            fd = open(root + "/\(pid)/statm", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            statmFDs[pid] = fd
+        }
+        // A few dozen bytes: one pread, parsed in place.
+        return buffer.withUnsafeMutableBytes { raw -> ProcStatm? in
+            guard let base = raw.baseAddress else { return nil }
+            let n = pread(fd, base, raw.count, 0)
+            guard n > 0 else { return nil }
+            return ProcStatm.parse(buffer: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: n))
+        }
+    }
+
     public func probeStatus(_ pid: Int32) -> ProcStatus? {
         read("\(pid)/status").flatMap { ProcStatus.parse($0) }
     }
@@ -91,6 +114,7 @@ public final class ProcFS: ProcessSource {
     private var loadavgFD: Int32 = -1
 
     private var lastPidIsSysctl = false
+    private var smallBuffer = [UInt8](repeating: 0, count: 24)
 
     /// The last pid the kernel allocated: `sys/kernel/ns_last_pid` (one integer, cheap to
     /// generate), or loadavg's last field where that file is missing. Kept open.
@@ -100,10 +124,20 @@ public final class ProcFS: ProcessSource {
             lastPidIsSysctl = loadavgFD >= 0
             if loadavgFD < 0 { loadavgFD = open(root + "/loadavg", O_RDONLY | O_CLOEXEC) }
         }
-        guard loadavgFD >= 0, let bytes = readAll(loadavgFD, limit: 4096) else { return nil }
+        guard loadavgFD >= 0 else { return nil }
         if lastPidIsSysctl {
-            return parseDecimal(bytes.filter { $0 != 10 }).map { Int32(truncatingIfNeeded: $0) }
+            // A small read: the sysctl handler allocates a kernel buffer as large as the request
+            // (16 KiB for `buffer`), which cost more than the rest of the read. A pid is at most
+            // 7 digits.
+            let fd = loadavgFD
+            return smallBuffer.withUnsafeMutableBufferPointer { b -> Int32? in
+                let n = pread(fd, b.baseAddress, b.count, 0)
+                guard n > 0, n < b.count else { return nil }
+                let end = b[n - 1] == 10 ? n - 1 : n
+                return parseDecimal(UnsafeBufferPointer(rebasing: b[0..<end])).map { Int32(truncatingIfNeeded: $0) }
+            }
         }
+        guard let bytes = readAll(loadavgFD, limit: 4096) else { return nil }
         return parseLastPid(bytes)
     }
 
@@ -123,6 +157,7 @@ public final class ProcFS: ProcessSource {
     /// Closes what is kept open for a process that ended.
     public func forget(_ pid: Int32) {
         if let fd = statusFDs.removeValue(forKey: pid) { close(fd) }
+        if let fd = statmFDs.removeValue(forKey: pid) { close(fd) }
         if let fd = clearRefsFDs.removeValue(forKey: pid) { close(fd) }
     }
 

@@ -8,6 +8,11 @@ public protocol ProcessSource: AnyObject {
     func stat(_ pid: Int32) -> ProcStat?
     /// `status` of a followed process (the reader may keep it open between calls).
     func status(_ pid: Int32) -> ProcStatus?
+    /// `statm` of a followed process (kept open like `status`): the RSS without the high-water
+    /// mark, several times cheaper for the kernel to write.
+    func statm(_ pid: Int32) -> ProcStatm?
+    /// Bytes per page, for `statm`'s counts.
+    var pageSize: UInt64 { get }
     /// `status` read once, keeping nothing open (for ids that may not join the tree).
     func probeStatus(_ pid: Int32) -> ProcStatus?
     func smapsRollup(_ pid: Int32) -> SmapsRollup?

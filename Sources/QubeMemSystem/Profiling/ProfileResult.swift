@@ -6,7 +6,8 @@ public struct ProfileResult: Sendable, Codable, Equatable {
         public var time: Double
         /// Σ VmRSS over the tree at this instant.
         public var rssBytes: UInt64
-        /// Upper bound of the tree's RSS during the interval ending here (see `peakBytes`).
+        /// Upper bound of the tree's RSS during the interval ending here: the bound of the marks
+        /// window that holds the interval (see `peakBytes`), so equal for every sample of a window.
         public var intervalPeakBytes: UInt64
         /// Σ Pss over the tree when smaps_rollup was read at this sample.
         public var pssBytes: UInt64?
@@ -50,6 +51,9 @@ public struct ProfileResult: Sendable, Codable, Equatable {
 
     public var command: [String]
     public var intervalSeconds: Double
+    /// How often the high-water marks were read and reset (the window of `peakBytes`), seconds: the
+    /// interval, or a multiple of it when the interval is shorter than `Profiler.Options.marksEvery`.
+    public var marksEverySeconds: Double
     public var elapsedSeconds: Double
     /// CPU time of the tree: the command and every descendant that was waited for.
     public var userSeconds: Double
@@ -59,10 +63,11 @@ public struct ProfileResult: Sendable, Codable, Equatable {
     /// The run was killed after the timeout.
     public var timedOut: Bool
 
-    /// The tree's peak RSS: the largest over sampling intervals of Σ per-process maximum RSS in the
-    /// interval (VmHWM reset at every sample, ru_maxrss for processes reaped in the interval). It is
-    /// never below the true peak of Σ RSS, and equals it unless two processes peaked at different
-    /// instants of the same interval; `peakSampledBytes` is the matching lower bound.
+    /// The tree's peak RSS: the largest over marks windows (`marksEverySeconds`) of Σ per-process
+    /// maximum RSS in the window (VmHWM reset at every marks reading, ru_maxrss for processes
+    /// reaped in the window). It is never below the true peak of Σ RSS, and equals it unless two
+    /// processes peaked at different instants of the same window; `peakSampledBytes` is the
+    /// matching lower bound.
     public var peakBytes: UInt64
     public var peakTime: Double
     /// The largest Σ RSS actually seen at a sample instant (a lower bound of the peak).

@@ -17,8 +17,14 @@ public struct Profiler {
         public var killGrace: Double = 2
         /// Start the command in its own process group (sweep does, so the group can be killed).
         public var newProcessGroup = false
-        /// Reset VmHWM at every sample (exact per-interval maxima). Off: lifetime maxima only.
+        /// Reset VmHWM at every marks reading (exact per-window maxima). Off: lifetime maxima only.
         public var resetHighWaterMarks = true
+        /// Read the kernel's high-water marks (`status`: VmHWM) at least this often, seconds, and at
+        /// every stage event and at the end; samples in between read only the RSS (`statm`, a sixth
+        /// of the cost). The peak is still the marks' (a spike of any length counts), but the tree's
+        /// bound is a sum of per-process maxima over this window rather than over one interval.
+        /// At an interval this long or longer, every sample reads the marks; 0: every sample does.
+        public var marksEvery: Double = 0.1
         /// Read smaps_rollup (PSS) at least this often, seconds; 0 turns PSS reading off.
         public var pssEvery: Double = 1
         /// Look for new processes in the tree at most this often, seconds (default 0.05; every
@@ -127,16 +133,25 @@ public struct Profiler {
             }
         }
         var lastDiscovery = 0.0
-        func takeSample(forceDiscovery: Bool = false) {
+        // Marks are read every `marksTicks` samples (counted, not timed: a late tick must not
+        // skip one).
+        let marksTicks = options.marksEvery > interval ? Int((options.marksEvery / interval).rounded()) : 1
+        var ticksSinceMarks = 0
+        /// - Parameter boundary: at a stage event or the end: look for new processes now, and read
+        ///   the marks so that no window straddles a stage boundary.
+        func takeSample(boundary: Bool = false) {
             let t = now()
             // New processes are looked for at most every `discoveryEvery` seconds: a process found
             // late still shows its whole peak (its VmHWM was never reset), only attributed to a
             // later interval, which keeps the bound an upper bound.
-            if forceDiscovery || t - lastDiscovery >= options.discoveryEvery {
+            if boundary || t - lastDiscovery >= options.discoveryEvery {
                 sampler.discover(now: t)
                 lastDiscovery = t
             }
-            let reading = sampler.sample(now: t)
+            ticksSinceMarks += 1
+            let marks = boundary || ticksSinceMarks >= marksTicks
+            if marks { ticksSinceMarks = 0 }
+            let reading = sampler.sample(now: t, readMarks: marks)
             var pss: UInt64?
             if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery) {
                 let started = now()
@@ -167,7 +182,7 @@ public struct Profiler {
             if ready.1 {
                 for line in lines.feed(Sys.readAvailable(stageRead)) {
                     guard let event = StageEvent.parse(line: line) else { continue }
-                    takeSample(forceDiscovery: true)
+                    takeSample(boundary: true)
                     state.apply(event, at: now())
                     var ack: UInt8 = 1
                     _ = write(ackWrite, &ack, 1)
@@ -194,9 +209,9 @@ public struct Profiler {
         }
         // Events written just before the end, then a last sample.
         for line in lines.feed(Sys.readAvailable(stageRead)) {
-            if let event = StageEvent.parse(line: line) { takeSample(forceDiscovery: true); state.apply(event, at: now()) }
+            if let event = StageEvent.parse(line: line) { takeSample(boundary: true); state.apply(event, at: now()) }
         }
-        takeSample(forceDiscovery: true)
+        takeSample(boundary: true)
         if timedOut {
             // A clean end: nothing of the timed-out tree survives it.
             signalTree(&sampler, rootPid: rootPid, SIGKILL)
@@ -215,7 +230,8 @@ public struct Profiler {
         let profilerCPU = (cpuAfter.userSeconds - cpuBefore.userSeconds) + (cpuAfter.systemSeconds - cpuBefore.systemSeconds)
 
         return ProfileResult(
-            command: options.command, intervalSeconds: interval, elapsedSeconds: rootEnd,
+            command: options.command, intervalSeconds: interval, marksEverySeconds: interval * Double(marksTicks),
+            elapsedSeconds: rootEnd,
             userSeconds: usage.user, systemSeconds: usage.sys,
             exit: rootExit ?? .signaled(SIGKILL, coreDumped: false), timedOut: timedOut,
             peakBytes: state.peak, peakTime: state.peakTime,
@@ -251,6 +267,8 @@ struct RunState {
     var lastRollupTime = -1e9
     var lastPeakRollupTime = -1e9
     var lastRSS: UInt64 = 0
+    /// Index in `samples` of the first sample of the window not yet closed by a marks reading.
+    var windowStart = 0
 
     init(interval: Double) { self.interval = interval }
 
@@ -281,15 +299,26 @@ struct RunState {
         }
     }
 
+    /// Adds a sample. A reading without marks only adds a timeline point (its bound is provisional);
+    /// one with marks closes the window: its bound becomes every window sample's `intervalPeakBytes`
+    /// (each interval lies inside the window, so it bounds each of them) and counts for the peak
+    /// and the open stages at this sample's time. Stage events close a window, so a window never
+    /// spans two stages.
     mutating func record(_ r: TreeSampler.IntervalReading, pss: UInt64?, at t: Double) {
         samples.append(.init(time: t, rssBytes: r.rssBytes, intervalPeakBytes: r.intervalPeakBytes,
                              pssBytes: pss, processes: r.processes, stage: open.last))
         lastRSS = r.rssBytes
-        if r.intervalPeakBytes > peak { peak = r.intervalPeakBytes; peakTime = t }
         if r.rssBytes > peakSampled { peakSampled = r.rssBytes; peakSampledTime = t }
-        for i in open {
-            if r.intervalPeakBytes > stages[i].peakBytes { stages[i].peakBytes = r.intervalPeakBytes; stages[i].peakTime = t }
-            stages[i].peakSampledBytes = max(stages[i].peakSampledBytes, r.rssBytes)
+        for i in open { stages[i].peakSampledBytes = max(stages[i].peakSampledBytes, r.rssBytes) }
+        guard r.marksRead else { return }
+        for k in windowStart..<(samples.count - 1) {
+            samples[k].intervalPeakBytes = max(samples[k].rssBytes, r.intervalPeakBytes)
+        }
+        windowStart = samples.count
+        if r.intervalPeakBytes > peak { peak = r.intervalPeakBytes; peakTime = t }
+        for i in open where r.intervalPeakBytes > stages[i].peakBytes {
+            stages[i].peakBytes = r.intervalPeakBytes
+            stages[i].peakTime = t
         }
     }
 

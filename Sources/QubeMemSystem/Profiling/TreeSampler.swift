@@ -1,9 +1,13 @@
 /// Follows a process tree through /proc and measures it, one sample at a time.
 ///
-/// Each sample reads every member's VmRSS and VmHWM, then (when `resetHighWaterMarks` is on) resets
-/// the VmHWM, so the next sample's VmHWM is the largest RSS that process reached *during the
-/// interval*. The interval's peak bound is the sum of those per-process maxima, plus the ru_maxrss
-/// of members reaped during the interval. See `IntervalReading` for what that bound means.
+/// There are two kinds of sample. A *marks* sample (`sample(now:readMarks: true)`) reads every
+/// member's VmRSS and VmHWM from `status`, then (when `resetHighWaterMarks` is on) resets the
+/// VmHWM, so the next marks sample's VmHWM is the largest RSS that process reached *since this
+/// one*, however short the excursion. A plain sample reads only `statm` (the RSS now, about a
+/// sixth of the kernel's cost) and leaves the marks alone. The time between two marks samples is
+/// a *window*; its peak bound, reported by the marks sample that closes it, is the sum of those
+/// per-process maxima (never below any RSS a plain sample saw in the window), plus the ru_maxrss
+/// of members reaped during the window. See `IntervalReading` for what that bound means.
 public struct TreeSampler {
     public struct Member: Sendable, Equatable {
         public var pid: Int32
@@ -19,6 +23,8 @@ public struct TreeSampler {
         public var lastRSSBytes: UInt64 = 0
         /// Whether its rusage came from our own wait4 (exact to the end).
         public var reapedByProfiler = false
+        /// The largest RSS plain samples saw since the last marks sample, bytes.
+        var windowMaxRSSBytes: UInt64 = 0
     }
 
     /// One sample of the tree.
@@ -26,12 +32,15 @@ public struct TreeSampler {
         /// Σ VmRSS of the live members at the sample instant, bytes (a point of the timeline and a
         /// lower bound of the peak).
         public var rssBytes: UInt64 = 0
-        /// Σ over members of their largest RSS during the interval that ends here, bytes: an upper
-        /// bound of the tree's RSS at any instant of the interval, and equal to it when the members'
-        /// maxima coincide (always the case for a single process).
+        /// When `marksRead`: Σ over members of their largest RSS during the window that ends here
+        /// (since the previous marks sample), bytes: an upper bound of the tree's RSS at any
+        /// instant of the window, and equal to it when the members' maxima coincide (always the
+        /// case for a single process). Otherwise `rssBytes`: the window is still open.
         public var intervalPeakBytes: UInt64 = 0
         /// Live members.
         public var processes: Int = 0
+        /// Whether this sample read the high-water marks and so closed a window.
+        public var marksRead = true
     }
 
     public let source: any ProcessSource
@@ -136,7 +145,7 @@ public struct TreeSampler {
         // posix_spawn's child shares the profiler's memory until exec, and the kernel folds that
         // into the child's ru_maxrss. A figure no larger than the profiler's own is that artefact:
         // fall back to what was seen.
-        let credible = maxRSSBytes > profilerBytes ? maxRSSBytes : m.lastRSSBytes
+        let credible = maxRSSBytes > profilerBytes ? maxRSSBytes : max(m.lastRSSBytes, m.windowMaxRSSBytes)
         if m.ended == nil || !m.reapedByProfiler {
             pendingEndedPeak &+= credible
         }
@@ -147,19 +156,35 @@ public struct TreeSampler {
         markEnded(pid)
     }
 
-    /// Takes one sample: reads every live member and resets its high-water mark.
-    public mutating func sample(now: Double) -> IntervalReading {
+    /// Takes one sample of every live member.
+    ///
+    /// - Parameter readMarks: true: read `status` (VmRSS and VmHWM), reset the marks and close the
+    ///   window (see the type's comment); false: read only `statm` for the RSS timeline. A member
+    ///   whose `statm` shows no address space (a zombie) or cannot be read is handled as in a marks
+    ///   sample, from its `status`.
+    public mutating func sample(now: Double, readMarks: Bool = true) -> IntervalReading {
         var r = IntervalReading()
+        r.marksRead = readMarks
         for pid in livePids {
             guard var m = members[pid] else { continue }
+            if !readMarks, let sm = source.statm(pid), sm.hasMemory {
+                let rss = sm.residentPages &* source.pageSize
+                r.rssBytes &+= rss
+                r.processes += 1
+                m.lastRSSBytes = rss
+                m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, rss)
+                m.peakBytes = max(m.peakBytes, rss)
+                members[pid] = m
+                continue
+            }
             let status = source.status(pid)
             guard let st = status, st.hasMemory else {
                 // Gone, or a zombie. A zombie of ours is about to be reaped, and its ru_maxrss
                 // will count; one reaped by its own parent is known only up to the last sample:
-                // count what was last seen.
+                // count the most it was seen to hold in this window.
                 m.ended = now
                 if !(status.map { anchors.contains($0.ppid) } ?? false) {
-                    r.intervalPeakBytes &+= m.lastRSSBytes
+                    pendingEndedPeak &+= max(m.lastRSSBytes, m.windowMaxRSSBytes)
                 }
                 members[pid] = m
                 markEnded(pid)
@@ -167,18 +192,32 @@ public struct TreeSampler {
             }
             if m.name.isEmpty { m.name = st.name }
             m.ppid = st.ppid  // changes when the member is orphaned
-            let top = max(st.hwmBytes, st.rssBytes)
             r.rssBytes &+= st.rssBytes
-            r.intervalPeakBytes &+= top
             r.processes += 1
-            m.peakBytes = max(m.peakBytes, top)
             m.lastRSSBytes = st.rssBytes
+            guard readMarks else {
+                // statm failed but status did not (rare): an RSS point, marks left for the window.
+                m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, st.rssBytes)
+                m.peakBytes = max(m.peakBytes, st.rssBytes)
+                members[pid] = m
+                continue
+            }
+            // VmHWM already covers every RSS since the last reset; the window's plain samples are
+            // folded in too, in case the kernel's mark lagged (it is updated lazily).
+            let top = max(st.hwmBytes, st.rssBytes, m.windowMaxRSSBytes)
+            r.intervalPeakBytes &+= top
+            m.peakBytes = max(m.peakBytes, top)
+            m.windowMaxRSSBytes = 0
             // A mark already equal to the RSS has nothing to forget: skip the write (and the
             // kernel's mmap lock) in the common steady or growing case.
             if resetHighWaterMarks, st.hwmBytes > st.rssBytes, !source.resetHighWaterMark(pid) {
                 resetsWorked = false
             }
             members[pid] = m
+        }
+        guard readMarks else {
+            r.intervalPeakBytes = r.rssBytes
+            return r
         }
         r.intervalPeakBytes &+= pendingEndedPeak
         pendingEndedPeak = 0
