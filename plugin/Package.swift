@@ -6,7 +6,7 @@ import PackageDescription
 
 let hardening: [String] = [
     "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fno-strict-aliasing", "-Wall", "-Wextra",
-    "-Werror", "-Wformat=2", "-Wno-unused-parameter",
+    "-Werror", "-Wformat=2", "-Wno-unused-parameter", "-ffunction-sections",
 ]
 
 let package = Package(
@@ -28,6 +28,13 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags([
                     "-Xlinker", "--version-script=\(Context.packageDirectory)/job_submit_qubemem.lds",
+                    // The hot path's functions side by side (see Makefile and hot-functions.order):
+                    // lld, whose symbol ordering works on Swift's function sections.
+                    "-use-ld=lld",
+                    "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/hot-functions.order",
+                    "-Xlinker", "--no-warn-symbol-ordering",
+                    // No string merging: literals stay in input order, those of one file together.
+                    "-Xlinker", "-O0",
                     "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
                     "-Xlinker", "-z", "-Xlinker", "noexecstack", "-Xlinker", "--as-needed",
                 ]),

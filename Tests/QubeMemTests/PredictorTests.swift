@@ -111,3 +111,46 @@ import Testing
         }
     }
 }
+
+@Suite struct InlineTermStorageTests {
+    /// Every combination of model, path and switches, with the measured terms on.
+    static func predictions() throws -> [Prediction] {
+        var out: [Prediction] = []
+        for model in ModelVersion.allCases {
+            for path in [PathChoice.harmonic, .pixelDirect] {
+                for flag in [false, true] {
+                    var spec = RunSpec()
+                    spec.model = model
+                    spec.path = path
+                    spec.fields = FieldSet.parse("TQU")
+                    spec.nObs = 500
+                    spec.lmaxSignal = 24
+                    spec.lmax = 20
+                    spec.keepPixelProjector = flag
+                    spec.hasSwitch = model == .v1_0 ? flag : nil
+                    spec.cacheDerivatives = model == .v1_0 ? nil : flag
+                    out.append(try Predictor.predict(spec, policy: RequestPolicy()).get())
+                }
+            }
+        }
+        return out
+    }
+
+    @Test func everyBudgetLeavesASlotForAMeasuredTerm() throws {
+        for p in try Self.predictions() {
+            #expect(p.reference.entries.count < PackedTerms.capacity, "\(p.model) \(p.path)")
+            #expect(p.budget.entries.count <= PackedTerms.capacity, "\(p.model) \(p.path)")
+            #expect(p.budget.entries.count >= p.reference.entries.count)
+        }
+    }
+
+    @Test func termsSurviveCopiesAndCompareByValue() throws {
+        let p = try #require(try Self.predictions().first)
+        var copy = p.budget
+        #expect(copy == p.budget)
+        #expect(copy.entries.array == p.budget.entries.array)
+        copy = try #require(copy.adding(transient: .harmonicDerivativeCache, 1, to: .fisherRun))
+        #expect(copy != p.budget)
+        #expect(copy.entries.count == p.budget.entries.count + 1)
+    }
+}

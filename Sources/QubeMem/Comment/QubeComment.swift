@@ -21,6 +21,17 @@ public enum QubeComment {
 
     /// Parses a job comment given as raw bytes (any bytes, not necessarily UTF-8).
     public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<RunSpec, CommentError>? {
+        do {
+            guard let spec = try parseSpec(utf8: bytes) else { return nil }
+            return .success(spec)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `parse(utf8:)` with a typed throw: `nil` when the comment has no `qube:` section. The
+    /// plugin's path: no `Result` of a non-trivial error is built (or destroyed) when all is well.
+    static func parseSpec(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(CommentError) -> RunSpec? {
         guard let start = findSection(bytes) else { return nil }
         var spec = RunSpec()
         var seen: UInt32 = 0  // one bit per Key, by its position in allCases
@@ -35,26 +46,25 @@ public enum QubeComment {
             let token = UnsafeBufferPointer(rebasing: bytes[i..<end])
             i = end
             pairs += 1
-            if pairs > maxPairs { return .failure(.tooManyPairs(limit: maxPairs)) }
-            if token.count > maxTokenBytes { return .failure(.tokenTooLong(token: quote(token), limit: maxTokenBytes)) }
+            if pairs > maxPairs { throw .tooManyPairs(limit: maxPairs) }
+            if token.count > maxTokenBytes { throw .tokenTooLong(token: quote(token), limit: maxTokenBytes) }
             guard let eq = token.firstIndex(of: UInt8(ascii: "=")) else {
-                return .failure(.notAPair(token: quote(token)))
+                throw .notAPair(token: quote(token))
             }
             let keyBytes = UnsafeBufferPointer(rebasing: token[..<eq])
             let valueBytes = UnsafeBufferPointer(rebasing: token[(eq + 1)...])
-            guard let k = Key(utf8: keyBytes) else { return .failure(.unknownKey(token: quote(token))) }
-            guard seen & k.bit == 0 else { return .failure(.duplicateKey(key: k.rawValue)) }
+            guard let k = Key(utf8: keyBytes) else { throw .unknownKey(token: quote(token)) }
+            guard seen & k.bit == 0 else { throw .duplicateKey(key: k.rawValue) }
             seen |= k.bit
             guard !valueBytes.isEmpty, valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                return .failure(.badValue(key: k.rawValue, value: quote(valueBytes), valid: k.valid))
+                throw .badValue(key: k.rawValue, value: quote(valueBytes), valid: k.valid)
             }
             guard assign(k, valueBytes, to: &spec) else {
-                return .failure(.badValue(key: k.rawValue, value: String(decoding: valueBytes, as: UTF8.self),
-                                          valid: k.valid))
+                throw .badValue(key: k.rawValue, value: String(decoding: valueBytes, as: UTF8.self), valid: k.valid)
             }
         }
-        if pairs == 0 { return .failure(.emptySection) }
-        return .success(spec)
+        if pairs == 0 { throw .emptySection }
+        return spec
     }
 
     /// The comment that carries `spec`: `qube:` followed by its pairs in canonical order.

@@ -44,8 +44,8 @@ public struct StageBudget: Sendable, Equatable {
 
 /// A whole-pipeline budget: the four stages and the lifetime peak, all above baseline RSS.
 ///
-/// The terms are held packed, one array for the whole pipeline, so that computing a budget costs
-/// one allocation; `stages` and `stage(_:)` build the per-stage view on demand. Every stage total
+/// The terms are held packed and inline (`PackedTerms`), so that computing a budget allocates
+/// nothing; `stages` and `stage(_:)` build the per-stage view on demand. Every stage total
 /// is checked to fit in 64 bits when the budget is built.
 public struct Budget: Sendable, Equatable {
     public var model: ModelVersion
@@ -55,11 +55,19 @@ public struct Budget: Sendable, Equatable {
     /// The largest stage peak, bytes.
     public private(set) var lifetimePeakBytes: UInt64
 
+    /// One term. `bytes` comes first so that an entry takes 16 bytes, not 24.
     struct Entry: Sendable, Equatable {
-        var name: TermName
         var bytes: UInt64
+        var name: TermName
         var stage: StageName
         var transient: Bool
+
+        init(name: TermName, bytes: UInt64, stage: StageName, transient: Bool) {
+            self.bytes = bytes
+            self.name = name
+            self.stage = stage
+            self.transient = transient
+        }
     }
 
     /// Builds a budget whose stage totals the caller has already checked.
@@ -93,9 +101,11 @@ public struct Budget: Sendable, Equatable {
     }
 
     /// This budget with a transient term appended to a stage.
-    /// - Returns: `nil` when the stage total no longer fits in 64 bits.
+    /// - Returns: `nil` when the stage total no longer fits in 64 bits (or, which no model does,
+    ///   when every slot is taken).
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
         let n = entries.count
+        guard n < PackedTerms.capacity else { return nil }  // never: models leave room (tested)
         var end = n
         var stageTotal = bytes
         for i in 0..<n {

@@ -1,43 +1,42 @@
-/// The terms of one budget in a single heap block, written once when the budget is built and
-/// never changed after (a budget that gains a term gets a new block).
+/// The terms of one budget, stored inline: a fixed number of slots inside the value itself.
 ///
-/// A `ManagedBuffer` rather than an `Array`: creating an array of a value type from a generic
-/// context looks its storage type up at run time (about 370 instructions, more than the whole
-/// budget arithmetic); a managed buffer's metadata is cached. Elements are trivial values, so
-/// nothing needs deinitialising.
-///
-/// `@unchecked Sendable`: the block is written only inside `init`, before any other reference to it
-/// exists, and only read afterwards, so sharing it across threads is safe.
-struct PackedTerms: @unchecked Sendable, Equatable {
-    /// Header: the number of initialised entries.
-    private let buffer: ManagedBuffer<Int, Budget.Entry>
-
+/// Inline rather than on the heap: a budget is then a plain value, built and copied without an
+/// allocation, a reference count or a type-metadata lookup. That matters inside slurmctld, where
+/// each job_submit call runs with cold caches and every page and runtime function it touches costs
+/// a miss. Entries are trivial values; slots past `count` are unused.
+struct PackedTerms: Sendable, Equatable {
+    /// Slots, at least as many as any model writes (the reference's largest budget has 31 terms).
+    static let capacity = 40
+    private var slots: InlineArray<40, Budget.Entry>
     /// The number of entries.
-    var count: Int { buffer.header }
+    private(set) var count: Int
 
-    /// Builds the block: `fill` writes at most `capacity` entries through the pointer and returns
-    /// how many it wrote (clamped to `capacity`).
+    /// Builds the entries: `fill` writes at most `capacity` entries through the pointer and
+    /// returns how many it wrote (clamped to `capacity`).
     init(capacity: Int, _ fill: (UnsafeMutablePointer<Budget.Entry>, Int) -> Int) {
-        buffer = ManagedBuffer<Int, Budget.Entry>.create(minimumCapacity: capacity) { _ in 0 }
-        buffer.withUnsafeMutablePointers { header, elements in
-            header.pointee = min(max(fill(elements, capacity), 0), capacity)
+        slots = InlineArray(repeating: Budget.Entry(name: .covT, bytes: 0, stage: .covarianceSetup, transient: false))
+        let room = min(max(capacity, 0), Self.capacity)
+        var written = 0
+        var span = slots.mutableSpan
+        span.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            written = fill(base, min(room, buffer.count))
         }
+        count = min(max(written, 0), room)
     }
 
     /// The entry at `index`, or `nil` outside `0..<count`.
     subscript(_ index: Int) -> Budget.Entry? {
         guard index >= 0, index < count else { return nil }
-        return buffer.withUnsafeMutablePointerToElements { $0[index] }
+        return slots[index]
     }
 
     /// The entries as an array.
     var array: [Budget.Entry] {
-        buffer.withUnsafeMutablePointers { header, elements in
-            Array(UnsafeBufferPointer(start: elements, count: header.pointee))
-        }
+        (0..<count).map { slots[$0] }
     }
 
     static func == (lhs: PackedTerms, rhs: PackedTerms) -> Bool {
-        lhs.buffer === rhs.buffer || lhs.array == rhs.array
+        lhs.count == rhs.count && (0..<lhs.count).allSatisfy { lhs.slots[$0] == rhs.slots[$0] }
     }
 }

@@ -18,7 +18,7 @@ public enum ReferenceModel {
 
     // MARK: - Harmonic
 
-    private static func harmonicBudget(_ c: HarmonicInputs, model: ModelVersion) throws(BudgetError) -> Budget {
+    static func harmonicBudget(_ c: HarmonicInputs, model: ModelVersion) throws(BudgetError) -> Budget {
         let nPix = try positive("n_pix", c.nPix)
         let nModes = try positive("n_modes", c.nModes)
         _ = try positive("lmax_signal", c.lmaxSignal)
@@ -68,7 +68,7 @@ public enum ReferenceModel {
 
     // MARK: - Pixel-direct
 
-    private static func pixelDirectBudget(_ c: PixelDirectInputs, model: ModelVersion) throws(BudgetError) -> Budget {
+    static func pixelDirectBudget(_ c: PixelDirectInputs, model: ModelVersion) throws(BudgetError) -> Budget {
         let nPix = try positive("n_pix", c.nPix)
         let rank = try workingDim(c.workingDim, nPix: nPix, model: model)
         if model == .v1_0 {
@@ -131,7 +131,7 @@ public enum ReferenceModel {
     /// as the reference's two dicts hold them. Running past the capacity or overflowing a stage
     /// total sets `failed` instead of trapping.
     private struct Builder {
-        static let capacity = 40
+        static let capacity = PackedTerms.capacity
         private let buffer: UnsafeMutablePointer<Budget.Entry>
         private let capacity: Int
         private(set) var count = 0

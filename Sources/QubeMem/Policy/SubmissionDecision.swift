@@ -129,12 +129,29 @@ public struct SubmissionDecision: Sendable, Equatable {
     }
 
     /// Decides from a comment given as raw bytes (any encoding), as slurmctld hands it over.
+    ///
+    /// The plugin's path: parsing and pricing throw their typed errors rather than return
+    /// `Result`s, so a valid comment builds no error value and destroys none.
     public static func decide(commentBytes: UnsafeBufferPointer<UInt8>, userMemory: UserMemory,
                               config: SiteConfig) -> SubmissionDecision
     {
         guard config.enabled else { return SubmissionDecision(outcome: .untouched) }
-        return decide(parsed: QubeComment.parse(utf8: commentBytes), userMemory: userMemory,
-                      config: config)
+        let spec: RunSpec
+        do {
+            guard let parsed = try QubeComment.parseSpec(utf8: commentBytes) else {
+                return SubmissionDecision(outcome: .untouched)
+            }
+            spec = parsed
+        } catch {
+            return malformed("\(error)", userMemory: userMemory, config: config)
+        }
+        let prediction: Prediction
+        do {
+            prediction = try Predictor.predictThrowing(spec, policy: config.policy, priceAlternative: false)
+        } catch {
+            return malformed("\(error)", userMemory: userMemory, config: config)
+        }
+        return decide(prediction, userMemory: userMemory, config: config)
     }
 
     private static func decide(parsed: Result<RunSpec, CommentError>?, userMemory: UserMemory,
@@ -146,12 +163,16 @@ public struct SubmissionDecision: Sendable, Equatable {
         case .success(let value): spec = value
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }
-        let prediction: Prediction
         switch Predictor.predict(spec, policy: config.policy, priceAlternative: false) {
-        case .success(let value): prediction = value
+        case .success(let prediction): return decide(prediction, userMemory: userMemory, config: config)
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }
+    }
 
+    /// The decision for a priced run.
+    private static func decide(_ prediction: Prediction, userMemory: UserMemory, config: SiteConfig)
+        -> SubmissionDecision
+    {
         let request = max(prediction.requestMiB, config.minRequestMiB)
         let priced = Priced(model: prediction.model, path: prediction.path, peakBytes: prediction.peakBytes,
                             baselineBytes: prediction.baselineBytes, slack: prediction.slack,

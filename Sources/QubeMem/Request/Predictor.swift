@@ -68,7 +68,8 @@ public enum Predictor {
         }
     }
 
-    private static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy,
+    /// `predict` with a typed throw (no `Result` to build and destroy on the plugin's path).
+    static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy,
                                         priceAlternative: Bool) throws(PredictionError) -> Prediction {
         let config = try resolve(spec, policy: policy)
         let choice = spec.path ?? .auto
@@ -120,10 +121,10 @@ public enum Predictor {
             guard let lmaxSignal = c.lmaxSignal else {
                 throw .missing(input: "lmax_signal", why: "the harmonic path needs lmax_signal (or nside, for 4 × nside)")
             }
-            reference = try ReferenceModel.harmonic(
+            reference = try ReferenceModel.harmonicBudget(
                 HarmonicInputs(nPix: c.nPix, nModes: nModes, lmaxSignal: lmaxSignal, lmax: c.lmax,
                                releasePixelProjector: c.releasePixelProjector, workingDim: c.workingDim),
-                model: c.model).get()
+                model: c.model)
         case .pixelDirect:
             guard let nBins = c.nBins else {
                 throw .missing(input: "n_bins", why: "the pixel-direct path needs n_bins, or lmax or lmax_signal for one bin per multipole")
@@ -131,12 +132,12 @@ public enum Predictor {
             guard let nParams = c.nParams else {
                 throw .missing(input: "n_params", why: "the pixel-direct path needs n_params, or fields (n_params = n_bins × spectra)")
             }
-            reference = try ReferenceModel.pixelDirect(
+            reference = try ReferenceModel.pixelDirectBudget(
                 PixelDirectInputs(nPix: c.nPix, nBins: nBins, nParams: nParams, lmaxSignal: c.lmaxSignal,
                                   hasSwitch: c.model == .v1_0 ? c.hasSwitch : nil,
                                   cacheDerivatives: c.model == .v1_0 ? nil : c.cacheDerivatives,
                                   workingDim: c.workingDim),
-                model: c.model).get()
+                model: c.model)
         }
         let nPix = UInt64(max(c.nPix, 0))
         var budget = reference
