@@ -38,98 +38,141 @@ public struct AdminRecord: Equatable, Sendable {
         case invalid(String)
     }
 
-    /// The token that starts a record.
-    static let marker = Array("qubemem:".utf8)
-
     /// Finds and parses the last qubemem record in an AdminComment.
     public static func find(in adminComment: String) -> Found {
         var text = adminComment
         return text.withUTF8 { find(in: $0) }
     }
 
-    /// Finds and parses the last qubemem record in an AdminComment's bytes. Byte-level and
-    /// allocation-light: the audit calls it once per job.
+    /// `qubemem:` as a little-endian word, to match the marker with one load.
+    private static let markerWord: UInt64 = 0x3A6D_656D_6562_7571
+
+    /// Finds and parses the last qubemem record in an AdminComment's bytes. The audit calls it once
+    /// per job, so it makes no String except the three it keeps (action, model, path) and the
+    /// message of an invalid record.
+    ///
+    /// A record starts at `qubemem:` at the start of the text or after a space, tab, `;` or `,`,
+    /// and runs to the next `;` or the end; the one starting last counts.
     public static func find(in bytes: UnsafeBufferPointer<UInt8>) -> Found {
-        let m = marker.count
-        guard bytes.count >= m else { return .none }
-        var i = bytes.count - m
+        let n = bytes.count
+        guard n >= 8, let base = bytes.baseAddress else { return .none }
+        let raw = UnsafeRawPointer(base)
+        let lastStart = n &- 8
+        var found = -1
+        var i = 0
         while true {
-            if bytes[i] == UInt8(ascii: "q") && (i == 0 || isSeparator(bytes[i - 1]))
-                && UnsafeBufferPointer(rebasing: bytes[i..<(i + m)]).elementsEqual(marker)
+            i = firstIndex(of: UInt8(ascii: "q"), in: bytes, from: i)
+            if i > lastStart { break }
+            if (i == 0 || isSeparator(base[i &- 1]))
+                && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) == markerWord
             {
-                var end = i
-                while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
-                return parseRecord(UnsafeBufferPointer(rebasing: bytes[i..<end]))
+                found = i
+                i &+= 8  // no `q` inside the marker after its first byte
+            } else {
+                i &+= 1
             }
-            if i == 0 { return .none }
-            i -= 1
         }
+        guard found >= 0 else { return .none }
+        let end = firstIndex(of: UInt8(ascii: ";"), in: bytes, from: found)
+        return parseRecord(UnsafeBufferPointer(rebasing: bytes[found..<end]))
     }
 
+    @inline(__always)
     private static func isSeparator(_ b: UInt8) -> Bool {
         b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: ";") || b == UInt8(ascii: ",")
     }
 
+    @inline(__always)
     private static func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
 
-    private static let versionTag = Array("qubemem:v1".utf8)
-
-    private static let keys: [[UInt8]] = [
+    /// Field names in the order of `parseRecord`'s value slots.
+    private static let keyNames = [
         "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
-    ].map { Array($0.utf8) }
+    ]
+
+    /// The slot of a version-1 field name, or nil for a field this version does not read.
+    @inline(__always)
+    private static func keySlot(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int? {
+        @inline(__always) func equals(_ name: StaticString) -> Bool {
+            let q = name.utf8Start
+            for j in 0..<count where p[j] != q[j] { return false }
+            return true
+        }
+        switch count {
+        case 4: return equals("path") ? 2 : nil
+        case 5: return equals("model") ? 1 : equals("slack") ? 5 : nil
+        case 6: return equals("action") ? 0 : nil
+        case 8: return equals("user_mib") ? 7 : nil
+        case 10: return equals("peak_bytes") ? 3 : nil
+        case 11: return equals("request_mib") ? 6 : nil
+        case 14: return equals("baseline_bytes") ? 4 : nil
+        default: return nil
+        }
+    }
 
     /// Parses one record starting at `qubemem:` and ending before `;` or at the end.
     static func parseRecord(_ r: UnsafeBufferPointer<UInt8>) -> Found {
-        func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: r[a..<b]), as: UTF8.self) }
+        guard let p = r.baseAddress else { return .invalid("unsupported record version ''") }
+        let n = r.count
+        func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(start: p + a, count: b - a), as: UTF8.self) }
         var i = 0
-        while i < r.count && !isSpace(r[i]) { i += 1 }
-        let headEnd = i
-        guard UnsafeBufferPointer(rebasing: r[0..<headEnd]).elementsEqual(versionTag) else {
-            return .invalid("unsupported record version '\(text(0, headEnd))'")
+        while i < n && !isSpace(p[i]) { i &+= 1 }
+        // The head must be exactly `qubemem:v1`.
+        guard i == 10, UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)) == markerWord,
+              p[8] == UInt8(ascii: "v"), p[9] == UInt8(ascii: "1")
+        else {
+            return .invalid("unsupported record version '\(text(0, i))'")
         }
-        var values: [Range<Int>?] = Array(repeating: nil, count: keys.count)
-        while i < r.count {
-            while i < r.count && isSpace(r[i]) { i += 1 }
-            if i >= r.count { break }
-            let tokenStart = i
-            var eq = -1
-            while i < r.count && !isSpace(r[i]) {
-                if eq < 0 && r[i] == UInt8(ascii: "=") { eq = i }
-                i += 1
+        // Value of each field of `keyNames`: start and end offsets, start -1 when absent.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { slots -> Found in
+            for k in 0..<16 { slots.initializeElement(at: k, to: -1) }
+            while i < n {
+                while i < n && isSpace(p[i]) { i &+= 1 }
+                if i >= n { break }
+                let tokenStart = i
+                var eq = -1
+                while i < n {
+                    let b = p[i]
+                    if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { break }
+                    if b == UInt8(ascii: "=") && eq < 0 { eq = i }
+                    i &+= 1
+                }
+                guard eq >= 0 else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
+                guard let k = keySlot(p + tokenStart, eq &- tokenStart) else { continue }  // later fields
+                if slots[2 &* k] >= 0 { return .invalid("field '\(keyNames[k])' given twice") }
+                slots[2 &* k] = eq &+ 1
+                slots[2 &* k &+ 1] = i
             }
-            guard eq >= 0 else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
-            let key = UnsafeBufferPointer(rebasing: r[tokenStart..<eq])
-            guard let k = keys.firstIndex(where: { key.elementsEqual($0) }) else { continue }  // later fields
-            if values[k] != nil { return .invalid("field '\(text(tokenStart, eq))' given twice") }
-            values[k] = (eq + 1)..<i
+            func has(_ k: Int) -> Bool { slots[2 &* k] >= 0 }
+            func value(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+                UnsafeBufferPointer(start: p + slots[2 &* k], count: slots[2 &* k &+ 1] &- slots[2 &* k])
+            }
+            func number(_ k: Int) -> UInt64? { has(k) ? parseUInt64(value(k)) : nil }
+            func shown(_ k: Int) -> String { has(k) ? String(decoding: value(k), as: UTF8.self) : "" }
+            guard has(0) else { return .invalid("missing field 'action'") }
+            let action = value(0)
+            if action.count == 4 && action.elementsEqual("warn".utf8) { return .warned }
+            guard has(1) else { return .invalid("missing field 'model'") }
+            guard has(2) else { return .invalid("missing field 'path'") }
+            guard let peak = number(3) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }
+            guard let base = number(4) else { return .invalid("bad or missing baseline_bytes '\(shown(4))'") }
+            guard has(5), let slack = parseDecimal4Bytes(value(5)) else {
+                return .invalid("bad or missing slack '\(shown(5))'")
+            }
+            guard let request = number(6) else { return .invalid("bad or missing request_mib '\(shown(6))'") }
+            var user: UInt64? = nil
+            if has(7) {
+                let u = value(7)
+                if !(u.count == 4 && u.elementsEqual("none".utf8)) {
+                    guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(7))'") }
+                    user = v
+                }
+            }
+            return .record(AdminRecord(
+                action: String(decoding: action, as: UTF8.self), model: String(decoding: value(1), as: UTF8.self),
+                path: String(decoding: value(2), as: UTF8.self), peakBytes: peak, baselineBytes: base,
+                slackTenThousandths: slack, requestMiB: request, userMiB: user))
         }
-        func value(_ k: Int) -> UnsafeBufferPointer<UInt8>? {
-            values[k].map { UnsafeBufferPointer(rebasing: r[$0]) }
-        }
-        func shown(_ k: Int) -> String { values[k].map { text($0.lowerBound, $0.upperBound) } ?? "" }
-        guard let action = value(0) else { return .invalid("missing field 'action'") }
-        if action.elementsEqual("warn".utf8) { return .warned }
-        guard let model = value(1) else { return .invalid("missing field 'model'") }
-        guard let path = value(2) else { return .invalid("missing field 'path'") }
-        guard let peak = value(3).flatMap(parseUInt64) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }
-        guard let base = value(4).flatMap(parseUInt64) else {
-            return .invalid("bad or missing baseline_bytes '\(shown(4))'")
-        }
-        guard let slack = value(5).flatMap({ parseDecimal4(String(decoding: $0, as: UTF8.self)) }) else {
-            return .invalid("bad or missing slack '\(shown(5))'")
-        }
-        guard let request = value(6).flatMap(parseUInt64) else {
-            return .invalid("bad or missing request_mib '\(shown(6))'")
-        }
-        var user: UInt64? = nil
-        if let u = value(7), !u.elementsEqual("none".utf8) {
-            guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(7))'") }
-            user = v
-        }
-        return .record(AdminRecord(
-            action: String(decoding: action, as: UTF8.self), model: String(decoding: model, as: UTF8.self),
-            path: String(decoding: path, as: UTF8.self), peakBytes: peak, baselineBytes: base,
-            slackTenThousandths: slack, requestMiB: request, userMiB: user))
     }
 
     private static func parseUInt64(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {
@@ -148,12 +191,17 @@ public struct AdminRecord: Equatable, Sendable {
 
 /// Parses a non-negative decimal with at most 4 places into ten-thousandths ("1.15" → 11500).
 public func parseDecimal4(_ text: some StringProtocol) -> UInt64? {
+    parseDecimal4Bytes(text.utf8)
+}
+
+/// `parseDecimal4` on the text's UTF-8 bytes.
+func parseDecimal4Bytes(_ bytes: some Sequence<UInt8>) -> UInt64? {
     var whole: UInt64 = 0
     var fraction: UInt64 = 0
     var places = 0
     var inFraction = false
     var digits = 0
-    for ch in text.utf8 {
+    for ch in bytes {
         if ch == UInt8(ascii: ".") {
             if inFraction || digits == 0 { return nil }
             inFraction = true

@@ -134,6 +134,34 @@ import Testing
             == .invalid("field 'action' given twice"))
     }
 
+    /// The byte-level scan agrees with a plain reading of the contract on every kind of text.
+    @Test func recordScanAgreesWithAPlainReading() {
+        let full = "action=set model=1.3 path=harmonic peak_bytes=10 baseline_bytes=2 slack=1.15 request_mib=3 user_mib=none"
+        let cases: [(String, AdminRecord.Found)] = [
+            ("qubemem:v1 " + full, .record(AdminRecord(action: "set", model: "1.3", path: "harmonic", peakBytes: 10,
+                baselineBytes: 2, slackTenThousandths: 11_500, requestMiB: 3, userMiB: nil))),
+            ("qubemem:v1\t" + full.replacing(" ", with: "\t") + "  ", .record(AdminRecord(action: "set", model: "1.3",
+                path: "harmonic", peakBytes: 10, baselineBytes: 2, slackTenThousandths: 11_500, requestMiB: 3, userMiB: nil))),
+            ("x,qubemem:v1 " + full + "; later note", .record(AdminRecord(action: "set", model: "1.3", path: "harmonic",
+                peakBytes: 10, baselineBytes: 2, slackTenThousandths: 11_500, requestMiB: 3, userMiB: nil))),
+            ("qubemem:v1 " + full + "; ,qubemem:v1 action=warn", .warned),
+            ("qqqubemem:v1 action=warn", .none),
+            ("qubemem", .none),
+            ("qubemem:", .invalid("unsupported record version 'qubemem:'")),
+            ("qubemem:v10 " + full, .invalid("unsupported record version 'qubemem:v10'")),
+            ("qubemem:v1", .invalid("missing field 'action'")),
+            ("qubemem:v1 =x " + full, .record(AdminRecord(action: "set", model: "1.3", path: "harmonic", peakBytes: 10,
+                baselineBytes: 2, slackTenThousandths: 11_500, requestMiB: 3, userMiB: nil))),
+            ("qubemem:v1 " + full + " Action", .invalid("field without '=': 'Action'")),
+            ("qubemem:v1 " + full + " model=x", .invalid("field 'model' given twice")),
+            ("qubemem:v1 " + full.replacing("slack=1.15", with: "slack=1."), .invalid("bad or missing slack '1.'")),
+            ("qubemem:v1 " + full.replacing("user_mib=none", with: "user_mib="), .invalid("bad user_mib ''")),
+            ("qubemem:v1 " + full.replacing("peak_bytes=10", with: "peak_bytes=18446744073709551616"),
+             .invalid("bad or missing peak_bytes '18446744073709551616'")),
+        ]
+        for (text, expected) in cases { #expect(AdminRecord.find(in: text) == expected, "\(text)") }
+    }
+
     @Test func decimalsRoundTripWithFourPlaces() {
         #expect(parseDecimal4("1.15") == 11_500)
         #expect(parseDecimal4("1") == 10_000)
