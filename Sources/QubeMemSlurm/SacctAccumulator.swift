@@ -93,7 +93,7 @@ public struct SacctAccumulator: Sendable {
     /// An unusable header line stops the parse; this says why.
     public private(set) var headerError: String? = nil
 
-    private var index: [JobKey: Int] = [:]
+    private var index = JobIndex()
     private var records: [AccountedJob] = []
     private var liveKeys: Set<JobKey> = []
     private var carry: [UInt8] = []
@@ -102,8 +102,9 @@ public struct SacctAccumulator: Sendable {
     private var sawFirstLine = false
     private var lastKey = JobKey(job: UInt64.max)
     private var lastSlot = -1
-    private var starts: [Int] = []
+    /// End of each field of the current row (the offset of the `|` after it, or of the row's end).
     private var ends: [Int] = []
+    private var fieldCount = 0
 
     public init() {}
 
@@ -125,13 +126,21 @@ public struct SacctAccumulator: Sendable {
         records.reserveCapacity(min(max(jobs, 0), 1 << 24))
     }
 
-    /// Moves the finished jobs out (see `finishedJobs`), freeing the accumulator's own copy; the
-    /// counts stay. For large inputs this halves the peak memory of an audit.
+    /// Moves the finished jobs out (see `finishedJobs`), leaving the accumulator without jobs; the
+    /// counts stay. The job table is handed over, not copied: jobs that are not listed are removed
+    /// in place, and it is sorted in place only when sacct's order was not by id.
     public mutating func takeFinishedJobs() -> [AccountedJob] {
-        let jobs = finishedJobs
-        records = []
-        index = [:]
+        index = JobIndex()
         lastSlot = -1
+        var jobs = records
+        records = []
+        let liveKeys = liveKeys
+        let anyLive = !liveKeys.isEmpty
+        jobs.removeAll { !$0.hasAllocation || $0.state.isLive || (anyLive && liveKeys.contains($0.key)) }
+        let sorted = jobs.withUnsafeBufferPointer { b in
+            b.count < 2 || (1..<b.count).allSatisfy { b[$0 - 1].key < b[$0].key }
+        }
+        if !sorted { jobs.sort { $0.key < $1.key } }
         return jobs
     }
 
@@ -210,13 +219,14 @@ public struct SacctAccumulator: Sendable {
         }
         rows += 1
         splitFields(line)
-        let fieldCount = starts.count
+        let fieldCount = fieldCount
         if fieldCount < layout.count || (fieldCount > layout.count && !layout.textLast) {
             return reject("expected \(layout.count) fields separated by '|', found \(fieldCount)")
         }
+        @inline(__always) func start(_ c: Int) -> Int { c == 0 ? 0 : ends[c - 1] + 1 }
         @inline(__always) func field(_ f: SacctField) -> UnsafeBufferPointer<UInt8> {
             let c = layout.column[f.ordinal]
-            return UnsafeBufferPointer(rebasing: line[starts[c]..<ends[c]])
+            return UnsafeBufferPointer(rebasing: line[start(c)..<ends[c]])
         }
         guard let id = JobIDField.parse(field(.jobID)) else {
             return reject("JobID '\(text(field(.jobID)))' is not a job or step id")
@@ -249,34 +259,37 @@ public struct SacctAccumulator: Sendable {
                 }
                 requested = r
             }
-            let slot = slotFor(key)
-            if records[slot].hasAllocation {
+            // Usually the job's first row: then its entry is made whole and appended, else the
+            // entry its step rows started is completed.
+            let existing = existingSlot(key)
+            if let slot = existing, records[slot].hasAllocation {
                 return reject("second allocation row for job \(key)")
             }
-            records[slot].hasAllocation = true
-            records[slot].state = state
-            records[slot].name = text(field(.jobName))
-            records[slot].user = text(field(.user))
-            records[slot].account = text(field(.account))
-            records[slot].partition = text(field(.partition))
-            records[slot].elapsedSeconds = elapsed
-            records[slot].nodes = UInt32(nodes)
-            records[slot].cpus = UInt32(cpus)
-            records[slot].requested = requested
             let comment: UnsafeBufferPointer<UInt8>
             let admin: UnsafeBufferPointer<UInt8>
             if fieldCount > layout.count {
                 // Extra '|' inside the free text: the last piece is AdminComment, the rest Comment.
                 let commentColumn = layout.column[SacctField.comment.ordinal]
-                comment = UnsafeBufferPointer(rebasing: line[starts[commentColumn]..<ends[fieldCount - 2]])
-                admin = UnsafeBufferPointer(rebasing: line[starts[fieldCount - 1]..<ends[fieldCount - 1]])
+                comment = UnsafeBufferPointer(rebasing: line[start(commentColumn)..<ends[fieldCount - 2]])
+                admin = UnsafeBufferPointer(rebasing: line[start(fieldCount - 1)..<ends[fieldCount - 1]])
             } else {
                 comment = field(.comment)
                 admin = field(.adminComment)
             }
             let record = AdminRecord.find(in: admin)
-            records[slot].record = record
-            if case .record = record {} else { records[slot].comment = text(comment) }
+            var hasRecord = false
+            if case .record = record { hasRecord = true }
+            let allocation = Allocation(
+                state: state, name: text(field(.jobName)), user: text(field(.user)), account: text(field(.account)),
+                partition: text(field(.partition)), elapsedSeconds: elapsed, nodes: UInt32(nodes),
+                cpus: UInt32(cpus), requested: requested, comment: hasRecord ? "" : text(comment), record: record)
+            if let slot = existing {
+                allocation.apply(to: &records[slot])
+            } else {
+                var job = AccountedJob(key: key, line: lineNumber)
+                allocation.apply(to: &job)
+                append(job)
+            }
         case .step(let key, _):
             let state = JobState.parse(field(.state))
             if state == nil && !field(.state).isEmpty {
@@ -296,18 +309,12 @@ public struct SacctAccumulator: Sendable {
             guard let tasks, let nodes else {
                 return reject("NTasks/NNodes '\(text(tasksField))'/'\(text(nodesField))' are not counts")
             }
-            let slot = slotFor(key)
-            records[slot].stepRows &+= 1
-            if state == .outOfMemory { records[slot].oomStep = true }
+            let slot = existingSlot(key) ?? append(AccountedJob(key: key, line: lineNumber))
+            var peak: (UInt64, PeakBasis)? = nil
             if case .bytes(let rss) = maxRSS {
-                let (figure, basis) = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
-                if let current = records[slot].peakBytes {
-                    if figure > current { records[slot].peakBytes = figure }
-                } else {
-                    records[slot].peakBytes = figure
-                }
-                if basis > records[slot].peakBasis { records[slot].peakBasis = basis }
+                peak = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
             }
+            Self.addStep(to: &records[slot], outOfMemory: state == .outOfMemory, peak: peak)
         }
     }
 
@@ -328,18 +335,67 @@ public struct SacctAccumulator: Sendable {
         return (max(bound, maxRSS), .multiNodeBound)
     }
 
-    private mutating func slotFor(_ key: JobKey) -> Int {
+    /// A step row's figures merged into its job (one access to the job table).
+    @inline(__always)
+    private static func addStep(to job: inout AccountedJob, outOfMemory: Bool, peak: (UInt64, PeakBasis)?) {
+        job.stepRows &+= 1
+        if outOfMemory { job.oomStep = true }
+        if let (figure, basis) = peak {
+            if let current = job.peakBytes {
+                if figure > current { job.peakBytes = figure }
+            } else {
+                job.peakBytes = figure
+            }
+            if basis > job.peakBasis { job.peakBasis = basis }
+        }
+    }
+
+    /// What an allocation row says of its job.
+    private struct Allocation {
+        var state: JobState
+        var name, user, account, partition: String
+        var elapsedSeconds: UInt64
+        var nodes, cpus: UInt32
+        var requested: RequestedMemory?
+        var comment: String
+        var record: AdminRecord.Found
+
+        @inline(__always)
+        func apply(to job: inout AccountedJob) {
+            job.hasAllocation = true
+            job.state = state
+            job.name = name
+            job.user = user
+            job.account = account
+            job.partition = partition
+            job.elapsedSeconds = elapsedSeconds
+            job.nodes = nodes
+            job.cpus = cpus
+            job.requested = requested
+            job.record = record
+            job.comment = comment
+        }
+    }
+
+    /// The slot of a job already in the table.
+    private mutating func existingSlot(_ key: JobKey) -> Int? {
         // sacct prints a job's steps right after it: most lookups are for the previous row's job.
         if key == lastKey, lastSlot >= 0 { return lastSlot }
+        let slot = index.slot(of: key, in: records)
+        guard slot >= 0 else { return nil }
         lastKey = key
-        if let slot = index[key] {
-            lastSlot = slot
-            return slot
-        }
-        lastSlot = records.count
+        lastSlot = slot
+        return slot
+    }
+
+    /// Adds a job not in the table yet; returns its slot.
+    @discardableResult
+    private mutating func append(_ job: AccountedJob) -> Int {
         let slot = records.count
-        records.append(AccountedJob(key: key, line: lineNumber))
-        index[key] = slot
+        records.append(job)
+        index.insert(slot, key: job.key)
+        lastKey = job.key
+        lastSlot = slot
         return slot
     }
 
@@ -350,24 +406,28 @@ public struct SacctAccumulator: Sendable {
         }
     }
 
+    /// Sets `ends` and `fieldCount` for a row. Writes into `ends` in place, 32 fields at a time.
     private mutating func splitFields(_ line: UnsafeBufferPointer<UInt8>) {
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        if starts.capacity < 32 {
-            starts.reserveCapacity(32)
-            ends.reserveCapacity(32)
-        }
-        var start = 0
         let n = line.count
-        while true {
-            let i = firstIndex(of: UInt8(ascii: "|"), in: line, from: start)
-            if i >= n { break }
-            starts.append(start)
-            ends.append(i)
-            start = i &+ 1
+        var count = 0
+        var start = 0
+        var done = false
+        while !done {
+            if ends.count < count + 32 { ends.append(contentsOf: repeatElement(0, count: count + 32 - ends.count)) }
+            ends.withUnsafeMutableBufferPointer { e in
+                for _ in 0..<32 {
+                    let i = firstIndex(of: UInt8(ascii: "|"), in: line, from: start)
+                    e[count] = i
+                    count &+= 1
+                    if i >= n {
+                        done = true
+                        return
+                    }
+                    start = i &+ 1
+                }
+            }
         }
-        starts.append(start)
-        ends.append(n)
+        fieldCount = count
     }
 
     /// A header line (first field `JobID`) sets the column order; every audit field must be present.
@@ -484,4 +544,81 @@ func firstIndex(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from: Int
         i &+= 1
     }
     return n
+}
+
+/// The accumulator's map from job key to slot in its job table: open addressing with linear probing.
+///
+/// Each cell holds a 32-bit hash of the key and the slot number, so probing reads only the table
+/// (8 bytes a cell, at most half full: 16 bytes or less per job, against about 50 for a
+/// `[JobKey: Int]`). The hash keeps job ids in order (`job + task × c₁ + component × c₂`, modulo
+/// 2³²): sacct lists jobs by id, so consecutive jobs land in consecutive cells and the table is read
+/// and written almost sequentially. Should ids ever cluster (a probe longer than `longProbe`), the
+/// table switches to a scrambled position and is rebuilt, which needs only the stored hashes.
+struct JobIndex: Sendable {
+    /// `hash << 32 | (slot + 1)` per cell, 0 for empty; the count is a power of two. (32 bits of
+    /// slot suffice: 2³² jobs would take a terabyte of job table first.)
+    private var cells: [UInt64] = []
+    private var count = 0
+    private var scrambled = false
+
+    static let longProbe = 64
+
+    @inline(__always)
+    static func hash(_ key: JobKey) -> UInt32 {
+        UInt32(truncatingIfNeeded: key.job ^ (key.job >> 32))
+            &+ key.arrayTask &* 0x9E37_79B1 &+ key.hetComponent &* 0x85EB_CA77
+    }
+
+    @inline(__always)
+    private func home(_ hash: UInt32, _ mask: Int) -> Int {
+        guard scrambled else { return Int(hash) & mask }
+        return Int(truncatingIfNeeded: (UInt64(hash) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// The slot of `key` in `jobs`, or -1.
+    @inline(__always)
+    mutating func slot(of key: JobKey, in jobs: [AccountedJob]) -> Int {
+        if cells.isEmpty { return -1 }
+        let h = Self.hash(key)
+        let (slot, probes) = cells.withUnsafeBufferPointer { c -> (Int, Int) in
+            let mask = c.count &- 1
+            var i = home(h, mask)
+            var probes = 0
+            while true {
+                let cell = c[i]
+                if cell == 0 { return (-1, probes) }
+                if UInt32(truncatingIfNeeded: cell >> 32) == h {
+                    let s = Int(truncatingIfNeeded: cell & 0xFFFF_FFFF) &- 1
+                    if jobs[s].key == key { return (s, probes) }
+                }
+                i = (i &+ 1) & mask
+                probes &+= 1
+            }
+        }
+        if probes > Self.longProbe && !scrambled { rebuild(cells.count, scrambled: true) }
+        return slot
+    }
+
+    /// Adds a slot whose key is not in the index yet.
+    mutating func insert(_ slot: Int, key: JobKey) {
+        if (count &+ 1) &* 2 > cells.count { rebuild(max(1024, cells.count &* 2), scrambled: scrambled) }
+        let h = Self.hash(key)
+        let mask = cells.count &- 1
+        var i = home(h, mask)
+        while cells[i] != 0 { i = (i &+ 1) & mask }
+        cells[i] = UInt64(h) << 32 | UInt64(truncatingIfNeeded: slot &+ 1)
+        count &+= 1
+    }
+
+    private mutating func rebuild(_ size: Int, scrambled: Bool) {
+        self.scrambled = scrambled
+        var bigger = [UInt64](repeating: 0, count: size)
+        let mask = size &- 1
+        for cell in cells where cell != 0 {
+            var i = home(UInt32(truncatingIfNeeded: cell >> 32), mask)
+            while bigger[i] != 0 { i = (i &+ 1) & mask }
+            bigger[i] = cell
+        }
+        cells = bigger
+    }
 }

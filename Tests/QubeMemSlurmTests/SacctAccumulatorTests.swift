@@ -164,3 +164,45 @@ import Testing
         }
     }
 }
+
+@Suite struct JobTableTests {
+    /// Rows for `keys`: each job an allocation row then a step row, in the order given.
+    func dump(_ ids: [String], stepsLater: Bool = false) -> [UInt8] {
+        let jobs = ids.map { "\($0)|n|u|a|p|COMPLETED|60|1||1|1000M|||qube: x|\n" }
+        let steps = ids.map { "\($0).batch|batch|||p|COMPLETED|60|1|1|1||\(100 + $0.count)M|||\n" }
+        let text = stepsLater ? jobs.joined() + steps.joined() : zip(jobs, steps).map { $0 + $1 }.joined()
+        return Array(text.utf8)
+    }
+
+    /// Ids that fall on the same cells of an ordered table (multiples of a large power of two,
+    /// big arrays, heterogeneous components, steps far from their job) are all found again.
+    @Test func jobsAreFoundWhateverTheirIds() {
+        let cases: [(String, [String])] = [
+            ("sequential", (0..<5000).map { "\(100 + $0)" }),
+            ("power-of-two stride", (0..<3000).map { "\(($0 + 1) << 20)" }),
+            ("one big array", (0..<3000).map { "77_\($0)" }),
+            ("arrays and components", (0..<2000).map { $0 % 3 == 0 ? "\(500 + $0 / 7)_\($0)" : "\(9000 + $0)+\($0 % 2)" }),
+            ("descending", (0..<3000).map { "\(9_000_000 - $0 * 1024)" }),
+        ]
+        for (name, ids) in cases {
+            for stepsLater in [false, true] {
+                let acc = accumulate(dump(ids, stepsLater: stepsLater))
+                #expect(acc.malformedCount == 0, "\(name)")
+                let jobs = acc.finishedJobs
+                #expect(jobs.count == Set(ids).count, "\(name)")
+                #expect(jobs.allSatisfy { $0.stepRows == 1 && $0.peakBytes != nil }, "\(name)")
+                #expect(acc.orphanJobs == 0, "\(name)")
+                #expect(zip(jobs, jobs.dropFirst()).allSatisfy { $0.key < $1.key }, "\(name): in id order")
+            }
+        }
+    }
+
+    @Test func takingTheJobsGivesWhatFinishedJobsLists() throws {
+        var acc = accumulate(try fixtureBytes("mixed.sacct"))
+        let listed = acc.finishedJobs.map(\.key)
+        #expect(acc.takeFinishedJobs().map(\.key) == listed)
+        #expect(acc.finishedJobs.isEmpty)
+        var shuffled = accumulate(dump(["30", "10", "20", "10_1"]))  // a plain id sorts after its array tasks
+        #expect(shuffled.takeFinishedJobs().map(\.key.description) == ["10_1", "10", "20", "30"])
+    }
+}
