@@ -105,8 +105,13 @@ public struct Quantiles: Sendable, Equatable {
     public var max: Double
 
     public init?(_ values: [Double]) {
-        guard !values.isEmpty else { return nil }
         var work = values
+        self.init(selectingIn: &work)
+    }
+
+    /// The quantiles of `work`, which is reordered (no copy is made).
+    init?(selectingIn work: inout [Double]) {
+        guard !work.isEmpty else { return nil }
         let n = work.count
         func index(_ p: Double) -> Int { Swift.min(Swift.max(Int((p * Double(n)).rounded(.up)), 1), n) - 1 }
         // Selection instead of a full sort: each call leaves smaller values to the left of k, so
@@ -163,26 +168,99 @@ public struct AuditGroup: Sendable {
     public var wastedGiB = 0.0
     public var wastedGiBHours = 0.0
 
-    init(name: String, entries: some Sequence<AuditEntry>) {
+    init(name: String, _ tally: consuming GroupTally) {
         self.name = name
-        var mp: [Double] = []
-        var rm: [Double] = []
-        for e in entries {
-            jobs += 1
-            byState[e.state, default: 0] += 1
-            if e.oom { oom += 1 }
-            if e.nearMiss { nearMisses += 1 }
-            if e.peakBytes == nil { noData += 1 }
-            if let v = e.measuredOverPredicted { mp.append(v) }
-            if let v = e.requestedOverMeasured { rm.append(v) }
-            if let w = e.wastedBytes {
-                let gib = Double(w) / 1_073_741_824
-                wastedGiB += gib
-                wastedGiBHours += gib * Double(e.elapsedSeconds) / 3600
-            }
+        jobs = tally.jobs
+        for (i, n) in tally.states.enumerated() where n > 0 { byState[JobState.allCases[i]] = n }
+        oom = tally.oom
+        nearMisses = tally.nearMisses
+        noData = tally.noData
+        measuredOverPredicted = Quantiles(selectingIn: &tally.measuredOverPredicted)
+        requestedOverMeasured = Quantiles(selectingIn: &tally.requestedOverMeasured)
+        wastedGiB = tally.wastedGiB
+        wastedGiBHours = tally.wastedGiBHours
+    }
+}
+
+/// A group's figures as its entries are counted (one pass over all entries fills every group).
+struct GroupTally {
+    var jobs = 0
+    /// Jobs per state, indexed like `JobState.allCases`.
+    var states = [Int](repeating: 0, count: JobState.allCases.count)
+    var oom = 0
+    var nearMisses = 0
+    var noData = 0
+    var measuredOverPredicted: [Double] = []
+    var requestedOverMeasured: [Double] = []
+    var wastedGiB = 0.0
+    var wastedGiBHours = 0.0
+
+    /// Counts one entry, given its figures computed once for all its groups.
+    @inline(__always)
+    mutating func add(_ f: EntryFigures) {
+        jobs += 1
+        states[f.state] += 1
+        if f.oom { oom += 1 }
+        if f.nearMiss { nearMisses += 1 }
+        if f.noData { noData += 1 }
+        if let v = f.measuredOverPredicted { measuredOverPredicted.append(v) }
+        if let v = f.requestedOverMeasured { requestedOverMeasured.append(v) }
+        if let gib = f.wastedGiB {
+            wastedGiB += gib
+            wastedGiBHours += gib * f.elapsedSeconds / 3600
         }
-        measuredOverPredicted = Quantiles(mp)
-        requestedOverMeasured = Quantiles(rm)
+    }
+}
+
+/// What the summary needs of one entry.
+struct EntryFigures {
+    var state: Int
+    var oom: Bool
+    var nearMiss: Bool
+    var noData: Bool
+    var measuredOverPredicted: Double?
+    var requestedOverMeasured: Double?
+    var wastedGiB: Double?
+    var elapsedSeconds: Double
+
+    @inline(__always)
+    init(_ e: AuditEntry) {
+        state = e.state.ordinal
+        oom = e.oom
+        nearMiss = e.nearMiss
+        noData = e.peakBytes == nil
+        measuredOverPredicted = e.measuredOverPredicted
+        requestedOverMeasured = e.requestedOverMeasured
+        wastedGiB = e.wastedBytes.map { Double($0) / 1_073_741_824 }
+        elapsedSeconds = Double(e.elapsedSeconds)
+    }
+}
+
+/// Small integer ids for the few distinct group names (paths, models) of an audit.
+struct NameIDs {
+    private(set) var names: [String] = []
+    private var last = -1
+    private var many: [String: Int] = [:]
+
+    @inline(__always)
+    mutating func id(_ name: String) -> Int {
+        if last >= 0 && names[last] == name { return last }
+        if names.count <= 16 {
+            for (i, n) in names.enumerated() where n == name {
+                last = i
+                return i
+            }
+        } else if let i = many[name] {
+            last = i
+            return i
+        }
+        let i = names.count
+        names.append(name)
+        if names.count > 16 {
+            if many.isEmpty { for (j, n) in names.enumerated() { many[n] = j } } else { many[name] = i }
+        }
+        last = i
+        return i
     }
 }
 
@@ -236,7 +314,15 @@ public struct AuditReport: Sendable {
         var all: [AuditEntry] = []
         all.reserveCapacity(jobs.count)
         var withRecord = 0, recomputed = 0, none = 0, badRecords = 0, badComments = 0
-        var slackVotes: [UInt64: Int] = [:]
+        // Votes for the slack in force: few distinct values, so a list beats a dictionary.
+        var slackVotes: [(slack: UInt64, votes: Int)] = []
+        var lastVote = -1
+        // The summary groups are counted in the same pass as the entries are made, each entry's
+        // figures computed once; entries are never copied.
+        var overallTally = GroupTally()
+        var pathIDs = NameIDs(), modelIDs = NameIDs()
+        var pathTallies: [GroupTally] = [], modelTallies: [GroupTally] = []
+        var needs: [Need] = []
         for job in jobs {
             var entry = AuditEntry(
                 key: job.key, name: job.name, user: job.user, account: job.account,
@@ -244,7 +330,9 @@ public struct AuditReport: Sendable {
                 predictedBytes: nil, requestedBytes: job.requestedPerNodeBytes, peakBytes: job.peakBytes,
                 peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
                 oom: job.outOfMemory, nearMiss: false, slack: nil, note: nil)
-            var notes: [String] = []
+            func note(_ text: String) {
+                if let earlier = entry.note { entry.note = earlier + "; " + text } else { entry.note = text }
+            }
             switch job.record {
             case .record(let r):
                 entry.source = .record
@@ -257,12 +345,19 @@ public struct AuditReport: Sendable {
                     let (b, o) = r.requestMiB.multipliedReportingOverflow(by: 1 << 20)
                     entry.requestedBytes = o ? nil : b
                 }
-                slackVotes[r.slackTenThousandths, default: 0] += 1
+                if lastVote < 0 || slackVotes[lastVote].slack != r.slackTenThousandths {
+                    lastVote = slackVotes.firstIndex { $0.slack == r.slackTenThousandths } ?? -1
+                    if lastVote < 0 {
+                        lastVote = slackVotes.count
+                        slackVotes.append((r.slackTenThousandths, 0))
+                    }
+                }
+                slackVotes[lastVote].votes += 1
             case .warned:
-                notes.append("the plugin could not read the qube comment and left the job as submitted (action=warn)")
+                note("the plugin could not read the qube comment and left the job as submitted (action=warn)")
             case .invalid(let why):
                 badRecords += 1
-                notes.append("AdminComment record unreadable: \(why)")
+                note("AdminComment record unreadable: \(why)")
             case .none:
                 break
             }
@@ -275,7 +370,7 @@ public struct AuditReport: Sendable {
                     entry.predictedBytes = p.totalBytes
                 case .some(.failure(let e)):
                     badComments += 1
-                    notes.append("qube comment not priced: \(e.description)")
+                    note("qube comment not priced: \(e.description)")
                 case nil:
                     break
                 }
@@ -290,34 +385,38 @@ public struct AuditReport: Sendable {
             {
                 entry.nearMiss = true
             }
-            if !notes.isEmpty { entry.note = notes.joined(separator: "; ") }
+            if entry.source == .none && !settings.includeAll { continue }
+            let figures = EntryFigures(entry)
+            overallTally.add(figures)
+            if entry.source != .none {
+                let p = pathIDs.id(entry.path ?? "?")
+                if p == pathTallies.count { pathTallies.append(GroupTally()) }
+                pathTallies[p].add(figures)
+                let m = modelIDs.id(entry.model ?? "?")
+                if m == modelTallies.count { modelTallies.append(GroupTally()) }
+                modelTallies[m].add(figures)
+                if let need = Need(entry) { needs.append(need) }
+            }
             all.append(entry)
         }
-        if !settings.includeAll { all.removeAll { $0.source == .none } }
         entries = all
-        overall = AuditGroup(name: "all", entries: all[...])
-        byPath = Self.groups(all, by: { $0.path }, prefix: "path ")
-        byModel = Self.groups(all, by: { $0.model }, prefix: "model ")
+        overall = AuditGroup(name: "all", overallTally)
+        byPath = Self.groups(pathTallies, names: pathIDs.names, prefix: "path ")
+        byModel = Self.groups(modelTallies, names: modelIDs.names, prefix: "model ")
         finishedJobs = jobs.count
         self.withRecord = withRecord
         self.recomputed = recomputed
         withoutPrediction = none
         unreadableRecords = badRecords
         unpricedComments = badComments
-        let voted = slackVotes.max { a, b in a.value < b.value || (a.value == b.value && a.key > b.key) }?.key
+        let voted = slackVotes.max { a, b in a.votes < b.votes || (a.votes == b.votes && a.slack > b.slack) }?.slack
         let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
-        recommendation = Self.recommend(all, target: settings.target, currentSlack: current)
+        recommendation = Self.recommend(needs, target: settings.target, currentSlack: current)
     }
 
-    /// Groups of the entries that have a prediction, by a key.
-    static func groups(_ entries: [AuditEntry], by key: (AuditEntry) -> String?, prefix: String) -> [AuditGroup] {
-        var buckets: [String: [Int]] = [:]
-        for (i, e) in entries.enumerated() where e.source != .none {
-            buckets[key(e) ?? "?", default: []].append(i)
-        }
-        return buckets.keys.sorted().map { name in
-            AuditGroup(name: prefix + name, entries: (buckets[name] ?? []).lazy.map { entries[$0] })
-        }
+    /// The groups of a grouping, sorted by name.
+    static func groups(_ tallies: [GroupTally], names: [String], prefix: String) -> [AuditGroup] {
+        names.indices.sorted { names[$0] < names[$1] }.map { AuditGroup(name: prefix + names[$0], tallies[$0]) }
     }
 
     /// A job's need in slack units: the slack s at which predicted × s first holds its peak.
@@ -329,6 +428,33 @@ public struct AuditReport: Sendable {
         var peak: UInt64
         var nodes: UInt32
         var hours: Double
+
+        init(ratio: Double, strict: Bool, total: UInt64, peak: UInt64, nodes: UInt32, hours: Double) {
+            self.ratio = ratio
+            self.strict = strict
+            self.total = total
+            self.peak = peak
+            self.nodes = nodes
+            self.hours = hours
+        }
+
+        /// The need of an entry with a prediction, or nil when it tells nothing of what the job needed:
+        /// no measured peak, or an ending other than COMPLETED and OUT_OF_MEMORY.
+        init?(_ e: AuditEntry) {
+            guard let total = e.predictedBytes, total > 0, let peak = e.peakBytes else { return nil }
+            let hours = Double(e.elapsedSeconds) / 3600
+            if e.oom {
+                // The job needed more than it was given; the limit is what it reached at least.
+                let reached = max(peak, e.requestedBytes ?? 0)
+                self.init(ratio: Double(reached) / Double(total), strict: true, total: total, peak: reached,
+                          nodes: e.nodes, hours: hours)
+            } else if e.state == .completed {
+                self.init(ratio: Double(peak) / Double(total), strict: false, total: total, peak: peak,
+                          nodes: e.nodes, hours: hours)
+            } else {
+                return nil
+            }
+        }
     }
 
     static func covers(_ slack: UInt64, _ n: Need) -> Bool {
@@ -341,26 +467,17 @@ public struct AuditReport: Sendable {
     static func requestBytes(total: UInt64, slack: UInt64) -> Double {
         let product = total.multipliedFullWidth(by: slack)
         let divisor: UInt64 = 10_000 << 20
+        if product.high == 0 {
+            let (q, r) = product.low.quotientAndRemainder(dividingBy: divisor)
+            return (Double(q) + (r > 0 ? 1 : 0)) * 1_048_576
+        }
         guard product.high < divisor else { return Double(total) * Double(slack) / 10_000 }
         let (q, r) = divisor.dividingFullWidth(product)
         return (Double(q) + (r > 0 ? 1 : 0)) * 1_048_576
     }
 
-    static func recommend(_ entries: [AuditEntry], target: Double, currentSlack: UInt64) -> Recommendation {
-        var needs: [Need] = []
-        for e in entries where e.source != .none {
-            guard let total = e.predictedBytes, total > 0, let peak = e.peakBytes else { continue }
-            let hours = Double(e.elapsedSeconds) / 3600
-            if e.oom {
-                // The job needed more than it was given; the limit is what it reached at least.
-                let reached = max(peak, e.requestedBytes ?? 0)
-                needs.append(Need(ratio: Double(reached) / Double(total), strict: true, total: total,
-                                  peak: reached, nodes: e.nodes, hours: hours))
-            } else if e.state == .completed {
-                needs.append(Need(ratio: Double(peak) / Double(total), strict: false, total: total,
-                                  peak: peak, nodes: e.nodes, hours: hours))
-            }
-        }
+    /// The recommendation from the needs of the jobs with a prediction, in entry order.
+    static func recommend(_ needs: [Need], target: Double, currentSlack: UInt64) -> Recommendation {
         let minimum = max(20, Int((1 / max(1 - target, 1e-9)).rounded(.up)))
         func cost(_ slack: UInt64) -> (covered: Int, requested: Double, waste: Double) {
             var covered = 0
@@ -377,16 +494,23 @@ public struct AuditReport: Sendable {
         }
         var slack: UInt64? = nil
         if !needs.isEmpty {
-            let sorted = needs.sorted { $0.ratio < $1.ratio }
-            let k = min(max(Int((target * Double(sorted.count)).rounded(.up)), 1), sorted.count)
+            var ratios = needs.map(\.ratio)
+            let k = min(max(Int((target * Double(ratios.count)).rounded(.up)), 1), ratios.count)
+            Quantiles.select(&ratios, k - 1, from: 0)
             // Smallest multiple of 0.01 covering the k-th smallest need; coverage is then checked
-            // exactly, since OUT_OF_MEMORY needs are strict.
-            var s = UInt64(min(max(0, (sorted[k - 1].ratio * 100).rounded(.down)), 1e12)) * 100
-            while sorted.lazy.filter({ covers(s, $0) }).count < k { s += 100 }
+            // exactly, since OUT_OF_MEMORY needs are strict. The start is capped so that it fits
+            // in 64 bits, and so is the search, which ends even for an absurd ratio (a record
+            // predicting a few bytes).
+            var s = UInt64(min(max(0, (ratios[k - 1] * 100).rounded(.down)), 1.8e17)) * 100
+            while needs.lazy.filter({ covers(s, $0) }).count < k {
+                let (next, overflow) = s.addingReportingOverflow(100)
+                if overflow { break }
+                s = next
+            }
             slack = s
         }
-        let at = cost(slack ?? currentSlack)
         let now = cost(currentSlack)
+        let at = slack.map { $0 == currentSlack ? now : cost($0) } ?? now
         return Recommendation(
             target: target, eligible: needs.count, minimumJobs: minimum, slack: slack, covered: slack == nil ? 0 : at.covered,
             currentSlack: currentSlack, currentCovered: now.covered, requestedGiB: slack == nil ? 0 : at.requested,

@@ -50,6 +50,36 @@ public enum JobState: String, Sendable, CaseIterable, Comparable {
         return nil
     }
 
+    /// The state's position in `allCases` (for counting states in an array).
+    var ordinal: Int {
+        switch self {
+        case .completed: return 0
+        case .failed: return 1
+        case .cancelled: return 2
+        case .timeout: return 3
+        case .outOfMemory: return 4
+        case .nodeFail: return 5
+        case .preempted: return 6
+        case .bootFail: return 7
+        case .deadline: return 8
+        case .revoked: return 9
+        case .pending: return 10
+        case .running: return 11
+        case .requeued: return 12
+        case .resizing: return 13
+        case .suspended: return 14
+        case .completing: return 15
+        case .configuring: return 16
+        case .stopped: return 17
+        case .signaling: return 18
+        case .stageOut: return 19
+        case .requeueFed: return 20
+        case .requeueHold: return 21
+        case .resvDelHold: return 22
+        case .specialExit: return 23
+        }
+    }
+
     /// Every state with its spelling, the common final states first.
     private static let table: [(JobState, [UInt8])] = JobState.allCases.map { ($0, Array($0.rawValue.utf8)) }
 

@@ -131,6 +131,28 @@ import Testing
         #expect(r.recommendation.covered == 1)
         #expect(r.recommendation.currentCovered == 0)
     }
+
+    /// A broken record predicting a few bytes gives a need of billions of times the prediction; the
+    /// search for the slack used to step 0.01 at a time from a cap of 10¹⁰ and never ended.
+    @Test func anAbsurdPredictionStillGivesARecommendation() {
+        var job = AccountedJob(key: JobKey(job: 1), line: 1)
+        job.hasAllocation = true
+        job.state = .completed
+        job.nodes = 1
+        job.cpus = 1
+        job.peakBytes = 40 * GiB
+        job.record = AdminRecord.find(in: "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=1 "
+            + "baseline_bytes=1 slack=1.15 request_mib=1 user_mib=none")
+        let r = AuditReport(jobs: [job], settings: AuditSettings(), recompute: fakeRecompute)
+        let slack = try? #require(r.recommendation.slack)
+        #expect(slack == 214_748_364_800_000)  // 40 GiB / 2 bytes, in ten-thousandths
+        #expect(r.recommendation.covered == 1)
+    }
+
+    /// Summary groups count each state in an array indexed by the state's position.
+    @Test func stateOrdinalsArePositionsInAllCases() {
+        for (i, state) in JobState.allCases.enumerated() { #expect(state.ordinal == i, "\(state)") }
+    }
 }
 
 @Suite struct QuantileSelectionTests {
