@@ -95,9 +95,16 @@ final class PluginState: @unchecked Sendable {
     }
 
     /// True when the folder saw an event since the last call (or when not watching). Drains the queue.
+    ///
+    /// Asks poll(2) first: with nothing queued (the usual case) that is one system call and no
+    /// errno to read.
     private func folderChanged() -> Bool {
         guard watch >= 0 else { return true }
-        var changed = false
+        var ready = pollfd(fd: watch, events: Int16(POLLIN), revents: 0)
+        let polled = poll(&ready, 1, 0)
+        if polled == 0 { return false }  // nothing queued
+        // Readable, or poll failed (then read to find out; an error means "look at the file").
+        var changed = polled < 0
         var events = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0),
                       UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         while true {
@@ -114,7 +121,8 @@ final class PluginState: @unchecked Sendable {
     /// The decision for a job whose comment contains "qube:".
     func submit(_ job: qubemem_v1_job, comment: UnsafePointer<CChar>,
                 result: UnsafeMutablePointer<qubemem_v1_result>) -> Int32 {
-        let function = job.is_modify != 0 ? "job_modify" : "job_submit"
+        // Built only when there is something to log: a String here costs a release per call.
+        var function: String { job.is_modify != 0 ? "job_modify" : "job_submit" }
         let current: SiteConfig? = locked {
             if folderChanged(), let (line, isError) = reloadIfChanged() {
                 CText.write("qubemem: \(function): config \(path): \(line)",

@@ -5,9 +5,10 @@
 /// each job_submit call runs with cold caches and every page and runtime function it touches costs
 /// a miss. Entries are trivial values; slots past `count` are unused.
 struct PackedTerms: Sendable, Equatable {
-    /// Slots, at least as many as any model writes (the reference's largest budget has 31 terms).
-    static let capacity = 40
-    private var slots: InlineArray<40, Budget.Entry>
+    /// Slots: more than any model writes (the largest budget, harmonic with the measured term, has
+    /// 21; `InlineTermStorageTests` checks every model and path). 448 bytes per budget.
+    static let capacity = 28
+    private var slots: InlineArray<28, Budget.Entry>
     /// The number of entries.
     private(set) var count: Int
 

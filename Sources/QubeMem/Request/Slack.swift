@@ -45,6 +45,15 @@ public struct Slack: Sendable, Equatable, Comparable, CustomStringConvertible {
     /// ceil(bytes × slack / 2^20): a size in bytes scaled by the slack, as whole MiB.
     /// - Returns: `nil` when the result does not fit in 64 bits.
     public func scaledMiB(_ bytes: UInt64) -> UInt64? {
+        // The usual case in 64 bits (bytes × slack below 2^64, any run under about 1.6 PB at the
+        // default slack): no call to the 128-bit division routine, which the plugin would otherwise
+        // fetch from a page of its own on every job.
+        let (small, overflow) = bytes.multipliedReportingOverflow(by: tenThousandths)
+        if !overflow {
+            let divisor: UInt64 = 10_000 << 20
+            let (q, r) = small.quotientAndRemainder(dividingBy: divisor)
+            return r == 0 ? q : q + 1  // q < 2^64 / divisor: cannot overflow
+        }
         let (product, o) = UInt128(bytes).multipliedReportingOverflow(by: UInt128(tenThousandths))
         guard !o else { return nil }
         let divisor = UInt128(10_000) << 20
