@@ -90,12 +90,11 @@ public final class ProcFS: ProcessSource {
             guard fd >= 0 else { return nil }
             statmFDs[pid] = fd
         }
-        // A few dozen bytes: one pread, parsed in place.
-        return buffer.withUnsafeMutableBytes { raw -> ProcStatm? in
-            guard let base = raw.baseAddress else { return nil }
-            let n = pread(fd, base, raw.count, 0)
-            guard n > 0 else { return nil }
-            return ProcStatm.parse(buffer: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: n))
+        // Seven numbers, at most 147 bytes: one pread into the stack, parsed in place.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { b -> ProcStatm? in
+            let n = pread(fd, b.baseAddress, b.count, 0)
+            guard n > 0, n < b.count else { return nil }
+            return ProcStatm.parse(buffer: UnsafeBufferPointer(rebasing: b[0..<n]))
         }
     }
 

@@ -117,10 +117,16 @@ public struct Profiler {
         // Only our own children are waited for, each by pid: the root, and the descendants that
         // were orphaned and reparented to us. A host process's other children are not touched.
         func reapAll() throws(RunError) {
-            for pid in [rootPid] + sampler.ownChildren(of: profilerPid).filter({ $0 != rootPid }) {
+            // `reaped` takes the pid off the list; the root comes first.
+            var i = 0
+            while i < sampler.profilerChildren.count {
+                let pid = sampler.profilerChildren[i]
                 let reaped: Sys.Reaped?
                 do { reaped = try Sys.wait4(pid, noHang: true) } catch { throw .system(error) }
-                guard let r = reaped else { continue }
+                guard let r = reaped else {
+                    i += 1
+                    continue
+                }
                 let t = now()
                 sampler.reaped(pid: r.pid, maxRSSBytes: r.usage.maxRSSBytes, now: t,
                                capAt: r.pid == rootPid ? ownHWM : 0)
@@ -139,8 +145,9 @@ public struct Profiler {
         var ticksSinceMarks = 0
         /// - Parameter boundary: at a stage event or the end: look for new processes now, and read
         ///   the marks so that no window straddles a stage boundary.
-        func takeSample(boundary: Bool = false) {
-            let t = now()
+        /// - Parameter time: the time now when the caller has just read it.
+        func takeSample(boundary: Bool = false, at time: Double? = nil) {
+            let t = time ?? now()
             // New processes are looked for at most every `discoveryEvery` seconds: a process found
             // late still shows its whole peak (its VmHWM was never reset), only attributed to a
             // later interval, which keeps the bound an upper bound.
@@ -191,9 +198,11 @@ public struct Profiler {
             let t2 = now()
             if rootExit == nil, t2 >= nextSample {
                 // Orphans that ended, at the discovery cadence (an orphan's zombie keeps its
-                // ru_maxrss until we take it).
-                if t2 - lastDiscovery >= options.discoveryEvery { try reapAll() }
-                takeSample()
+                // ru_maxrss until we take it). The root's end wakes the poll through its pidfd.
+                if t2 - lastDiscovery >= options.discoveryEvery, rootExitFD == nil || sampler.profilerChildren.count > 1 {
+                    try reapAll()
+                }
+                takeSample(at: t2)
                 nextSample = max(nextSample + interval, t2 + interval / 4)
             }
             if let timeout = options.timeout, rootExit == nil, t2 >= timeout {

@@ -47,6 +47,10 @@ public struct TreeSampler {
     /// Anchors: the profiler itself (orphans are reparented to it, a subreaper) and the root.
     public private(set) var anchors: Set<Int32>
     public private(set) var members: [Int32: Member] = [:]
+    /// Members whose parent is the profiler (the root, and orphans reparented to it) that it has
+    /// not reaped yet: the pids it must wait for. Kept up to date, so that the loop does not
+    /// search `members` for them.
+    public private(set) var profilerChildren: [Int32] = []
     /// Pids known to be outside the tree (kept so they are not re-read every scan).
     private var outsiders: Set<Int32> = []
     private var lastScanPid: Int32?
@@ -70,6 +74,7 @@ public struct TreeSampler {
         self.resetHighWaterMarks = resetHighWaterMarks
         members[rootPid] = Member(pid: rootPid, ppid: profilerPid, name: "", firstSeen: 0)
         livePids = [rootPid]
+        profilerChildren = [rootPid]
     }
 
     private mutating func markEnded(_ pid: Int32) {
@@ -122,6 +127,7 @@ public struct TreeSampler {
             for (pid, st) in fresh where anchors.contains(st.ppid) || members[st.ppid] != nil {
                 members[pid] = Member(pid: pid, ppid: st.ppid, name: st.name, firstSeen: now)
                 livePids.append(pid)
+                if anchors.contains(st.ppid) { profilerChildren.append(pid) }
                 fresh[pid] = nil
                 progress = true
             }
@@ -131,12 +137,6 @@ public struct TreeSampler {
 
     /// The longest run of new pids probed one by one before listing /proc instead.
     static let probeLimit: Int32 = 64
-
-    /// Members whose parent is now `pid` (orphans reparented to the profiler) and that the
-    /// profiler has not reaped yet.
-    public func ownChildren(of pid: Int32) -> [Int32] {
-        members.values.filter { $0.ppid == pid && !$0.reapedByProfiler }.map(\.pid)
-    }
 
     /// Records that a member ended and was reaped by the profiler with this ru_maxrss (bytes). A
     /// process never seen in a sample (born and gone within one interval) is added as a member.
@@ -153,6 +153,7 @@ public struct TreeSampler {
         m.ended = m.ended ?? now
         m.reapedByProfiler = true
         members[pid] = m
+        if let i = profilerChildren.firstIndex(of: pid) { profilerChildren.remove(at: i) }
         markEnded(pid)
     }
 
@@ -165,25 +166,29 @@ public struct TreeSampler {
     public mutating func sample(now: Double, readMarks: Bool = true) -> IntervalReading {
         var r = IntervalReading()
         r.marksRead = readMarks
+        let pageSize = source.pageSize
         for pid in livePids {
-            guard var m = members[pid] else { continue }
+            guard let slot = members.index(forKey: pid) else { continue }
             if !readMarks, let sm = source.statm(pid), sm.hasMemory {
-                let rss = sm.residentPages &* source.pageSize
+                // The every-tick path: one lookup, the member updated in place.
+                let rss = sm.residentPages &* pageSize
                 r.rssBytes &+= rss
                 r.processes += 1
-                m.lastRSSBytes = rss
-                m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, rss)
-                m.peakBytes = max(m.peakBytes, rss)
-                members[pid] = m
+                Self.saw(rss: rss, in: &members.values[slot])
                 continue
             }
+            var m = members.values[slot]
             let status = source.status(pid)
             guard let st = status, st.hasMemory else {
                 // Gone, or a zombie. A zombie of ours is about to be reaped, and its ru_maxrss
                 // will count; one reaped by its own parent is known only up to the last sample:
                 // count the most it was seen to hold in this window.
                 m.ended = now
-                if !(status.map { anchors.contains($0.ppid) } ?? false) {
+                if let st = status, anchors.contains(st.ppid) {
+                    // Ours to reap, even if it was orphaned after the last marks sample.
+                    m.ppid = st.ppid
+                    if !m.reapedByProfiler && !profilerChildren.contains(pid) { profilerChildren.append(pid) }
+                } else {
                     pendingEndedPeak &+= max(m.lastRSSBytes, m.windowMaxRSSBytes)
                 }
                 members[pid] = m
@@ -191,14 +196,19 @@ public struct TreeSampler {
                 continue
             }
             if m.name.isEmpty { m.name = st.name }
-            m.ppid = st.ppid  // changes when the member is orphaned
+            if m.ppid != st.ppid {
+                // Orphaned: reparented to the profiler (a subreaper), which must now reap it.
+                m.ppid = st.ppid
+                if anchors.contains(st.ppid) && !m.reapedByProfiler && !profilerChildren.contains(pid) {
+                    profilerChildren.append(pid)
+                }
+            }
             r.rssBytes &+= st.rssBytes
             r.processes += 1
             m.lastRSSBytes = st.rssBytes
             guard readMarks else {
                 // statm failed but status did not (rare): an RSS point, marks left for the window.
-                m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, st.rssBytes)
-                m.peakBytes = max(m.peakBytes, st.rssBytes)
+                Self.saw(rss: st.rssBytes, in: &m)
                 members[pid] = m
                 continue
             }
@@ -222,6 +232,13 @@ public struct TreeSampler {
         r.intervalPeakBytes &+= pendingEndedPeak
         pendingEndedPeak = 0
         return r
+    }
+
+    /// Notes an RSS reading of a plain sample.
+    private static func saw(rss: UInt64, in m: inout Member) {
+        m.lastRSSBytes = rss
+        m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, rss)
+        m.peakBytes = max(m.peakBytes, rss)
     }
 
     /// smaps_rollup summed over the live members; nil when none could be read.
