@@ -77,22 +77,80 @@ public struct AuditEntry: Sendable {
     /// Why a record or comment could not be used, when that happened.
     public var note: String?
 
-    public var measuredOverPredicted: Double? {
-        guard let p = peakBytes, let q = predictedBytes, q > 0 else { return nil }
-        return Double(p) / Double(q)
-    }
+    public var measuredOverPredicted: Double? { Self.ratio(peakBytes, over: predictedBytes) }
 
-    public var requestedOverMeasured: Double? {
-        guard let r = requestedBytes, let p = peakBytes, p > 0 else { return nil }
-        return Double(r) / Double(p)
-    }
+    public var requestedOverMeasured: Double? { Self.ratio(requestedBytes, over: peakBytes) }
 
     /// Requested minus used, per node × nodes, bytes (0 when the job used all of it).
-    public var wastedBytes: UInt64? {
-        guard let r = requestedBytes, let p = peakBytes else { return nil }
+    public var wastedBytes: UInt64? { Self.wasted(requested: requestedBytes, peak: peakBytes, nodes: nodes) }
+
+    @inline(__always)
+    static func ratio(_ a: UInt64?, over b: UInt64?) -> Double? {
+        guard let a, let b, b > 0 else { return nil }
+        return Double(a) / Double(b)
+    }
+
+    @inline(__always)
+    static func wasted(requested: UInt64?, peak: UInt64?, nodes: UInt32) -> UInt64? {
+        guard let r = requested, let p = peak else { return nil }
         let perNode = r > p ? r - p : 0
         let (w, o) = perNode.multipliedReportingOverflow(by: UInt64(max(nodes, 1)))
         return o ? UInt64.max : w
+    }
+
+    /// Requested memory per node, bytes: sacct's ReqMem, else the record's request (nil on overflow).
+    @inline(__always)
+    static func requested(perNode: UInt64?, record: AdminRecord?) -> UInt64? {
+        if let bytes = perNode { return bytes }
+        guard let record else { return nil }
+        let (b, o) = record.requestMiB.multipliedReportingOverflow(by: 1 << 20)
+        return o ? nil : b
+    }
+}
+
+/// The listed jobs of an audit in job-id order, as `AuditEntry` values made on access.
+///
+/// Most of a large audit is only counted, so entries are not stored: the report keeps the jobs and,
+/// per listed job, 24 bytes saying where its prediction came from and where its note is.
+public struct AuditEntries: RandomAccessCollection, Sendable {
+    let jobs: [AccountedJob]
+    let listed: [Listed]
+    let recomputed: [RecomputedPrediction]
+    let notes: [String]
+
+    struct Listed: Sendable {
+        var job: Int
+        /// Index in `recomputed` (source `.recomputed`), else -1.
+        var recomputed: Int32
+        /// Index in `notes`, or -1.
+        var note: Int32
+        var source: PredictionSource
+        var nearMiss: Bool
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { listed.count }
+
+    public subscript(position: Int) -> AuditEntry {
+        let l = listed[position]
+        let job = jobs[l.job]
+        var record: AdminRecord? = nil
+        if l.source == .record, case .record(let r) = job.record { record = r }
+        var entry = AuditEntry(
+            key: job.key, name: job.name, user: job.user, account: job.account, partition: job.partition,
+            state: job.state, source: l.source, action: record?.action, model: record?.model, path: record?.path,
+            predictedBytes: record?.predictedTotalBytes,
+            requestedBytes: AuditEntry.requested(perNode: job.requestedPerNodeBytes, record: record),
+            peakBytes: job.peakBytes, peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
+            oom: job.outOfMemory, nearMiss: l.nearMiss, slack: record?.slackTenThousandths,
+            note: l.note >= 0 ? notes[Int(l.note)] : nil)
+        if l.recomputed >= 0 {
+            let p = recomputed[Int(l.recomputed)]
+            entry.model = p.model
+            entry.path = p.path
+            entry.predictedBytes = p.totalBytes
+        }
+        return entry
     }
 }
 
@@ -224,15 +282,37 @@ struct EntryFigures {
     var elapsedSeconds: Double
 
     @inline(__always)
-    init(_ e: AuditEntry) {
-        state = e.state.ordinal
-        oom = e.oom
-        nearMiss = e.nearMiss
-        noData = e.peakBytes == nil
-        measuredOverPredicted = e.measuredOverPredicted
-        requestedOverMeasured = e.requestedOverMeasured
-        wastedGiB = e.wastedBytes.map { Double($0) / 1_073_741_824 }
-        elapsedSeconds = Double(e.elapsedSeconds)
+    init(_ job: JobFigures, predicted: UInt64?, requested: UInt64?, nearMiss: Bool) {
+        state = job.state.ordinal
+        oom = job.oom
+        self.nearMiss = nearMiss
+        noData = job.peak == nil
+        measuredOverPredicted = AuditEntry.ratio(job.peak, over: predicted)
+        requestedOverMeasured = AuditEntry.ratio(requested, over: job.peak)
+        wastedGiB = AuditEntry.wasted(requested: requested, peak: job.peak, nodes: job.nodes)
+            .map { Double($0) / 1_073_741_824 }
+        elapsedSeconds = Double(job.elapsedSeconds)
+    }
+}
+
+/// The plain figures of an `AccountedJob` that the report reads (read once, without copying the job).
+struct JobFigures {
+    var state: JobState
+    var oom: Bool
+    var peak: UInt64?
+    var requestedPerNode: UInt64?
+    var nodes: UInt32
+    var elapsedSeconds: UInt64
+
+    @inline(__always)
+    init(_ job: UnsafePointer<AccountedJob>) {
+        // Stored properties only: a computed one would copy the whole job to call its getter.
+        state = job.pointee.state
+        oom = state == .outOfMemory || job.pointee.oomStep  // AccountedJob.outOfMemory
+        peak = job.pointee.peakBytes
+        nodes = job.pointee.nodes
+        requestedPerNode = job.pointee.requested?.perNodeBytes(nodes: nodes, cpus: job.pointee.cpus)
+        elapsedSeconds = job.pointee.elapsedSeconds
     }
 }
 
@@ -288,7 +368,8 @@ public struct Recommendation: Sendable {
 
 /// The audit of a set of finished jobs.
 public struct AuditReport: Sendable {
-    public var entries: [AuditEntry]
+    /// The jobs listed: those with a prediction, or all with `--all`.
+    public var entries: AuditEntries
     public var overall: AuditGroup
     public var byPath: [AuditGroup]
     public var byModel: [AuditGroup]
@@ -311,98 +392,103 @@ public struct AuditReport: Sendable {
     ///   - recompute: prices a job comment with the current model.
     public init(jobs: [AccountedJob], settings: AuditSettings, recompute: Recompute) {
         self.settings = settings
-        var all: [AuditEntry] = []
-        all.reserveCapacity(jobs.count)
+        var listed: [AuditEntries.Listed] = []
+        listed.reserveCapacity(jobs.count)
+        var recomputedPredictions: [RecomputedPrediction] = []
+        var notes: [String] = []
         var withRecord = 0, recomputed = 0, none = 0, badRecords = 0, badComments = 0
         // Votes for the slack in force: few distinct values, so a list beats a dictionary.
         var slackVotes: [(slack: UInt64, votes: Int)] = []
         var lastVote = -1
-        // The summary groups are counted in the same pass as the entries are made, each entry's
-        // figures computed once; entries are never copied.
+        // The summary groups are counted as the jobs are read, each job's figures computed once.
         var overallTally = GroupTally()
         var pathIDs = NameIDs(), modelIDs = NameIDs()
         var pathTallies: [GroupTally] = [], modelTallies: [GroupTally] = []
         var needs: [Need] = []
-        for job in jobs {
-            var entry = AuditEntry(
-                key: job.key, name: job.name, user: job.user, account: job.account,
-                partition: job.partition, state: job.state, source: .none, action: nil, model: nil, path: nil,
-                predictedBytes: nil, requestedBytes: job.requestedPerNodeBytes, peakBytes: job.peakBytes,
-                peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
-                oom: job.outOfMemory, nearMiss: false, slack: nil, note: nil)
-            func note(_ text: String) {
-                if let earlier = entry.note { entry.note = earlier + "; " + text } else { entry.note = text }
-            }
-            switch job.record {
-            case .record(let r):
-                entry.source = .record
-                entry.action = r.action
-                entry.model = r.model
-                entry.path = r.path
-                entry.predictedBytes = r.predictedTotalBytes
-                entry.slack = r.slackTenThousandths
-                if entry.requestedBytes == nil {
-                    let (b, o) = r.requestMiB.multipliedReportingOverflow(by: 1 << 20)
-                    entry.requestedBytes = o ? nil : b
+        jobs.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            for i in all.indices {
+                let job = base + i
+                var source = PredictionSource.none
+                var record: AdminRecord? = nil
+                var prediction: RecomputedPrediction? = nil
+                var note: String? = nil
+                func add(note text: String) {
+                    if let earlier = note { note = earlier + "; " + text } else { note = text }
                 }
-                if lastVote < 0 || slackVotes[lastVote].slack != r.slackTenThousandths {
-                    lastVote = slackVotes.firstIndex { $0.slack == r.slackTenThousandths } ?? -1
-                    if lastVote < 0 {
-                        lastVote = slackVotes.count
-                        slackVotes.append((r.slackTenThousandths, 0))
+                switch job.pointee.record {
+                case .record(let r):
+                    source = .record
+                    record = r
+                    if lastVote < 0 || slackVotes[lastVote].slack != r.slackTenThousandths {
+                        lastVote = slackVotes.firstIndex { $0.slack == r.slackTenThousandths } ?? -1
+                        if lastVote < 0 {
+                            lastVote = slackVotes.count
+                            slackVotes.append((r.slackTenThousandths, 0))
+                        }
                     }
-                }
-                slackVotes[lastVote].votes += 1
-            case .warned:
-                note("the plugin could not read the qube comment and left the job as submitted (action=warn)")
-            case .invalid(let why):
-                badRecords += 1
-                note("AdminComment record unreadable: \(why)")
-            case .none:
-                break
-            }
-            if entry.source == .none {
-                switch recompute(job.comment) {
-                case .some(.success(let p)):
-                    entry.source = .recomputed
-                    entry.model = p.model
-                    entry.path = p.path
-                    entry.predictedBytes = p.totalBytes
-                case .some(.failure(let e)):
-                    badComments += 1
-                    note("qube comment not priced: \(e.description)")
-                case nil:
+                    slackVotes[lastVote].votes += 1
+                case .warned:
+                    add(note: "the plugin could not read the qube comment and left the job as submitted (action=warn)")
+                case .invalid(let why):
+                    badRecords += 1
+                    add(note: "AdminComment record unreadable: \(why)")
+                case .none:
                     break
                 }
+                if source == .none {
+                    switch recompute(job.pointee.comment) {
+                    case .some(.success(let p)):
+                        source = .recomputed
+                        prediction = p
+                    case .some(.failure(let e)):
+                        badComments += 1
+                        add(note: "qube comment not priced: \(e.description)")
+                    case nil:
+                        break
+                    }
+                }
+                switch source {
+                case .record: withRecord += 1
+                case .recomputed: recomputed += 1
+                case .none: none += 1
+                }
+                if source == .none && !settings.includeAll { continue }
+                let f = JobFigures(job)
+                let requested = AuditEntry.requested(perNode: f.requestedPerNode, record: record)
+                var nearMiss = false
+                if !f.oom, let r = requested, let p = f.peak, Double(p) >= settings.nearMiss * Double(r) {
+                    nearMiss = true
+                }
+                let predicted = record?.predictedTotalBytes ?? prediction?.totalBytes
+                let figures = EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss)
+                overallTally.add(figures)
+                if source != .none {
+                    let p = pathIDs.id(record?.path ?? prediction?.path ?? "?")
+                    if p == pathTallies.count { pathTallies.append(GroupTally()) }
+                    pathTallies[p].add(figures)
+                    let m = modelIDs.id(record?.model ?? prediction?.model ?? "?")
+                    if m == modelTallies.count { modelTallies.append(GroupTally()) }
+                    modelTallies[m].add(figures)
+                    if let need = Need(f, predicted: predicted, requested: requested) { needs.append(need) }
+                }
+                var entry = AuditEntries.Listed(job: i, recomputed: -1, note: -1, source: source, nearMiss: nearMiss)
+                if let prediction {
+                    entry.recomputed = Int32(truncatingIfNeeded: recomputedPredictions.count)
+                    recomputedPredictions.append(prediction)
+                }
+                if let note {
+                    entry.note = Int32(truncatingIfNeeded: notes.count)
+                    notes.append(note)
+                }
+                listed.append(entry)
             }
-            switch entry.source {
-            case .record: withRecord += 1
-            case .recomputed: recomputed += 1
-            case .none: none += 1
-            }
-            if !entry.oom, let r = entry.requestedBytes, let p = entry.peakBytes,
-               Double(p) >= settings.nearMiss * Double(r)
-            {
-                entry.nearMiss = true
-            }
-            if entry.source == .none && !settings.includeAll { continue }
-            let figures = EntryFigures(entry)
-            overallTally.add(figures)
-            if entry.source != .none {
-                let p = pathIDs.id(entry.path ?? "?")
-                if p == pathTallies.count { pathTallies.append(GroupTally()) }
-                pathTallies[p].add(figures)
-                let m = modelIDs.id(entry.model ?? "?")
-                if m == modelTallies.count { modelTallies.append(GroupTally()) }
-                modelTallies[m].add(figures)
-                if let need = Need(entry) { needs.append(need) }
-            }
-            all.append(entry)
         }
-        entries = all
-        overall = AuditGroup(name: "all", overallTally)
-        byPath = Self.groups(pathTallies, names: pathIDs.names, prefix: "path ")
-        byModel = Self.groups(modelTallies, names: modelIDs.names, prefix: "model ")
+        entries = AuditEntries(jobs: jobs, listed: listed, recomputed: recomputedPredictions, notes: notes)
+        let overall = AuditGroup(name: "all", overallTally)
+        self.overall = overall
+        byPath = Self.groups(pathTallies, names: pathIDs.names, prefix: "path ", overall: overall)
+        byModel = Self.groups(modelTallies, names: modelIDs.names, prefix: "model ", overall: overall)
         finishedJobs = jobs.count
         self.withRecord = withRecord
         self.recomputed = recomputed
@@ -414,9 +500,17 @@ public struct AuditReport: Sendable {
         recommendation = Self.recommend(needs, target: settings.target, currentSlack: current)
     }
 
-    /// The groups of a grouping, sorted by name.
-    static func groups(_ tallies: [GroupTally], names: [String], prefix: String) -> [AuditGroup] {
-        names.indices.sorted { names[$0] < names[$1] }.map { AuditGroup(name: prefix + names[$0], tallies[$0]) }
+    /// The groups of a grouping, sorted by name. A single group holding every listed job (one model,
+    /// say) has the overall figures: they are not computed again.
+    static func groups(_ tallies: [GroupTally], names: [String], prefix: String, overall: AuditGroup)
+        -> [AuditGroup]
+    {
+        if tallies.count == 1 && tallies[0].jobs == overall.jobs {
+            var group = overall
+            group.name = prefix + names[0]
+            return [group]
+        }
+        return names.indices.sorted { names[$0] < names[$1] }.map { AuditGroup(name: prefix + names[$0], tallies[$0]) }
     }
 
     /// A job's need in slack units: the slack s at which predicted × s first holds its peak.
@@ -438,19 +532,19 @@ public struct AuditReport: Sendable {
             self.hours = hours
         }
 
-        /// The need of an entry with a prediction, or nil when it tells nothing of what the job needed:
+        /// The need of a job with a prediction, or nil when it tells nothing of what the job needed:
         /// no measured peak, or an ending other than COMPLETED and OUT_OF_MEMORY.
-        init?(_ e: AuditEntry) {
-            guard let total = e.predictedBytes, total > 0, let peak = e.peakBytes else { return nil }
-            let hours = Double(e.elapsedSeconds) / 3600
-            if e.oom {
+        init?(_ job: JobFigures, predicted: UInt64?, requested: UInt64?) {
+            guard let total = predicted, total > 0, let peak = job.peak else { return nil }
+            let hours = Double(job.elapsedSeconds) / 3600
+            if job.oom {
                 // The job needed more than it was given; the limit is what it reached at least.
-                let reached = max(peak, e.requestedBytes ?? 0)
+                let reached = max(peak, requested ?? 0)
                 self.init(ratio: Double(reached) / Double(total), strict: true, total: total, peak: reached,
-                          nodes: e.nodes, hours: hours)
-            } else if e.state == .completed {
+                          nodes: job.nodes, hours: hours)
+            } else if job.state == .completed {
                 self.init(ratio: Double(peak) / Double(total), strict: false, total: total, peak: peak,
-                          nodes: e.nodes, hours: hours)
+                          nodes: job.nodes, hours: hours)
             } else {
                 return nil
             }
