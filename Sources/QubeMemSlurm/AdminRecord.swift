@@ -85,6 +85,26 @@ public struct AdminRecord: Equatable, Sendable {
     @inline(__always)
     private static func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
 
+    /// The offset of the first space or tab in `p[from..<n]`, or `n`; 8 bytes at a time, like
+    /// `firstIndex(of:in:from:)` (the lowest flagged byte of either pattern is a true match).
+    @inline(__always)
+    private static func firstSpace(_ p: UnsafePointer<UInt8>, from: Int, _ n: Int) -> Int {
+        var i = from
+        let raw = UnsafeRawPointer(p)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i &+ 8 <= n {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let spaces = word ^ 0x2020_2020_2020_2020
+            let tabs = word ^ 0x0909_0909_0909_0909
+            let found = ((spaces &- ones) & ~spaces | (tabs &- ones) & ~tabs) & highs
+            if found != 0 { return i &+ (UInt64(littleEndian: found).trailingZeroBitCount >> 3) }
+            i &+= 8
+        }
+        while i < n && !isSpace(p[i]) { i &+= 1 }
+        return i
+    }
+
     /// Field names in the order of `parseRecord`'s value slots.
     private static let keyNames = [
         "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
@@ -114,7 +134,9 @@ public struct AdminRecord: Equatable, Sendable {
     static func parseRecord(_ r: UnsafeBufferPointer<UInt8>) -> Found {
         guard let p = r.baseAddress else { return .invalid("unsupported record version ''") }
         let n = r.count
-        func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(start: p + a, count: b - a), as: UTF8.self) }
+        func text(_ a: Int, _ b: Int) -> String {
+            String(decoding: UnsafeBufferPointer(start: p + a, count: b - a), as: UTF8.self)
+        }
         var i = 0
         while i < n && !isSpace(p[i]) { i &+= 1 }
         // The head must be exactly `qubemem:v1`.
@@ -130,14 +152,11 @@ public struct AdminRecord: Equatable, Sendable {
                 while i < n && isSpace(p[i]) { i &+= 1 }
                 if i >= n { break }
                 let tokenStart = i
-                var eq = -1
-                while i < n {
-                    let b = p[i]
-                    if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { break }
-                    if b == UInt8(ascii: "=") && eq < 0 { eq = i }
-                    i &+= 1
-                }
-                guard eq >= 0 else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
+                i = firstSpace(p, from: i, n)
+                let length = i &- tokenStart
+                let eq = tokenStart &+ firstIndex(
+                    of: UInt8(ascii: "="), in: UnsafeBufferPointer(start: p + tokenStart, count: length), from: 0)
+                guard eq < i else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
                 guard let k = keySlot(p + tokenStart, eq &- tokenStart) else { continue }  // later fields
                 if slots[2 &* k] >= 0 { return .invalid("field '\(keyNames[k])' given twice") }
                 slots[2 &* k] = eq &+ 1
@@ -151,7 +170,7 @@ public struct AdminRecord: Equatable, Sendable {
             func shown(_ k: Int) -> String { has(k) ? String(decoding: value(k), as: UTF8.self) : "" }
             guard has(0) else { return .invalid("missing field 'action'") }
             let action = value(0)
-            if action.count == 4 && action.elementsEqual("warn".utf8) { return .warned }
+            if isWord(action, "warn") { return .warned }
             guard has(1) else { return .invalid("missing field 'model'") }
             guard has(2) else { return .invalid("missing field 'path'") }
             guard let peak = number(3) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }
@@ -163,7 +182,7 @@ public struct AdminRecord: Equatable, Sendable {
             var user: UInt64? = nil
             if has(7) {
                 let u = value(7)
-                if !(u.count == 4 && u.elementsEqual("none".utf8)) {
+                if !isWord(u, "none") {
                     guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(7))'") }
                     user = v
                 }
@@ -173,6 +192,13 @@ public struct AdminRecord: Equatable, Sendable {
                 path: String(decoding: value(2), as: UTF8.self), peakBytes: peak, baselineBytes: base,
                 slackTenThousandths: slack, requestMiB: request, userMiB: user))
         }
+    }
+
+    @inline(__always)
+    private static func isWord(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        guard b.count == word.utf8CodeUnitCount else { return false }
+        for j in 0..<b.count where b[j] != word.utf8Start[j] { return false }
+        return true
     }
 
     private static func parseUInt64(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {

@@ -77,15 +77,27 @@ public enum JobIDField: Equatable, Sendable {
         guard text[i] == UInt8(ascii: ".") else { return nil }
         let name = text[text.index(after: i)...]
         if name.isEmpty { return nil }
-        if name.elementsEqual("batch".utf8) { return .step(key, .batch) }
-        if name.elementsEqual("extern".utf8) { return .step(key, .extern) }
-        if name.elementsEqual("interactive".utf8) { return .step(key, .interactive) }
+        if matches(name, "batch") { return .step(key, .batch) }
+        if matches(name, "extern") { return .step(key, .extern) }
+        if matches(name, "interactive") { return .step(key, .interactive) }
         if let (number, after) = readNumber(name, from: name.startIndex, limit: UInt64(UInt32.max)),
            after == name.endIndex
         {
             return .step(key, .numbered(UInt32(number)))
         }
         return .step(key, .other)
+    }
+
+    /// True when `text` is `word` (length first, then the bytes: this runs once per step row).
+    @inline(__always)
+    private static func matches<C: Collection<UInt8>>(_ text: C, _ word: StaticString) -> Bool {
+        guard text.count == word.utf8CodeUnitCount else { return false }
+        var p = word.utf8Start
+        for b in text {
+            if b != p.pointee { return false }
+            p += 1
+        }
+        return true
     }
 
     /// Reads at least one decimal digit from `from`; returns the value (≤ limit) and the index after it.
