@@ -136,10 +136,20 @@ public struct SacctAccumulator: Sendable {
         records = []
         let liveKeys = liveKeys
         let anyLive = !liveKeys.isEmpty
-        jobs.removeAll { !$0.hasAllocation || $0.state.isLive || (anyLive && liveKeys.contains($0.key)) }
-        let sorted = jobs.withUnsafeBufferPointer { b in
-            b.count < 2 || (1..<b.count).allSatisfy { b[$0 - 1].key < b[$0].key }
+        @inline(__always) func unlisted(_ job: UnsafePointer<AccountedJob>) -> Bool {
+            !job.pointee.hasAllocation || job.pointee.state.isLive || (anyLive && liveKeys.contains(job.pointee.key))
         }
+        // Usually every job is listed and in order: then nothing is moved.
+        let (sorted, allListed) = jobs.withUnsafeBufferPointer { b -> (Bool, Bool) in
+            guard let base = b.baseAddress else { return (true, true) }
+            var sorted = true, allListed = true
+            for i in b.indices {
+                if unlisted(base + i) { allListed = false }
+                if i > 0 && !(base[i - 1].key < base[i].key) { sorted = false }
+            }
+            return (sorted, allListed)
+        }
+        if !allListed { jobs.removeAll { withUnsafePointer(to: $0) { unlisted($0) } } }
         if !sorted { jobs.sort { $0.key < $1.key } }
         return jobs
     }
@@ -288,7 +298,7 @@ public struct SacctAccumulator: Sendable {
             } else {
                 var job = AccountedJob(key: key, line: lineNumber)
                 allocation.apply(to: &job)
-                append(job)
+                append(consume job)
             }
         case .step(let key, _):
             let state = JobState.parse(field(.state))
@@ -390,11 +400,12 @@ public struct SacctAccumulator: Sendable {
 
     /// Adds a job not in the table yet; returns its slot.
     @discardableResult
-    private mutating func append(_ job: AccountedJob) -> Int {
+    private mutating func append(_ job: consuming AccountedJob) -> Int {
         let slot = records.count
         records.append(job)
-        index.insert(slot, key: job.key)
-        lastKey = job.key
+        let key = records[slot].key
+        index.insert(slot, key: key)
+        lastKey = key
         lastSlot = slot
         return slot
     }
