@@ -26,9 +26,11 @@ enum AuditSVG {
     }
 
     static func render(_ r: AuditReport) -> String {
-        let points = r.entries.compactMap { e -> (x: Double, y: Double, e: AuditEntry)? in
+        // Points carry the entry's index, not a copy of it (an entry is 232 bytes; an audit may list millions).
+        let points = r.entries.indices.compactMap { i -> (x: Double, y: Double, i: Int)? in
+            let e = r.entries[i]
             guard let p = e.predictedBytes, let m = e.peakBytes else { return nil }
-            return (Double(p) / 1_073_741_824, Double(m) / 1_073_741_824, e)
+            return (Double(p) / 1_073_741_824, Double(m) / 1_073_741_824, i)
         }
         let slack = Double(r.recommendation.currentSlack) / 10_000
         var s = """
@@ -39,13 +41,14 @@ enum AuditSVG {
             and a measured peak</text>
 
             """
-        s += scatter(points, slack: slack, recommended: r.recommendation.slack.map { Double($0) / 10_000 })
+        s += scatter(points, r.entries, slack: slack, recommended: r.recommendation.slack.map { Double($0) / 10_000 })
         s += histogram(points.map { $0.y / $0.x })
         s += "</svg>\n"
         return s
     }
 
-    static func scatter(_ points: [(x: Double, y: Double, e: AuditEntry)], slack: Double, recommended: Double?) -> String {
+    static func scatter(_ points: [(x: Double, y: Double, i: Int)], _ entries: AuditEntries, slack: Double,
+                        recommended: Double?) -> String {
         let (x0, y0) = left
         let maxValue = niceCeiling(max(points.map { max($0.x * slack, $0.y) }.max() ?? 1, 0.001) * 1.05)
         func px(_ v: Double) -> Double { x0 + v / maxValue * panel.w }
@@ -69,10 +72,11 @@ enum AuditSVG {
                            label: "recommended \(formatDecimal4(UInt64((recommended * 10_000).rounded())))")
         }
         for p in points {
-            let colour = p.e.oom ? "#d62728" : (p.e.nearMiss ? "#ff7f0e" : "#1f77b4")
-            let fill = p.e.source == .recomputed ? "none" : colour
+            let e = entries[p.i]
+            let colour = e.oom ? "#d62728" : (e.nearMiss ? "#ff7f0e" : "#1f77b4")
+            let fill = e.source == .recomputed ? "none" : colour
             s += "<circle cx=\"\(f(px(min(p.x, maxValue))))\" cy=\"\(f(py(min(p.y, maxValue))))\" r=\"3.5\" "
-                + "fill=\"\(fill)\" stroke=\"\(colour)\"><title>\(escape(p.e.id)) \(escape(p.e.name)): predicted "
+                + "fill=\"\(fill)\" stroke=\"\(colour)\"><title>\(escape(e.id)) \(escape(e.name)): predicted "
                 + "\(String(format: "%.2f", p.x)) GiB, peak \(String(format: "%.2f", p.y)) GiB</title></circle>\n"
         }
         // The legend sits under the panels, so that it never covers points or lines.
