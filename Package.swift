@@ -26,7 +26,7 @@ let package = Package(
         // Pure parsing of SLURM formats: sacct -P rows, memory sizes, AdminComment records.
         .target(name: "QubeMemSlurm", dependencies: ["QubeMem"], swiftSettings: strict),
         // Side effects behind protocols: running sacct, spawning and profiling children.
-        .target(name: "QubeMemSystem", dependencies: ["QubeMem"], swiftSettings: strict),
+        .target(name: "QubeMemSystem", dependencies: ["QubeMem", "QubeMemSlurm"], swiftSettings: strict),
         // The one C contract between the plugin shim and Swift: include/qubemem_abi.h.
         .target(name: "CQubeMemABI"),
         // @c / @_cdecl qubemem_v1_* functions: ABI structs <-> Swift types, statuses, config file.

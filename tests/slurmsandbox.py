@@ -140,7 +140,7 @@ def start_sandbox(**env: str) -> str:
     - Raises: :class:`SlurmCommandError` when the sandbox does not come up (output has log tails).
     """
     base = {k: v for k, v in os.environ.items()
-            if k not in ("QUBEMEM_PLUGIN_DIR", "QUBEMEM_JOB_SUBMIT", "QUBEMEM_LUA_SCRIPT")}
+            if k not in ("QUBEMEM_PLUGIN_DIR", "QUBEMEM_JOB_SUBMIT", "QUBEMEM_LUA_SCRIPT", "QUBEMEM_BENCH_BRACKET")}
     base.update(env)
     argv = [str(SANDBOX_SCRIPT), "start"]
     proc = subprocess.run(argv, env=base, text=True, capture_output=True, timeout=300,

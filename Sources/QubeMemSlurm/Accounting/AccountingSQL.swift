@@ -1,0 +1,170 @@
+/// The one SQL query `qubemem audit --source db` sends to slurmdbd's database: every job of a
+/// window with its steps, selected the way sacct selects them, in the columns `AccountingRows`
+/// turns into sacct rows.
+///
+/// slurmdbd answers sacct with one query for the jobs and more for their steps; one join does the
+/// same work in a fraction of the time. Everything put into the text is checked first: the
+/// cluster and database names are plain identifiers, accounts and partitions plain names, and
+/// users, states, job ids and times numbers, so no value can change the query's meaning.
+public struct AccountingSQL: Sendable, Equatable {
+    /// The cluster whose `<cluster>_job_table` and `<cluster>_step_table` are read.
+    public var cluster: String
+    /// The window, Unix seconds: jobs eligible before `end` and not ended before `start`.
+    public var start: Int64
+    public var end: Int64
+    /// Only jobs of these uids (empty: all).
+    public var uids: [UInt32] = []
+    public var accounts: [String] = []
+    public var partitions: [String] = []
+    /// Only jobs in these states during the window (empty: any), as sacct --state selects them.
+    public var states: [JobState] = []
+    /// Only these jobs (`123`, an array task `123_4`, a heterogeneous component `123+1`).
+    public var jobs: [String] = []
+
+    public init(cluster: String, start: Int64, end: Int64) {
+        self.cluster = cluster
+        self.start = start
+        self.end = end
+    }
+
+    /// Why the query cannot be built; the message quotes the value.
+    public struct InvalidValue: Error, Sendable, Equatable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Columns of each result row, in order (`AccountingRows` reads them by position).
+    static let columns = [
+        "j.job_db_inx", "j.id_job", "j.id_array_job", "j.id_array_task", "j.het_job_id", "j.het_job_offset",
+        "j.id_user", "j.state", "IFNULL(j.kill_requid,-1)", "j.time_start", "j.time_end", "j.time_suspended",
+        "j.nodes_alloc", "IFNULL(j.tres_alloc,'')", "IFNULL(j.tres_req,'')", "IFNULL(j.job_name,'')",
+        "IFNULL(j.account,'')", "IFNULL(j.`partition`,'')", "IFNULL(j.derived_es,'')", "IFNULL(j.admin_comment,'')",
+        "IFNULL(s.id_step,'')", "IFNULL(s.step_het_comp,'')", "IFNULL(s.state,0)", "IFNULL(s.kill_requid,-1)",
+        "IFNULL(s.time_start,0)", "IFNULL(s.time_end,0)", "IFNULL(s.time_suspended,0)", "IFNULL(s.nodes_alloc,0)",
+        "IFNULL(s.task_cnt,0)", "IFNULL(s.tres_alloc,'')", "IFNULL(s.tres_usage_in_max,'')",
+        "IFNULL(s.tres_usage_in_tot,'')", "IFNULL(s.step_name,'')",
+    ]
+
+    /// The query text.
+    /// - Throws: `InvalidValue` for a name or id that is not plain.
+    public func text() throws(InvalidValue) -> String {
+        guard Self.isIdentifier(cluster) else {
+            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
+        }
+        let jobTable = "`\(cluster)_job_table`", stepTable = "`\(cluster)_step_table`"
+        var conditions = ["j.deleted = 0", "later.job_db_inx IS NULL"]
+        if states.isEmpty {
+            // sacct without --state: eligible before the end, and running or ended after the start.
+            conditions.append("(j.time_eligible <> 0 AND j.time_eligible < \(end) AND (j.time_end >= \(start) OR j.time_end = 0))")
+        } else {
+            var any: [String] = []
+            for state in states {
+                guard let number = Self.stateNumber(state) else {
+                    throw InvalidValue(description: "state '\(state.rawValue)' is not kept in the accounting database; "
+                        + "choose among \(Self.selectableStates.map(\.rawValue).joined(separator: ", "))")
+                }
+                any.append("(j.state = \(number) AND \(Self.during(state, start: start, end: end)))")
+            }
+            conditions.append("(" + any.joined(separator: " OR ") + ")")
+        }
+        if !uids.isEmpty { conditions.append("j.id_user IN (\(uids.map(String.init).joined(separator: ",")))") }
+        if !accounts.isEmpty { conditions.append("j.account IN (\(try Self.quoted(accounts, what: "account")))") }
+        if !partitions.isEmpty { conditions.append("j.`partition` IN (\(try Self.quoted(partitions, what: "partition")))") }
+        if !jobs.isEmpty {
+            var any: [String] = []
+            for job in jobs { any.append(try Self.jobCondition(job)) }
+            conditions.append("(" + any.joined(separator: " OR ") + ")")
+        }
+        return "SELECT " + Self.columns.joined(separator: ", ")
+            + " FROM \(jobTable) j"
+            // A requeued job has several records; sacct shows only the newest (no --duplicates).
+            + " LEFT JOIN \(jobTable) later ON later.id_job = j.id_job AND later.job_db_inx > j.job_db_inx AND later.deleted = 0"
+            + " LEFT JOIN \(stepTable) s ON s.job_db_inx = j.job_db_inx AND s.deleted = 0"
+            + " WHERE " + conditions.joined(separator: " AND ")
+            + " ORDER BY j.job_db_inx, s.id_step, s.step_het_comp"
+    }
+
+    /// sacct's time condition for a state (slurmdbd's `_state_time_string`).
+    static func during(_ state: JobState, start: Int64, end: Int64) -> String {
+        switch state {
+        case .pending:
+            return "(j.time_eligible <> 0 AND ((j.time_start = 0 AND j.time_eligible <= \(end)) OR (\(start) BETWEEN j.time_eligible AND j.time_start)))"
+        case .running, .suspended:
+            return "(j.time_start <> 0 AND ((j.time_end = 0 AND j.time_start <= \(end)) OR (\(start) BETWEEN j.time_start AND j.time_end)))"
+        default:
+            return "(j.time_end <> 0 AND j.time_end BETWEEN \(start) AND \(end))"
+        }
+    }
+
+    /// The numbers SLURM stores for job states (`enum job_states`).
+    static func stateNumber(_ state: JobState) -> Int? {
+        switch state {
+        case .pending: 0
+        case .running: 1
+        case .suspended: 2
+        case .completed: 3
+        case .cancelled: 4
+        case .failed: 5
+        case .timeout: 6
+        case .nodeFail: 7
+        case .preempted: 8
+        case .bootFail: 9
+        case .deadline: 10
+        case .outOfMemory: 11
+        default: nil
+        }
+    }
+
+    /// The state a stored number means (its low byte; the rest are flags), or nil.
+    static func state(number: UInt64) -> JobState? {
+        selectableStates.first { stateNumber($0) == Int(number & 0xFF) }
+    }
+
+    /// The states the database records.
+    static let selectableStates: [JobState] = [
+        .pending, .running, .suspended, .completed, .cancelled, .failed, .timeout, .nodeFail, .preempted,
+        .bootFail, .deadline, .outOfMemory,
+    ]
+
+    /// `123`: the job, every task of array 123 and every component of heterogeneous job 123;
+    /// `123_4`: one array task; `123+1`: one component.
+    static func jobCondition(_ text: String) throws(InvalidValue) -> String {
+        func number(_ s: Substring) -> UInt32? {
+            guard !s.isEmpty, s.count <= 10, s.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return UInt32(s)
+        }
+        let bad = InvalidValue(description: "job id '\(text)' is not a job (123), an array task (123_4) or a heterogeneous component (123+1)")
+        if let underscore = text.firstIndex(of: "_") {
+            guard let job = number(text[..<underscore]), let task = number(text[text.index(after: underscore)...]) else { throw bad }
+            return "(j.id_array_job = \(job) AND j.id_array_task = \(task))"
+        }
+        if let plus = text.firstIndex(of: "+") {
+            guard let job = number(text[..<plus]), let offset = number(text[text.index(after: plus)...]) else { throw bad }
+            return "(j.het_job_id = \(job) AND j.het_job_offset = \(offset))"
+        }
+        guard let job = number(text[...]) else { throw bad }
+        return "(j.id_job = \(job) OR j.id_array_job = \(job) OR j.het_job_id = \(job))"
+    }
+
+    /// Names as SQL string literals; only plain names (letters, digits, `_ . -`) are accepted.
+    static func quoted(_ names: [String], what: String) throws(InvalidValue) -> String {
+        var out: [String] = []
+        for name in names {
+            let plain = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+            }
+            guard plain else {
+                throw InvalidValue(description: "\(what) '\(name)' is not a plain name (letters, digits, _ . -)")
+            }
+            out.append("'\(name)'")
+        }
+        return out.joined(separator: ",")
+    }
+
+    /// Letters, digits and `_`, 1 to 64 of them.
+    public static func isIdentifier(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+        }
+    }
+}

@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import QubeMemSlurm
+
+/// Reads finished jobs straight from slurmdbd's database (`qubemem audit --source db`): runs the
+/// MariaDB/MySQL command-line client on `AccountingSQL`'s query and turns its rows into sacct rows.
+///
+/// The password from slurmdbd.conf goes to the client in a private option file (mode 0600,
+/// removed afterwards), never on its command line, where any user could read it.
+public enum AccountingDatabase {
+    /// What went wrong; every message names the file, value or program involved.
+    public enum Failure: Error, CustomStringConvertible {
+        case settings(String)
+        case client(SacctError)
+        case unreadableRows(count: Int, first: String)
+
+        public var description: String {
+            switch self {
+            case .settings(let message): return message
+            case .client(let error): return error.description
+            case .unreadableRows(let count, let first):
+                return "the database client printed \(count) row(s) that are not the query's columns; the first: '\(first)'"
+            }
+        }
+    }
+
+    /// Runs the query and passes the sacct rows it makes to `onRows`.
+    /// - Parameters:
+    ///   - client: the client program (`mariadb` or `mysql`).
+    ///   - now: Unix seconds, for the elapsed time of running jobs.
+    public static func read(
+        settings: SlurmdbdSettings, sql: String, client: String, runner: any SacctRunning,
+        timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
+        onRows: (UnsafeRawBufferPointer) -> Void
+    ) throws(Failure) {
+        let optionFile = try writeOptionFile(settings)
+        defer { if let optionFile { unlink(optionFile) } }
+        var arguments: [String] = []
+        if let optionFile { arguments.append("--defaults-extra-file=" + optionFile) }  // must come first
+        arguments += ["--batch", "--skip-column-names", "--host=" + settings.host, "--port=\(settings.port)"]
+        if let user = settings.user { arguments.append("--user=" + user) }
+        arguments += ["--database=" + settings.database, "--execute=" + sql]
+        var rows = AccountingRows(now: now, userName: userName)
+        func emit(_ line: String) {
+            var line = line
+            line.withUTF8 { onRows(UnsafeRawBufferPointer($0)) }
+        }
+        do {
+            try runner.run(program: client, arguments: arguments, timeoutSeconds: timeoutSeconds,
+                           outputLimit: outputLimit, onOutput: { rows.feed($0, emit: emit) })
+        } catch {
+            throw .client(error)
+        }
+        rows.finish(emit: emit)
+        if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "") }
+    }
+
+    /// Writes `[client] password=...` to a new private file; nil when there is no password.
+    static func writeOptionFile(_ settings: SlurmdbdSettings) throws(Failure) -> String? {
+        guard let password = settings.password else { return nil }
+        guard !password.contains("\n"), !(password.contains("\"") && password.contains("'")) else {
+            throw .settings("StoragePass holds a newline, or both kinds of quote: it cannot be handed to the database client")
+        }
+        let quote = password.contains("\"") ? "'" : "\""
+        var escaped = ""
+        for c in password { escaped += c == "\\" ? "\\\\" : String(c) }
+        let text = "[client]\npassword=\(quote)\(escaped)\(quote)\n"
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/qubemem-db-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw .settings("cannot create a private option file in \(directory): \(String(cString: strerror(errno)))")
+        }
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        fchmod(fd, 0o600)
+        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+        guard written == text.utf8.count else {
+            unlink(path)
+            throw .settings("cannot write the private option file \(path)")
+        }
+        return path
+    }
+}
+
+/// sacct's time syntax, the forms an audit window uses, as Unix seconds (local time).
+public enum SacctTime {
+    /// `now`, `now-7days` (`seconds`, `minutes`, `hours`, `days`, `weeks`, singular too), `+` as
+    /// well as `-`, `2026-11-21`, `2026-11-21T08:00` and `2026-11-21T08:00:30`; nil for the rest.
+    public static func parse(_ text: String, now: Int64) -> Int64? {
+        if text == "now" { return now }
+        if text.hasPrefix("now") {
+            let rest = text.dropFirst(3)
+            guard let sign = rest.first, sign == "-" || sign == "+" else { return nil }
+            let body = rest.dropFirst()
+            let digits = body.prefix { $0.isASCII && $0.isNumber }
+            guard let count = Int64(digits), count < 100_000_000 else { return nil }
+            let unit: Int64
+            switch body.dropFirst(digits.count) {
+            case "", "s", "sec", "second", "seconds": unit = 1
+            case "min", "minute", "minutes": unit = 60
+            case "h", "hour", "hours": unit = 3600
+            case "d", "day", "days": unit = 86_400
+            case "w", "week", "weeks": unit = 604_800
+            default: return nil
+            }
+            return sign == "-" ? now - count * unit : now + count * unit
+        }
+        let parts = text.split(separator: "T", maxSplits: 1, omittingEmptySubsequences: false)
+        let date = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard date.count == 3, let y = Int32(date[0]), let mo = Int32(date[1]), let d = Int32(date[2]),
+              date[0].count == 4, (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        var h: Int32 = 0, mi: Int32 = 0, s: Int32 = 0
+        if parts.count == 2 {
+            let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+            guard clock.count == 2 || clock.count == 3, let hh = Int32(clock[0]), let mm = Int32(clock[1]),
+                  (0...23).contains(hh), (0...59).contains(mm) else { return nil }
+            h = hh
+            mi = mm
+            if clock.count == 3 {
+                guard let ss = Int32(clock[2]), (0...59).contains(ss) else { return nil }
+                s = ss
+            }
+        }
+        var t = tm()
+        t.tm_year = y - 1900
+        t.tm_mon = mo - 1
+        t.tm_mday = d
+        t.tm_hour = h
+        t.tm_min = mi
+        t.tm_sec = s
+        t.tm_isdst = -1
+        let seconds = mktime(&t)
+        return seconds == -1 ? nil : Int64(seconds)
+    }
+
+    /// What `parse` accepts, for messages.
+    public static let validForms = "now, now-7days (seconds, minutes, hours, days, weeks), 2026-11-21, 2026-11-21T08:00[:30]"
+}
+
+/// User names and ids from the system's user database (getpwnam_r / getpwuid_r), cached.
+public final class UserDirectory: @unchecked Sendable {
+    private var names: [UInt32: String] = [:]
+
+    public init() {}
+
+    /// The name of `uid`, or the number as text when the system does not know it (as sacct does).
+    public func name(_ uid: UInt32) -> String {
+        if let known = names[uid] { return known }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let found = getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
+        let name = found ? String(cString: entry.pw_name) : "\(uid)"
+        names[uid] = name
+        return name
+    }
+
+    /// The uid of a user name (or of a number given as text), or nil.
+    public static func uid(_ name: String) -> UInt32? {
+        if let number = UInt32(name) { return number }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_uid
+    }
+}
