@@ -15,6 +15,15 @@ struct AuditCommand: AsyncParsableCommand {
             accepted and sets the column order). Jobs still pending or running are skipped and \
             counted: sacct's figures for them are not final.
 
+            With --source db the same jobs are read straight from slurmdbd's database (the \
+            address and credentials in slurmdbd.conf; the password reaches the MariaDB/MySQL \
+            client in a private option file, never its command line): one query selects the \
+            window's jobs and steps as sacct selects them (newest record of a requeued job, \
+            --state meaning "in that state during the window"), and the rows it returns are read \
+            as sacct's would be, so the report is the same, without slurmdbd's per-job step \
+            queries. --start and --end then take now, now-7days (seconds to weeks) and \
+            2026-11-21[T08:00[:30]].
+
             Each job's allocation row and step rows (batch, extern, numbered steps; array tasks \
             123_4 and heterogeneous components 123+0 are jobs of their own) are merged. The \
             measured peak per node is the largest step figure, where a step's figure is: one \
@@ -94,8 +103,20 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(name: [.customShort("j"), .long], help: "Only these job ids (repeat, or separate with commas).")
     var jobs: [String] = []
 
+    @Option(help: ArgumentHelp("Where to read jobs: sacct (the default), or db: slurmdbd's own database, read directly with the MariaDB/MySQL client (one query instead of sacct's per-job step queries; needs read access to slurmdbd.conf, as root or SlurmUser).", valueName: "sacct|db"))
+    var source: AuditSourceKind = .sacct
+
     @Option(help: "The sacct program to run.")
     var sacct = "sacct"
+
+    @Option(name: .customLong("slurmdbd-conf"), help: ArgumentHelp("With --source db: the slurmdbd.conf holding the database's address and credentials. Default: slurmdbd.conf beside slurm.conf ($SLURM_CONF, else /etc/slurm).", valueName: "file"))
+    var slurmdbdConf: String?
+
+    @Option(name: .customLong("db-client"), help: "With --source db: the MariaDB/MySQL command-line client to run.")
+    var dbClient = "mariadb"
+
+    @Option(help: "The cluster to audit (sacct --clusters; with --source db, whose tables to read). Default: ClusterName of slurm.conf.")
+    var cluster: String?
 
     @Option(help: "Stop sacct after this many seconds.")
     var timeout = 300
@@ -149,6 +170,12 @@ struct AuditCommand: AsyncParsableCommand {
         guard maxOutputMiB > 0 else {
             throw ValidationError("Please give --max-output as a positive number of MiB; got '\(maxOutputMiB)'.")
         }
+        if source == .db, input != nil {
+            throw ValidationError("Please choose one of --input and --source db: both name where the jobs come from.")
+        }
+        if source == .db, printSacctCommand {
+            throw ValidationError("--print-sacct-command prints the sacct command; it does not apply to --source db.")
+        }
         if input != nil {
             let filters = [("--start", start != nil), ("--end", end != nil), ("--user", !user.isEmpty),
                            ("--account", !account.isEmpty), ("--partition", !partition.isEmpty),
@@ -173,6 +200,7 @@ struct AuditCommand: AsyncParsableCommand {
         q.partitions = list(partition)
         q.states = list(state)
         q.jobs = list(jobs)
+        q.cluster = cluster
         return q
     }
 
@@ -198,13 +226,15 @@ struct AuditCommand: AsyncParsableCommand {
             ctx.out(query.shellLine(program: sacct) + "\n")
             return
         }
+        let database = source == .db
+            ? try AuditDatabase.make(query: query, slurmdbdConf: slurmdbdConf, client: dbClient) : nil
         var accumulator = try AuditInput.read(
             input: input, query: query, program: sacct, timeoutSeconds: timeout,
             outputLimit: maxOutputMiB.multipliedReportingOverflow(by: 1 << 20).overflow
                 ? Int.max : maxOutputMiB << 20,
-            ctx: ctx)
+            database: database, ctx: ctx)
         if let message = accumulator.headerError { throw AuditError.badHeader(message) }
-        let source = AuditSourceSummary(accumulator: accumulator, input: input)
+        let source = AuditSourceSummary(accumulator: accumulator, input: input, database: database)
         let report = AuditReport(
             jobs: accumulator.takeFinishedJobs(), settings: settings,
             recompute: AuditRecompute.closure(policy: policy))
@@ -226,4 +256,9 @@ struct AuditCommand: AsyncParsableCommand {
             if !tolerateBadRows { throw AuditError.rowsDropped(accumulator.malformedCount) }
         }
     }
+}
+
+/// Where `qubemem audit` reads jobs.
+enum AuditSourceKind: String, ExpressibleByArgument, CaseIterable {
+    case sacct, db
 }

@@ -19,7 +19,7 @@ import Testing
                        "end", "suspended", "nodes", "tresAlloc", "tresReq", "name", "account", "partition", "comment", "admin"]
         let stepKeys = ["id", "het", "state", "requid", "start", "end", "suspended", "nodes", "tasks", "tresAlloc",
                         "max", "tot", "name"]
-        return (jobKeys.map { j[$0] ?? "" } + stepKeys.map { s[$0] ?? "" }).joined(separator: "\t")
+        return (jobKeys.map { j[$0] ?? "" } + stepKeys.map { s[$0] ?? "" } + [j["mask"] ?? ""]).joined(separator: "\t")
     }
 
     static func convert(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int) {
@@ -50,8 +50,11 @@ import Testing
             Self.clientRow(job: ["inx": "1", "id": "3190", "arrayJob": "394", "arrayTask": "3"], step: ["id": "-4", "name": "extern"]),
             Self.clientRow(job: ["inx": "2", "id": "501", "het": "500", "hetOffset": "1"], step: ["id": "0", "het": "1", "name": "a"]),
             Self.clientRow(job: ["inx": "3", "id": "9"], step: ["id": "-6", "name": "interactive"]),
+            Self.clientRow(job: ["inx": "4", "id": "394", "arrayJob": "394", "mask": "0x3F1"]),
         ]).rows.map { $0.prefix { $0 != "|" } }
-        #expect(rows == ["394_3", "394_3.extern", "500+1", "500+1.0+1", "9", "9.interactive"])
+        #expect(rows == ["394_3", "394_3.extern", "500+1", "500+1.0+1", "9", "9.interactive", "394_[0,4-9]"])
+        #expect(AccountingRows.taskRanges(hexMask: "0xF0000000F") == "0-3,32-35")
+        #expect(AccountingRows.taskRanges(hexMask: "") == nil)
     }
 
     @Test func statesElapsedAndMissingFiguresAreWrittenAsSacctWouldMeanThem() {

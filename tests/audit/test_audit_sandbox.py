@@ -136,3 +136,67 @@ def test_job_over_its_request_ends_out_of_memory_and_is_flagged(audited):
     rec = audited["report"]["recommendation"]
     # The killed job needs more than request / predicted; the recommendation must exceed that.
     assert float(rec["slack"]) > expected["request_mib"] * MIB / expected["total_bytes"]
+
+
+def test_database_source_gives_the_same_report_as_sacct(audited):
+    """`--source db` reads slurmdbd's tables directly; for the same window and jobs the report
+    (every job's figures, summary and recommendation) must be exactly sacct's."""
+    sb = audited["sb"]
+    ids = ",".join(s.jobid for _, s in audited["jobs"].values())
+    start = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    reports = {}
+    for source in ("sacct", "db"):
+        r = qubemem("audit", "--source", source, "--start", start, "--jobs", ids, "--all", "--json",
+                    env={**sb.sandbox_env()})
+        assert r.returncode == 0, r.stderr
+        reports[source] = json.loads(r.stdout)
+    assert reports["db"]["input"].pop("origin").startswith("database 127.0.0.1:")
+    assert reports["sacct"]["input"].pop("origin") == "sacct"
+    assert reports["db"] == reports["sacct"]
+    assert len(reports["db"]["jobs"]) == len(audited["jobs"])
+
+
+def test_database_source_over_the_whole_sandbox_history_matches_sacct(audited):
+    """Every job the sandbox ever ran (arrays, cancelled array remainders, multi-step jobs)."""
+    sb = audited["sb"]
+    reports = [json.loads(qubemem("audit", "--source", s, "--start", "2020-01-01", "--all", "--json",
+                                  env={**sb.sandbox_env()}).stdout) for s in ("sacct", "db")]
+    for r in reports:
+        r["input"].pop("origin")
+    assert reports[0] == reports[1]
+
+
+@pytest.mark.parametrize("args, exit_code, quoted", [
+    (["--source", "db", "--start", "last tuesday"], 64, "'last tuesday'"),
+    (["--source", "db", "--account", "a' OR '1'='1"], 64, "'a' OR '1'='1'"),
+    (["--source", "db", "--user", "no-such-user-qubemem"], 64, "'no-such-user-qubemem'"),
+    (["--source", "db", "--slurmdbd-conf", "/nonexistent/slurmdbd.conf"], 1, "/nonexistent/slurmdbd.conf"),
+    (["--source", "db", "--input", "x.sacct"], 64, "--input"),
+])
+def test_database_source_refuses_bad_values_with_their_text(audited, args, exit_code, quoted):
+    r = qubemem("audit", *args, env={**audited["sb"].sandbox_env()})
+    assert r.returncode == exit_code, (r.returncode, r.stderr)
+    assert quoted in r.stderr, r.stderr
+
+
+def test_database_password_never_reaches_the_command_line(audited, tmp_path):
+    """The client gets StoragePass in a private option file, removed afterwards."""
+    sb = audited["sb"]
+    log = tmp_path / "argv.log"
+    fake = tmp_path / "mariadb"
+    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {log}\nhead -c 400 \"${{1#--defaults-extra-file=}}\" >> {log}\n"
+                    f"ls -l \"${{1#--defaults-extra-file=}}\" >> {log}\n")
+    fake.chmod(0o755)
+    r = qubemem("audit", "--source", "db", "--db-client", str(fake), "--start", "now-1hours", "--json",
+                env={**sb.sandbox_env()})
+    assert r.returncode == 0, r.stderr
+    text = log.read_text()
+    conf = (REPO / ".sandbox" / "etc" / "slurmdbd.conf").read_text()
+    password = re.search(r"^StoragePass=(.*)$", conf, re.M).group(1)
+    argv, _, option_file = text.partition("[client]")
+    assert password not in argv
+    assert f'password="{password}"' in option_file
+    assert "-rw-------" in option_file
+    assert text.split("\n")[0].startswith("--defaults-extra-file=")
+    leftover = text.split("\n")[0].split("=", 1)[1]
+    assert not Path(leftover).exists()

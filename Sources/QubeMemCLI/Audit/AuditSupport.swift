@@ -2,6 +2,7 @@ import Foundation
 import QubeMem
 import QubeMemSlurm
 import QubeMemSystem
+import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,6 +37,7 @@ enum AuditError: Error, CustomStringConvertible {
     case cannotRead(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
     case sacct(SacctError)
+    case database(String)
     case badHeader(String)
     case rowsDropped(Int)
     case noRecommendation(String)
@@ -46,6 +48,7 @@ enum AuditError: Error, CustomStringConvertible {
         case let .cannotRead(path, reason): "cannot read the dump '\(path)': \(reason)"
         case let .cannotWrite(path, reason): "cannot write '\(path)': \(reason)"
         case let .sacct(error): "\(error)"
+        case let .database(message): "--source db: \(message)"
         case let .badHeader(message): "unusable input: \(message)"
         case let .rowsDropped(n):
             "\(n) malformed row\(n == 1 ? " was" : "s were") dropped (listed above); the report covers the rest. "
@@ -59,10 +62,20 @@ enum AuditError: Error, CustomStringConvertible {
 enum AuditInput {
     static func read(
         input: String?, query: SacctQuery, program: String, timeoutSeconds: Int, outputLimit: Int,
-        ctx: AuditContext
+        database: AuditDatabase? = nil, ctx: AuditContext
     ) throws -> SacctAccumulator {
         var acc = SacctAccumulator()
-        if let input {
+        if let database {
+            let users = UserDirectory()
+            do {
+                try AccountingDatabase.read(
+                    settings: database.settings, sql: database.sql, client: database.client, runner: ctx.sacct,
+                    timeoutSeconds: timeoutSeconds, outputLimit: outputLimit, now: database.now,
+                    userName: users.name, onRows: { acc.feed($0) })
+            } catch {
+                throw AuditError.database(error.description)
+            }
+        } else if let input {
             let fd: Int32
             if input == "-" {
                 fd = 0
@@ -109,8 +122,9 @@ struct AuditSourceSummary {
     var pendingArrayRows: Int
     var orphanJobs: Int
 
-    init(accumulator a: SacctAccumulator, input: String?) {
-        origin = input.map { $0 == "-" ? "stdin" : $0 } ?? "sacct"
+    init(accumulator a: SacctAccumulator, input: String?, database: AuditDatabase? = nil) {
+        origin = database.map { "database \($0.settings.host):\($0.settings.port)/\($0.settings.database)" }
+            ?? input.map { $0 == "-" ? "stdin" : $0 } ?? "sacct"
         rows = a.rows
         malformed = a.malformedCount
         malformedRows = a.malformed
@@ -139,5 +153,89 @@ enum AuditRecompute {
                 }
             }
         }
+    }
+}
+
+/// `--source db`: where the accounting database is and the query to send it.
+struct AuditDatabase {
+    var settings: SlurmdbdSettings
+    var sql: String
+    var client: String
+    /// Unix seconds when the audit started.
+    var now: Int64
+
+    /// Reads slurmdbd.conf (and slurm.conf for the cluster) and builds the window's query.
+    /// - Throws: `ValidationError` quoting a bad option value; `AuditError.database` when a
+    ///   configuration file cannot be read.
+    static func make(query: SacctQuery, slurmdbdConf: String?, client: String) throws -> AuditDatabase {
+        let now = Int64(time(nil))
+        let slurmConf = ProcessInfo.processInfo.environment["SLURM_CONF"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/etc/slurm/slurm.conf"
+        let folder = slurmConf.lastIndex(of: "/").map { String(slurmConf[..<$0]) } ?? "."
+        let dbdPath = slurmdbdConf ?? folder + "/slurmdbd.conf"
+        let dbdText = try readText(dbdPath, purpose: "it holds the database's address and credentials; "
+            + "run as root or SlurmUser, or give --slurmdbd-conf")
+        let settings: SlurmdbdSettings
+        switch SlurmdbdSettings.parse(slurmdbdConf: dbdText) {
+        case .success(let s): settings = s
+        case .failure(let error): throw AuditError.database("\(dbdPath): \(error)")
+        }
+        let cluster: String
+        if let given = query.cluster {
+            cluster = given
+        } else {
+            let text = try readText(slurmConf, purpose: "its ClusterName names the tables to read; or give --cluster")
+            guard let name = SlurmdbdSettings.clusterName(slurmConf: text) else {
+                throw AuditError.database("\(slurmConf) has no ClusterName; give --cluster")
+            }
+            cluster = name
+        }
+        guard let start = SacctTime.parse(query.start, now: now) else {
+            throw ValidationError("--source db reads --start '\(query.start)' in one of: \(SacctTime.validForms).")
+        }
+        let end = try query.end.map { text -> Int64 in
+            guard let t = SacctTime.parse(text, now: now) else {
+                throw ValidationError("--source db reads --end '\(text)' in one of: \(SacctTime.validForms).")
+            }
+            return t
+        } ?? now
+        var sql = AccountingSQL(cluster: cluster, start: start, end: end)
+        for user in query.users {
+            guard let uid = UserDirectory.uid(user) else {
+                throw ValidationError("--user '\(user)' is not a user name or uid known to this system.")
+            }
+            sql.uids.append(uid)
+        }
+        sql.accounts = query.accounts
+        sql.partitions = query.partitions
+        for name in query.states {
+            guard let state = JobState.parse(Array(name.uppercased().utf8)) ?? JobState.abbreviation(name) else {
+                throw ValidationError("--state '\(name)' is not a SLURM job state (such as COMPLETED, CD, OUT_OF_MEMORY, OOM).")
+            }
+            sql.states.append(state)
+        }
+        sql.jobs = query.jobs
+        do {
+            return AuditDatabase(settings: settings, sql: try sql.text(), client: client, now: now)
+        } catch {
+            throw ValidationError("--source db: \(error.description).")
+        }
+    }
+
+    private static func readText(_ path: String, purpose: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw AuditError.database("cannot read \(path): \(String(cString: strerror(errno))) (\(purpose))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < 1 << 20 {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

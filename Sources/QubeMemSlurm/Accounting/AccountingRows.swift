@@ -59,6 +59,9 @@ public struct AccountingRows {
         if dbIndex != lastJob {
             lastJob = dbIndex
             jobID = Self.jobID(job: n(1), arrayJob: n(2), arrayTask: n(3), hetJob: n(4), hetOffset: n(5))
+            if n(3) == 0xFFFF_FFFE, n(2) != 0, let tasks = Self.taskRanges(hexMask: fields[33]) {
+                jobID = "\(n(2))_[\(tasks)]"  // an array's record of its tasks not yet started
+            }
             account = Self.plain(fields[16])
             let state = Self.stateText(n(7), requid: signed(8))
             let elapsed = Self.elapsed(start: signed(9), end: signed(10), suspended: signed(11), now: now)
@@ -116,6 +119,28 @@ public struct AccountingRows {
         if arrayTask != noValue, arrayJob != 0 { return "\(arrayJob)_\(arrayTask)" }
         if hetJob != 0, hetOffset != noValue { return "\(hetJob)+\(hetOffset)" }
         return "\(job)"
+    }
+
+    /// The tasks of a pending array's hex bit mask (`0x3F0` → `4-9`), or nil for no mask.
+    static func taskRanges(hexMask: String) -> String? {
+        guard hexMask.hasPrefix("0x"), hexMask.count > 2 else { return nil }
+        var ranges: [String] = []
+        var runStart: Int? = nil
+        var task = 0
+        for digit in hexMask.dropFirst(2).reversed() {  // the last digit holds tasks 0-3
+            guard let value = digit.hexDigitValue else { return nil }
+            for bit in 0..<4 {
+                if value & (1 << bit) != 0 {
+                    if runStart == nil { runStart = task }
+                } else if let start = runStart {
+                    ranges.append(start == task - 1 ? "\(start)" : "\(start)-\(task - 1)")
+                    runStart = nil
+                }
+                task += 1
+            }
+        }
+        if let start = runStart { ranges.append(start == task - 1 ? "\(start)" : "\(start)-\(task - 1)") }
+        return ranges.isEmpty ? nil : ranges.joined(separator: ",")
     }
 
     /// A step's id as sacct prints it: `batch`, `extern`, `interactive`, or its number, with

@@ -41,7 +41,7 @@ public struct AccountingSQL: Sendable, Equatable {
         "IFNULL(s.id_step,'')", "IFNULL(s.step_het_comp,'')", "IFNULL(s.state,0)", "IFNULL(s.kill_requid,-1)",
         "IFNULL(s.time_start,0)", "IFNULL(s.time_end,0)", "IFNULL(s.time_suspended,0)", "IFNULL(s.nodes_alloc,0)",
         "IFNULL(s.task_cnt,0)", "IFNULL(s.tres_alloc,'')", "IFNULL(s.tres_usage_in_max,'')",
-        "IFNULL(s.tres_usage_in_tot,'')", "IFNULL(s.step_name,'')",
+        "IFNULL(s.tres_usage_in_tot,'')", "IFNULL(s.step_name,'')", "IFNULL(j.array_task_str,'')",
     ]
 
     /// The query text.
@@ -165,6 +165,28 @@ public struct AccountingSQL: Sendable, Equatable {
     public static func isIdentifier(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+        }
+    }
+}
+
+extension JobState {
+    /// The state sacct --state names by its short form (`CD`, `OOM`, ...), in any case.
+    public static func abbreviation(_ text: String) -> JobState? {
+        switch text.uppercased() {
+        case "PD": .pending
+        case "R": .running
+        case "S": .suspended
+        case "CD": .completed
+        case "CA": .cancelled
+        case "F": .failed
+        case "TO": .timeout
+        case "NF": .nodeFail
+        case "PR": .preempted
+        case "BF": .bootFail
+        case "DL": .deadline
+        case "OOM": .outOfMemory
+        case "RV": .revoked
+        default: nil
         }
     }
 }
