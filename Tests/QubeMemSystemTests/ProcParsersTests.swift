@@ -83,6 +83,15 @@ import Testing
         #expect(ProcStatm.parse(Array(c.text.utf8))?.residentPages == c.resident)
     }
 
+    @Test func childrenListsParse() {
+        func pids(_ text: String) -> [Int32]? { Array(text.utf8).withUnsafeBufferPointer { parsePidList($0) } }
+        #expect(pids("4243 4250 ") == [4243, 4250])
+        #expect(pids("7") == [7])
+        #expect(pids("") == [])
+        #expect(pids("12 x ") == nil)
+        #expect(pids("1234567890 ") == nil)
+    }
+
     @Test func lastPidIsLoadavgsLastField() {
         #expect(parseLastPid(Array("0.19 0.17 0.08 3/110 4301\n".utf8)) == 4301)
         #expect(parseLastPid(Array("garbage".utf8)) == nil)

@@ -20,6 +20,7 @@ import Testing
 
     @Test func fullScanFindsChildrenAndGrandchildrenButNotStrangers() {
         var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242)
+        s.useChildrenLists = false
         s.discover(now: 0)
         #expect(Set(s.members.keys) == [4242, 4243, 4301])
         #expect(s.members[4243]?.name == "worker) (x")
@@ -29,7 +30,29 @@ import Testing
         // The last pid before the spawn was 4241: only 4242...4301 are probed, no listing.
         var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
                             lastPidBeforeSpawn: 4241)
+        s.useChildrenLists = false
         s.discover(now: 0)
+        #expect(Set(s.members.keys) == [4242, 4243, 4301])
+    }
+
+    @Test func childrenListsFindTheSameTreeAndReadOnlyItsProcesses() {
+        let source = CountingSource(ProcFS(root: Fixtures.proc))
+        var s = TreeSampler(source: source, profilerPid: 4000, rootPid: 4242, lastPidBeforeSpawn: 4241)
+        s.discover(now: 0)
+        #expect(s.useChildrenLists)
+        #expect(Set(s.members.keys) == [4242, 4243, 4301])
+        #expect(s.members[4243]?.name == "worker) (x" && s.members[4243]?.ppid == 4242)
+        // The unrelated 4300 is never read; only the new members' stat is.
+        #expect(source.statCalls.sorted() == [4243, 4301])
+        #expect(source.childrenCalls.contains(4000))
+    }
+
+    @Test func withoutTheProfilersChildrenListDiscoveryFallsBackToProbing() {
+        // Profiler 4001 has no task/4001/children in the fixture.
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4001, rootPid: 4242,
+                            lastPidBeforeSpawn: 4241)
+        s.discover(now: 0)
+        #expect(!s.useChildrenLists)
         #expect(Set(s.members.keys) == [4242, 4243, 4301])
     }
 
@@ -102,6 +125,26 @@ import Testing
         s.reaped(pid: 4242, maxRSSBytes: 20 << 20, now: 0.15, capAt: 30 << 20)
         #expect(s.members[4242]?.peakBytes == 64732 * 1024)
     }
+}
+
+/// ProcFS with a record of which pids were read.
+final class CountingSource: ProcessSource {
+    let inner: ProcFS
+    var statCalls: [Int32] = []
+    var childrenCalls: [Int32] = []
+    init(_ inner: ProcFS) { self.inner = inner }
+    var pageSize: UInt64 { inner.pageSize }
+    func pids() -> [Int32] { inner.pids() }
+    func lastPid() -> Int32? { inner.lastPid() }
+    func stat(_ pid: Int32) -> ProcStat? { statCalls.append(pid); return inner.stat(pid) }
+    func status(_ pid: Int32) -> ProcStatus? { inner.status(pid) }
+    func statm(_ pid: Int32) -> ProcStatm? { inner.statm(pid) }
+    func children(of pid: Int32, thread tid: Int32) -> [Int32]? { childrenCalls.append(pid); return inner.children(of: pid, thread: tid) }
+    func threads(of pid: Int32) -> [Int32] { inner.threads(of: pid) }
+    func probeStatus(_ pid: Int32) -> ProcStatus? { inner.probeStatus(pid) }
+    func smapsRollup(_ pid: Int32) -> SmapsRollup? { inner.smapsRollup(pid) }
+    func resetHighWaterMark(_ pid: Int32) -> Bool { inner.resetHighWaterMark(pid) }
+    func forget(_ pid: Int32) { inner.forget(pid) }
 }
 
 @Suite struct RunStateTests {

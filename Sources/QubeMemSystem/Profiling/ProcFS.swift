@@ -4,7 +4,8 @@ import Glibc
 
 /// Reads /proc (or a copy of it under another root, for tests).
 ///
-/// Files of processes being followed are kept open (`status`, `statm`, `clear_refs`) and re-read with
+/// Files of processes being followed are kept open (`status`, `statm`, `clear_refs`, the main
+/// thread's `children`) and re-read with
 /// `pread` at offset 0, which makes the kernel regenerate them: one system call per read, no path
 /// lookup, and a descriptor that fails with ESRCH once the process is gone rather than reading a
 /// new process that reused the pid. Call `forget` when a process ends.
@@ -14,6 +15,7 @@ public final class ProcFS: ProcessSource {
     private var buffer = [UInt8](repeating: 0, count: 16384)
     private var statusFDs: [Int32: Int32] = [:]
     private var statmFDs: [Int32: Int32] = [:]
+    private var childrenFDs: [Int32: Int32] = [:]
     private var clearRefsFDs: [Int32: Int32] = [:]
     public let pageSize: UInt64
 
@@ -27,6 +29,7 @@ public final class ProcFS: ProcessSource {
         if loadavgFD >= 0 { close(loadavgFD) }
         for fd in statusFDs.values { close(fd) }
         for fd in statmFDs.values { close(fd) }
+        for fd in childrenFDs.values { close(fd) }
         for fd in clearRefsFDs.values { close(fd) }
     }
 
@@ -98,6 +101,29 @@ public final class ProcFS: ProcessSource {
         }
     }
 
+    public func children(of pid: Int32, thread tid: Int32) -> [Int32]? {
+        var fd = tid == pid ? childrenFDs[pid] ?? -1 : -1
+        if fd < 0 {
+            fd = open(root + "/\(pid)/task/\(tid)/children", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            if tid == pid { childrenFDs[pid] = fd }
+        }
+        defer { if tid != pid { close(fd) } }
+        let n = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return -1 }
+            return pread(fd, base, raw.count, 0)
+        }
+        if n >= 0 && n < buffer.count {
+            return buffer.withUnsafeBufferPointer { parsePidList(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        }
+        guard n >= 0, let all = readAll(fd, limit: 1 << 20) else { return nil }
+        return all.withUnsafeBufferPointer { parsePidList($0) }
+    }
+
+    public func threads(of pid: Int32) -> [Int32] {
+        numericEntries(of: root + "/\(pid)/task")
+    }
+
     public func probeStatus(_ pid: Int32) -> ProcStatus? {
         read("\(pid)/status").flatMap { ProcStatus.parse($0) }
     }
@@ -157,12 +183,16 @@ public final class ProcFS: ProcessSource {
     public func forget(_ pid: Int32) {
         if let fd = statusFDs.removeValue(forKey: pid) { close(fd) }
         if let fd = statmFDs.removeValue(forKey: pid) { close(fd) }
+        if let fd = childrenFDs.removeValue(forKey: pid) { close(fd) }
         if let fd = clearRefsFDs.removeValue(forKey: pid) { close(fd) }
     }
 
     /// The numeric entries of the root directory: every process (thread-group leader) id.
-    public func pids() -> [Int32] {
-        guard let dir = opendir(root) else { return [] }
+    public func pids() -> [Int32] { numericEntries(of: root) }
+
+    /// The names of a directory that are decimal numbers.
+    private func numericEntries(of path: String) -> [Int32] {
+        guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var out: [Int32] = []
         while let entry = readdir(dir) {

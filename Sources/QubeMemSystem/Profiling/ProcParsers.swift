@@ -26,6 +26,8 @@ public struct ProcStatus: Sendable, Equatable {
     public var rssFileBytes: UInt64 = 0
     /// Shared-memory resident memory (`RssShmem:`), bytes.
     public var rssShmemBytes: UInt64 = 0
+    /// Threads in the process (`Threads:`); 0 when the line is missing.
+    public var threads: Int32 = 0
     /// Whether the file had a `VmRSS:` line (a kernel thread or a zombie has none).
     public var hasMemory: Bool = false
 
@@ -78,9 +80,9 @@ public struct ProcStatus: Sendable, Equatable {
             case 80:  // P
                 if key("PPid") { guard let v = decimal() else { return nil }; status.ppid = v }
                 else if key("Pid") { guard let v = decimal() else { return nil }; status.pid = v }
-            case 84 where key("Tgid"):  // T
-                guard let v = decimal() else { return nil }
-                status.tgid = v
+            case 84:  // T
+                if key("Tgid") { guard let v = decimal() else { return nil }; status.tgid = v }
+                else if key("Threads") { guard let v = decimal() else { return nil }; status.threads = v }
             case 86:  // V
                 if key("VmRSS") { guard let v = kib() else { return nil }; status.rssBytes = v; status.hasMemory = true }
                 else if key("VmHWM") { guard let v = kib() else { return nil }; status.hwmBytes = v }
@@ -112,8 +114,12 @@ public struct ProcStatus: Sendable, Equatable {
                 } else if key.elementsEqual("Pid".utf8) {
                     if let v = parseDecimal(value) { status.pid = Int32(truncatingIfNeeded: v) } else { ok = false }
                 }
-            case UInt8(ascii: "T") where key.elementsEqual("Tgid".utf8):
-                if let v = parseDecimal(value) { status.tgid = Int32(truncatingIfNeeded: v) } else { ok = false }
+            case UInt8(ascii: "T"):
+                if key.elementsEqual("Tgid".utf8) {
+                    if let v = parseDecimal(value) { status.tgid = Int32(truncatingIfNeeded: v) } else { ok = false }
+                } else if key.elementsEqual("Threads".utf8) {
+                    if let v = parseDecimal(value) { status.threads = Int32(truncatingIfNeeded: v) } else { ok = false }
+                }
             case UInt8(ascii: "V"):
                 if key.elementsEqual("VmRSS".utf8) {
                     if let v = parseKiB(value) { status.rssBytes = v; status.hasMemory = true } else { ok = false }
@@ -277,6 +283,29 @@ public struct ProcStat: Sendable, Equatable {
                         state: Character(Unicode.Scalar(stateByte)),
                         ppid: Int32(truncatingIfNeeded: ppid), pgrp: Int32(truncatingIfNeeded: pgrp), startTime: start)
     }
+}
+
+/// `/proc/PID/task/TID/children`: the ids of the processes that thread started (space-separated,
+/// possibly empty). nil on anything but digits and spaces.
+public func parsePidList(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int32]? {
+    var out: [Int32] = []
+    var value: Int32 = 0
+    var digits = 0
+    for b in bytes {
+        if b >= 48, b <= 57 {
+            guard digits < 9 else { return nil }
+            value = value * 10 + Int32(b - 48)
+            digits += 1
+        } else if b == 32 || b == 10 {
+            if digits > 0 { out.append(value) }
+            value = 0
+            digits = 0
+        } else {
+            return nil
+        }
+    }
+    if digits > 0 { out.append(value) }
+    return out
 }
 
 /// `/proc/loadavg`'s last field: the most recently allocated pid in this pid namespace. When it has

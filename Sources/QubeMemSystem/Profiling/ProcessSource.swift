@@ -13,6 +13,12 @@ public protocol ProcessSource: AnyObject {
     func statm(_ pid: Int32) -> ProcStatm?
     /// Bytes per page, for `statm`'s counts.
     var pageSize: UInt64 { get }
+    /// The processes thread `tid` of process `pid` started and that have not been reaped
+    /// (`task/TID/children`); nil when the file cannot be read (gone, or a kernel without
+    /// CONFIG_PROC_CHILDREN). The reader may keep the main thread's file open.
+    func children(of pid: Int32, thread tid: Int32) -> [Int32]?
+    /// The thread ids of a process (`task/`); empty when it is gone.
+    func threads(of pid: Int32) -> [Int32]
     /// `status` read once, keeping nothing open (for ids that may not join the tree).
     func probeStatus(_ pid: Int32) -> ProcStatus?
     func smapsRollup(_ pid: Int32) -> SmapsRollup?

@@ -25,6 +25,8 @@ public struct TreeSampler {
         public var reapedByProfiler = false
         /// The largest RSS plain samples saw since the last marks sample, bytes.
         var windowMaxRSSBytes: UInt64 = 0
+        /// Threads at the last marks sample (0: not known yet).
+        var threads: Int32 = 0
     }
 
     /// One sample of the tree.
@@ -61,6 +63,9 @@ public struct TreeSampler {
     public var adoptOrphans = true
     /// When set, an adopted orphan must be in this process group (the root's own group).
     public var orphanGroup: Int32?
+    /// Find new members from the children lists of the tree's processes (see `discover`). Off, or
+    /// where the kernel does not offer the lists: probe the newly allocated pids instead.
+    public var useChildrenLists = true
     /// False once a reset was refused: then VmHWM is a lifetime figure and the bound is looser.
     public private(set) var resetsWorked = true
 
@@ -87,7 +92,17 @@ public struct TreeSampler {
 
     /// Finds processes born since the last scan whose parent is in the tree.
     ///
-    /// Pids are handed out in increasing order, so a process born since the last scan has a pid
+    /// Nothing is read when the kernel allocated no pid since the last scan
+    /// (`sys/kernel/ns_last_pid`, one integer). Otherwise, first choice: the `task/TID/children`
+    /// lists of the live members (every thread's, unless the member has one thread) and of the
+    /// profiler's main thread (the kernel hands orphans to a subreaper's first live thread), read
+    /// again for each new member: one cheap read per process of the tree, however many pids the
+    /// rest of the machine allocates. A list read while the process forks or reaps may miss a
+    /// child (the kernel documents it as exact only for a stopped process); the next scan finds
+    /// it, its VmHWM still whole.
+    ///
+    /// Where those lists cannot be read, new pids are probed. Pids are handed out in increasing
+    /// order, so a process born since the last scan has a pid
     /// after the last one the kernel had allocated then (loadavg's last field). When that range is
     /// short, only its pids are probed; when nothing was allocated, nothing is read; when the range
     /// is long or wrapped around, the whole /proc is listed. Threads share the pid space: a probed
@@ -96,6 +111,7 @@ public struct TreeSampler {
         let last = source.lastPid()
         if let last, let previous = lastScanPid, last == previous { return }
         defer { lastScanPid = last }
+        if useChildrenLists, scanChildren(now: now) { return }
         var fresh: [Int32: (ppid: Int32, name: String)] = [:]
         // A process whose parent is the profiler joins only as an adopted orphan of the tree.
         func adoptable(_ st: ProcStat) -> Bool {
@@ -133,6 +149,44 @@ public struct TreeSampler {
             }
         }
         outsiders.formUnion(fresh.keys)
+    }
+
+    /// Adds the children of anchors and live members (and theirs, recursively) that are not members
+    /// yet; false when the profiler's own list cannot be read (then `useChildrenLists` turns off).
+    private mutating func scanChildren(now: Double) -> Bool {
+        var queue: [(pid: Int32, anchor: Bool)] = anchors.map { ($0, true) }
+        queue += livePids.map { ($0, false) }
+        var k = 0
+        while k < queue.count {
+            let (parent, isAnchor) = queue[k]
+            k += 1
+            let tids: [Int32]
+            if isAnchor || members[parent]?.threads == 1 {
+                tids = [parent]
+            } else {
+                tids = source.threads(of: parent)
+            }
+            for tid in tids {
+                guard let kids = source.children(of: parent, thread: tid) else {
+                    if isAnchor {
+                        useChildrenLists = false
+                        return false
+                    }
+                    continue
+                }
+                for child in kids where members[child] == nil && !anchors.contains(child) {
+                    // Reparented since the list was read: the next scan finds it under its new parent.
+                    guard let st = source.stat(child), st.ppid == parent else { continue }
+                    // A child of the profiler joins only as an adopted orphan of the tree.
+                    if isAnchor, !(adoptOrphans && (orphanGroup.map { st.pgrp == $0 } ?? true)) { continue }
+                    members[child] = Member(pid: child, ppid: st.ppid, name: st.comm, firstSeen: now)
+                    livePids.append(child)
+                    if isAnchor { profilerChildren.append(child) }
+                    queue.append((child, false))
+                }
+            }
+        }
+        return true
     }
 
     /// The longest run of new pids probed one by one before listing /proc instead.
@@ -196,6 +250,7 @@ public struct TreeSampler {
                 continue
             }
             if m.name.isEmpty { m.name = st.name }
+            m.threads = st.threads
             if m.ppid != st.ppid {
                 // Orphaned: reparented to the profiler (a subreaper), which must now reap it.
                 m.ppid = st.ppid
