@@ -112,7 +112,7 @@ import Testing
     }
 }
 
-@Suite struct InlineTermStorageTests {
+@Suite struct BudgetRecipeTests {
     /// Every combination of model, path and switches, with the measured terms on.
     static func predictions() throws -> [Prediction] {
         var out: [Prediction] = []
@@ -125,10 +125,11 @@ import Testing
                     spec.fields = FieldSet.parse("TQU")
                     spec.nObs = 500
                     spec.lmaxSignal = 24
-                    spec.lmax = 20
+                    spec.lmax = flag ? 20 : nil
                     spec.keepPixelProjector = flag
                     spec.hasSwitch = model == .v1_0 ? flag : nil
                     spec.cacheDerivatives = model == .v1_0 ? nil : flag
+                    if model == .v1_3, flag { spec.workingDim = 700 }
                     out.append(try Predictor.predict(spec, policy: RequestPolicy()).get())
                 }
             }
@@ -136,21 +137,35 @@ import Testing
         return out
     }
 
-    @Test func everyBudgetLeavesASlotForAMeasuredTerm() throws {
+    @Test func termsWrittenAgainAddUpToTheTotalsKeptWhenTheBudgetWasBuilt() throws {
         for p in try Self.predictions() {
-            #expect(p.reference.entries.count < PackedTerms.capacity, "\(p.model) \(p.path)")
-            #expect(p.budget.entries.count <= PackedTerms.capacity, "\(p.model) \(p.path)")
-            #expect(p.budget.entries.count >= p.reference.entries.count)
+            for budget in [p.reference, p.budget] {
+                var largest: UInt64 = 0
+                for stage in StageName.allCases {
+                    let peak = budget.stage(stage)?.peakBytes ?? 0
+                    #expect(peak == budget.stagePeak(stage), "\(p.model) \(p.path) \(stage)")
+                    largest = max(largest, peak)
+                }
+                #expect(largest == budget.lifetimePeakBytes, "\(p.model) \(p.path)")
+                #expect(budget.entries.count < 40)
+            }
         }
     }
 
-    @Test func termsSurviveCopiesAndCompareByValue() throws {
-        let p = try #require(try Self.predictions().first)
-        var copy = p.budget
-        #expect(copy == p.budget)
-        #expect(copy.entries.array == p.budget.entries.array)
-        copy = try #require(copy.adding(transient: .harmonicDerivativeCache, 1, to: .fisherRun))
-        #expect(copy != p.budget)
-        #expect(copy.entries.count == p.budget.entries.count + 1)
+    @Test func anAddedTermIsListedLastInItsStageAndComparesByValue() throws {
+        let p = try #require(try Self.predictions().first { $0.path == .harmonic })
+        let reference = p.reference
+        let added = try #require(reference.adding(transient: .harmonicDerivativeCache, 1000, to: .fisherRun))
+        #expect(added != reference)
+        #expect(added == reference.adding(transient: .harmonicDerivativeCache, 1000, to: .fisherRun))
+        #expect(added.entries.count == reference.entries.count + 1)
+        let fisher = try #require(added.stage(.fisherRun))
+        #expect(fisher.transient.last == Term(TermName.harmonicDerivativeCache.rawValue, 1000))
+        #expect(added.stagePeak(.fisherRun) == reference.stagePeak(.fisherRun) + 1000)
+        #expect(added.stage(.spectraRun) == reference.stage(.spectraRun))
+        // At most two added terms; a third is refused rather than dropped.
+        let twice = try #require(added.adding(transient: .harmonicDerivativeCache, 1, to: .spectraRun))
+        #expect(twice.adding(transient: .harmonicDerivativeCache, 1, to: .basisSetup) == nil)
+        #expect(reference.adding(transient: .harmonicDerivativeCache, UInt64.max, to: .fisherRun) == nil)
     }
 }

@@ -44,16 +44,30 @@ public struct StageBudget: Sendable, Equatable {
 
 /// A whole-pipeline budget: the four stages and the lifetime peak, all above baseline RSS.
 ///
-/// The terms are held packed and inline (`PackedTerms`), so that computing a budget allocates
-/// nothing; `stages` and `stage(_:)` build the per-stage view on demand. Every stage total
-/// is checked to fit in 64 bits when the budget is built.
+/// A budget keeps the totals (each stage's peak, the lifetime peak) and its recipe: the reference
+/// model's inputs, plus at most two terms added after it (qubemem's measured terms). The terms
+/// themselves are written again from the recipe when asked for (`stages`, `stage(_:)`). Computing
+/// a budget therefore allocates nothing and stays a small value, which is what the plugin inside
+/// slurmctld and `qubemem predict` need; listing terms costs one more run of the formulas. Every
+/// stage total is checked to fit in 64 bits when the budget is built.
 public struct Budget: Sendable, Equatable {
     public var model: ModelVersion
     public var path: PipelinePath
-    /// Every term of every stage, in stage order; within a stage, persistent then transient.
-    var entries: PackedTerms
+    /// The reference model's inputs: how to write the terms again.
+    let recipe: Recipe
+    /// Terms added after the reference's, in the order added.
+    private var extra0: Entry?
+    private var extra1: Entry?
+    /// Each stage's peak (persistent + transient), bytes, in `StageName` order.
+    private var stagePeaks: (UInt64, UInt64, UInt64, UInt64)
     /// The largest stage peak, bytes.
     public private(set) var lifetimePeakBytes: UInt64
+
+    /// The inputs of the reference model that made a budget.
+    enum Recipe: Sendable, Equatable {
+        case harmonic(HarmonicInputs)
+        case pixelDirect(PixelDirectInputs)
+    }
 
     /// One term. `bytes` comes first so that an entry takes 16 bytes, not 24.
     struct Entry: Sendable, Equatable {
@@ -70,24 +84,67 @@ public struct Budget: Sendable, Equatable {
         }
     }
 
+    /// What the reference model's builder found: each stage's peak and the largest.
+    struct Totals: Sendable, Equatable {
+        var stagePeaks: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var lifetimePeak: UInt64 = 0
+
+        static func == (a: Totals, b: Totals) -> Bool {
+            a.stagePeaks == b.stagePeaks && a.lifetimePeak == b.lifetimePeak
+        }
+    }
+
     /// Builds a budget whose stage totals the caller has already checked.
-    init(model: ModelVersion, path: PipelinePath, entries: PackedTerms, lifetimePeakBytes: UInt64) {
+    init(model: ModelVersion, path: PipelinePath, recipe: Recipe, totals: Totals) {
         self.model = model
         self.path = path
-        self.entries = entries
-        self.lifetimePeakBytes = lifetimePeakBytes
+        self.recipe = recipe
+        stagePeaks = totals.stagePeaks
+        lifetimePeakBytes = totals.lifetimePeak
+    }
+
+    public static func == (a: Budget, b: Budget) -> Bool {
+        a.model == b.model && a.path == b.path && a.recipe == b.recipe && a.extra0 == b.extra0
+            && a.extra1 == b.extra1 && a.lifetimePeakBytes == b.lifetimePeakBytes
+    }
+
+    /// The peak of a stage, bytes (0 for a stage without terms).
+    func stagePeak(_ stage: StageName) -> UInt64 {
+        switch stage {
+        case .covarianceSetup: stagePeaks.0
+        case .basisSetup: stagePeaks.1
+        case .fisherRun: stagePeaks.2
+        case .spectraRun: stagePeaks.3
+        }
+    }
+
+    /// Every term of every stage, in stage order; within a stage, persistent then transient, then
+    /// the added terms. Written again from the recipe on each call.
+    var entries: [Entry] {
+        var out = ReferenceModel.terms(recipe, model: model)
+        for added in [extra0, extra1] {
+            guard let added else { continue }
+            let end = out.lastIndex { $0.stage == added.stage }.map { $0 + 1 } ?? out.count
+            out.insert(added, at: end)
+        }
+        return out
     }
 
     /// The four stages, in pipeline order.
     public var stages: [StageBudget] {
-        StageName.allCases.compactMap(stage)
+        let all = entries
+        return StageName.allCases.compactMap { Self.stage($0, of: all) }
     }
 
     /// The stage with this name, if the budget has it.
     public func stage(_ name: StageName) -> StageBudget? {
+        Self.stage(name, of: entries)
+    }
+
+    private static func stage(_ name: StageName, of entries: [Entry]) -> StageBudget? {
         var s = StageBudget(name: name, persistent: [], transient: [], persistentBytes: 0, transientBytes: 0)
         var found = false
-        for e in entries.array where e.stage == name {
+        for e in entries where e.stage == name {
             found = true
             if e.transient {
                 s.transient.append(Term(e.name.rawValue, e.bytes))
@@ -101,32 +158,21 @@ public struct Budget: Sendable, Equatable {
     }
 
     /// This budget with a transient term appended to a stage.
-    /// - Returns: `nil` when the stage total no longer fits in 64 bits (or, which no model does,
-    ///   when every slot is taken).
+    /// - Returns: `nil` when the stage total no longer fits in 64 bits, or (which no caller does)
+    ///   when two terms were added already.
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
-        let n = entries.count
-        guard n < PackedTerms.capacity else { return nil }  // never: models leave room (tested)
-        var end = n
-        var stageTotal = bytes
-        for i in 0..<n {
-            guard let e = entries[i], e.stage == stage else { continue }
-            end = i + 1
-            guard let t = Checked.add(stageTotal, e.bytes) else { return nil }
-            stageTotal = t
-        }
+        guard extra1 == nil, let total = Checked.add(stagePeak(stage), bytes) else { return nil }
+        var b = self
         let added = Entry(name: name, bytes: bytes, stage: stage, transient: true)
-        let packed = PackedTerms(capacity: n + 1) { out, capacity in
-            var written = 0
-            for i in 0...n where written < capacity {
-                let e = i == end ? added : entries[i < end ? i : i - 1]
-                guard let e else { continue }
-                (out + written).initialize(to: e)
-                written += 1
-            }
-            return written
+        if extra0 == nil { b.extra0 = added } else { b.extra1 = added }
+        switch stage {
+        case .covarianceSetup: b.stagePeaks.0 = total
+        case .basisSetup: b.stagePeaks.1 = total
+        case .fisherRun: b.stagePeaks.2 = total
+        case .spectraRun: b.stagePeaks.3 = total
         }
-        return Budget(model: model, path: path, entries: packed,
-                      lifetimePeakBytes: max(lifetimePeakBytes, stageTotal))
+        b.lifetimePeakBytes = max(lifetimePeakBytes, total)
+        return b
     }
 }
 

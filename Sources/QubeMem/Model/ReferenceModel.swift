@@ -19,6 +19,14 @@ public enum ReferenceModel {
     // MARK: - Harmonic
 
     static func harmonicBudget(_ c: HarmonicInputs, model: ModelVersion) throws(BudgetError) -> Budget {
+        let totals = try harmonicTerms(c, model: model, into: nil, capacity: 0).totals
+        return Budget(model: model, path: .harmonic, recipe: .harmonic(c), totals: totals)
+    }
+
+    /// The harmonic terms, written into `sink` (when given) as the reference orders them.
+    private static func harmonicTerms(
+        _ c: HarmonicInputs, model: ModelVersion, into sink: UnsafeMutablePointer<Budget.Entry>?, capacity: Int
+    ) throws(BudgetError) -> (totals: Budget.Totals, count: Int) {
         let nPix = try positive("n_pix", c.nPix)
         let nModes = try positive("n_modes", c.nModes)
         _ = try positive("lmax_signal", c.lmaxSignal)
@@ -37,7 +45,7 @@ public enum ReferenceModel {
         let modeWork = try bytes(nModes, rank, "n_modes")
         let pixWork = try bytes(rank, nPix, "working_dim")
 
-        return try Builder.budget(model: model, path: .harmonic, blame: ("n_modes", nModes)) { b in
+        return try Builder.run(into: sink, capacity: capacity, blame: ("n_modes", nModes)) { b in
             b.persistent(.covT, workSq)
             b.transient(.covTCopy, pixSq)
             if filtered {
@@ -69,6 +77,14 @@ public enum ReferenceModel {
     // MARK: - Pixel-direct
 
     static func pixelDirectBudget(_ c: PixelDirectInputs, model: ModelVersion) throws(BudgetError) -> Budget {
+        let totals = try pixelDirectTerms(c, model: model, into: nil, capacity: 0).totals
+        return Budget(model: model, path: .pixelDirect, recipe: .pixelDirect(c), totals: totals)
+    }
+
+    /// The pixel-direct terms, written into `sink` (when given) as the reference orders them.
+    private static func pixelDirectTerms(
+        _ c: PixelDirectInputs, model: ModelVersion, into sink: UnsafeMutablePointer<Budget.Entry>?, capacity: Int
+    ) throws(BudgetError) -> (totals: Budget.Totals, count: Int) {
         let nPix = try positive("n_pix", c.nPix)
         let rank = try workingDim(c.workingDim, nPix: nPix, model: model)
         if model == .v1_0 {
@@ -97,7 +113,7 @@ public enum ReferenceModel {
         let paramsWork = try scaled(nParams, workSq, "n_params")
         let binsWork = try scaled(nBins, workSq, "n_bins")
 
-        return try Builder.budget(model: model, path: .pixelDirect, blame: ("n_params", nParams)) { b in
+        return try Builder.run(into: sink, capacity: capacity, blame: ("n_params", nParams)) { b in
             b.persistent(.covTRetained, workSq)
             b.transient(.covTCopy, pixSq)
             if filtered { b.transient(.nUnrestricted, pixSq) }
@@ -126,24 +142,43 @@ public enum ReferenceModel {
 
     // MARK: - Building
 
-    /// Writes the packed entries of a budget straight into the array's storage (one allocation,
-    /// no per-term bookkeeping). Callers add a stage's persistent terms before its transient ones,
-    /// as the reference's two dicts hold them. Running past the capacity or overflowing a stage
-    /// total sets `failed` instead of trapping.
+    /// The terms a budget's recipe writes, in the reference's order (empty if the recipe no longer
+    /// prices, which cannot happen for a recipe taken from a budget).
+    static func terms(_ recipe: Budget.Recipe, model: ModelVersion) -> [Budget.Entry] {
+        Array(unsafeUninitializedCapacity: Builder.capacity) { buffer, count in
+            count = 0
+            guard let base = buffer.baseAddress else { return }
+            let written: Int?
+            switch recipe {
+            case .harmonic(let c): written = try? harmonicTerms(c, model: model, into: base, capacity: buffer.count).count
+            case .pixelDirect(let c): written = try? pixelDirectTerms(c, model: model, into: base, capacity: buffer.count).count
+            }
+            count = written ?? 0
+        }
+    }
+
+    /// Adds up a budget's terms, and writes them when given somewhere to. Callers add a stage's
+    /// persistent terms before its transient ones, as the reference's two dicts hold them. Running
+    /// past the capacity or overflowing a stage total sets `failed` instead of trapping. With no
+    /// storage, an earlier stage's persistent terms are carried as their total: the sums are the
+    /// same either way.
     private struct Builder {
-        static let capacity = PackedTerms.capacity
-        private let buffer: UnsafeMutablePointer<Budget.Entry>
+        /// More entries than any model writes (the largest budget has 21).
+        static let capacity = 40
+        private let buffer: UnsafeMutablePointer<Budget.Entry>?
         private let capacity: Int
         private(set) var count = 0
         private(set) var failed = false
-        /// The current stage's running total and the largest finished stage total, bytes.
+        /// The current stage's running total, bytes.
         private var total: UInt64 = 0
-        private(set) var peak: UInt64 = 0
+        /// Persistent bytes per stage, in `StageName` order.
+        private var persistentBytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        private(set) var totals = Budget.Totals()
         var stage: StageName = .covarianceSetup {
-            didSet { peak = max(peak, total); total = 0 }
+            didSet { close(oldValue) }
         }
 
-        init(_ buffer: UnsafeMutablePointer<Budget.Entry>, capacity: Int) {
+        init(_ buffer: UnsafeMutablePointer<Budget.Entry>?, capacity: Int) {
             self.buffer = buffer
             self.capacity = capacity
         }
@@ -158,6 +193,11 @@ public enum ReferenceModel {
 
         /// Adds, to the current stage, the persistent terms of an earlier stage.
         mutating func copyPersistent(from source: StageName) {
+            guard let buffer else {
+                let carried = Self.get(persistentBytes, source)
+                addToTotals(carried, persistent: true)
+                return
+            }
             let end = count
             var i = 0
             while i < end {
@@ -171,33 +211,59 @@ public enum ReferenceModel {
         }
 
         private mutating func add(_ e: Budget.Entry) {
-            guard count < capacity else { failed = true; return }
-            let (t, o) = total.addingReportingOverflow(e.bytes)
-            total = t
-            failed = failed || o
-            (buffer + count).initialize(to: e)
-            count += 1
+            if let buffer {
+                guard count < capacity else { failed = true; return }
+                (buffer + count).initialize(to: e)
+                count += 1
+            }
+            addToTotals(e.bytes, persistent: !e.transient)
         }
 
-        /// Closes the last stage.
-        mutating func finish() { peak = max(peak, total) }
-
-        /// Builds a budget from what `fill` adds.
-        /// - Throws: an overflow naming `blame` when a stage total does not fit in 64 bits.
-        static func budget(model: ModelVersion, path: PipelinePath, blame: (String, UInt64),
-                           _ fill: (inout Builder) -> Void) throws(BudgetError) -> Budget {
-            var failed = false
-            var peak: UInt64 = 0
-            let entries = PackedTerms(capacity: capacity) { buffer, capacity in
-                var b = Builder(buffer, capacity: capacity)
-                fill(&b)
-                b.finish()
-                failed = b.failed
-                peak = b.peak
-                return b.count
+        private mutating func addToTotals(_ bytes: UInt64, persistent: Bool) {
+            let (t, o) = total.addingReportingOverflow(bytes)
+            total = t
+            failed = failed || o
+            if persistent {
+                let (p, o2) = Self.get(persistentBytes, stage).addingReportingOverflow(bytes)
+                Self.set(&persistentBytes, stage, p)
+                failed = failed || o2
             }
-            guard !failed else { throw .overflow(input: blame.0, value: String(blame.1)) }
-            return Budget(model: model, path: path, entries: entries, lifetimePeakBytes: peak)
+        }
+
+        /// Records a finished stage's peak.
+        private mutating func close(_ finished: StageName) {
+            Self.set(&totals.stagePeaks, finished, total)
+            totals.lifetimePeak = max(totals.lifetimePeak, total)
+            total = 0
+        }
+
+        private static func get(_ t: (UInt64, UInt64, UInt64, UInt64), _ s: StageName) -> UInt64 {
+            switch s {
+            case .covarianceSetup: t.0
+            case .basisSetup: t.1
+            case .fisherRun: t.2
+            case .spectraRun: t.3
+            }
+        }
+
+        private static func set(_ t: inout (UInt64, UInt64, UInt64, UInt64), _ s: StageName, _ v: UInt64) {
+            switch s {
+            case .covarianceSetup: t.0 = v
+            case .basisSetup: t.1 = v
+            case .fisherRun: t.2 = v
+            case .spectraRun: t.3 = v
+            }
+        }
+
+        /// Runs `fill` and returns the totals and the number of entries written.
+        /// - Throws: an overflow naming `blame` when a stage total does not fit in 64 bits.
+        static func run(into sink: UnsafeMutablePointer<Budget.Entry>?, capacity: Int, blame: (String, UInt64),
+                        _ fill: (inout Builder) -> Void) throws(BudgetError) -> (totals: Budget.Totals, count: Int) {
+            var b = Builder(sink, capacity: capacity)
+            fill(&b)
+            b.close(b.stage)
+            guard !b.failed else { throw .overflow(input: blame.0, value: String(blame.1)) }
+            return (b.totals, b.count)
         }
     }
 
