@@ -332,6 +332,9 @@ PluginDir=$PLUGIN_DIR
 $submit_line
 ReturnToService=2
 SchedulerType=sched/backfill
+# Schedule at once when a job ends (defaults wait up to 3 s): arrays of short test jobs run at a
+# few per second instead of one.
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ProctrackType=$proctrack

@@ -6,7 +6,8 @@
 #                                 time and peak RSS (memory must follow jobs, not rows)
 #   bench/audit/run.sh sandbox SINCE
 #                                 the sandbox's real finished jobs since SINCE, end to end:
-#                                 qubemem audit vs reportseff (pip), both running sacct
+#                                 qubemem audit vs reportseff (pip), both running sacct, and
+#                                 qubemem audit --source db (slurmdbd's database, read directly)
 #
 # Environment: QUBEMEM (default .build/release/qubemem; build it with
 # `swift build -c release --product qubemem`), RUNS (repetitions, default 3; the best is kept).
@@ -54,6 +55,11 @@ sandbox)
     s=$(best_of sacct -a -P -n --noconvert --starttime="$since" --format=JobID,JobName,User,Account,Partition,State,ElapsedRaw,NNodes,NTasks,AllocCPUS,ReqMem,MaxRSS,TRESUsageInTot,Comment,AdminComment)
     q=$(best_of "$QUBEMEM" audit --start "$since" --all)
     r=$(best_of reportseff --no-color --user root --since "$since")
+    qd=$(best_of "$QUBEMEM" audit --source db --start "$since" --all)
+    # Both sources must give the same report for the figure to compare like with like.
+    same=no
+    if cmp -s <("$QUBEMEM" audit --start "$since" --all --json | grep -v '"origin"') \
+              <("$QUBEMEM" audit --source db --start "$since" --all --json | grep -v '"origin"'); then same=yes; fi
     # 2. The same, with sacct's output recorded once and replayed (the tools' own cost).
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
@@ -69,7 +75,7 @@ sandbox)
     python3 "$REPO/bench/audit/scale_cache.py" "$tmp" "$scale" >/dev/null
     qs=$(PATH="$tmp:$PATH" best_of "$QUBEMEM" audit --start "$since" --all)
     rs=$(PATH="$tmp:$PATH" best_of reportseff --no-color --user root --since "$since")
-    awk -v s="$s" -v q="$q" -v r="$r" -v qr="$qr" -v rr="$rr" -v qs="$qs" -v rs="$rs" -v k="$scale" -v n="$n" 'BEGIN {
+    awk -v qd="$qd" -v same="$same" -v s="$s" -v q="$q" -v r="$r" -v qr="$qr" -v rr="$rr" -v qs="$qs" -v rs="$rs" -v k="$scale" -v n="$n" 'BEGIN {
         split(s, a, " "); split(q, b, " "); split(r, c, " "); split(qr, d, " "); split(rr, e, " ");
         split(qs, f, " "); split(rs, g, " ");
         printf "%-44s %8s %8s %8s\n", "", "wall s", "cpu s", "RSS MiB";
@@ -77,6 +83,9 @@ sandbox)
         printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (runs sacct)", b[1], b[3], b[2] / 1024;
         printf "%-44s %8.3f %8.2f %8d\n", "reportseff (runs sacct)", c[1], c[3], c[2] / 1024;
         printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, end to end", c[1] / b[1], (b[3] > 0 ? c[3] / b[3] : 0);
+        split(qd, h, " ");
+        printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all --source db", h[1], h[3], h[2] / 1024;
+        printf "%-44s %7.1fx %7.1fx   (same report as via sacct: %s)\n", "  reportseff / qubemem --source db, end to end", c[1] / h[1], (h[3] > 0 ? c[3] / h[3] : 0), same;
         printf "%-44s %8.3f %8.2f %8d\n", "qubemem audit --all (sacct replayed)", d[1], d[3], d[2] / 1024;
         printf "%-44s %8.3f %8.2f %8d\n", "reportseff (sacct replayed)", e[1], e[3], e[2] / 1024;
         printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, tools alone", e[1] / d[1], (d[3] > 0 ? e[3] / d[3] : 0);
