@@ -205,9 +205,9 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     /// The policy for recomputing jobs without a record: the site's config (if any) with the flags applied.
-    var policy: RequestPolicy { policyOptions.policy() }
+    func policy() throws -> RequestPolicy { try policyOptions.policy() }
 
-    var settings: AuditSettings {
+    func settings(policy: RequestPolicy) -> AuditSettings {
         var s = AuditSettings()
         s.target = target
         s.nearMiss = nearMiss
@@ -226,6 +226,7 @@ struct AuditCommand: AsyncParsableCommand {
             ctx.out(query.shellLine(program: sacct) + "\n")
             return
         }
+        let policy = try policy()  // a broken qubemem.conf stops the audit here, with its line
         let database = source == .db
             ? try AuditDatabase.make(query: query, slurmdbdConf: slurmdbdConf, client: dbClient) : nil
         var accumulator = try AuditInput.read(
@@ -236,7 +237,7 @@ struct AuditCommand: AsyncParsableCommand {
         if let message = accumulator.headerError { throw AuditError.badHeader(message) }
         let source = AuditSourceSummary(accumulator: accumulator, input: input, database: database)
         let report = AuditReport(
-            jobs: accumulator.takeFinishedJobs(), settings: settings,
+            jobs: accumulator.takeFinishedJobs(), settings: settings(policy: policy),
             recompute: AuditRecompute.closure(policy: policy))
 
         if suggestConfig {

@@ -121,7 +121,7 @@ struct ProfileCommand: AsyncParsableCommand {
         // Price the budget first: a bad comment is reported before the run, not after.
         var prediction: Prediction?
         if let spec = try comparisonSpec() {
-            switch Predictor.predict(spec, policy: policyOptions.policy()) {
+            switch Predictor.predict(spec, policy: try policyOptions.policy()) {
             case let .success(p): prediction = p
             case let .failure(error): throw CLIError.prediction(error)
             }

@@ -70,7 +70,7 @@ struct SweepCommand: AsyncParsableCommand {
         guard !template.isEmpty else { throw ValidationError("Please give the command template after '--'.") }
         let loaded: SweepGrid
         do { loaded = try SweepGrid.load(path: grid) } catch let e as SweepError { throw ValidationError(e.description) }
-        let policy = policyOptions.policy()
+        let policy = try policyOptions.policy()
         var rows: [SweepRow] = []
         for (i, values) in loaded.rows.enumerated() {
             let index = i + 1

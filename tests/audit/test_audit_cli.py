@@ -268,3 +268,15 @@ def test_sacct_converted_units_read_the_same_as_raw_bytes():
         # MaxRSS is kept in KiB by the accounting: the converted figure is exact to the KiB.
         assert j["peak_bytes"] is not None and abs(c["peak_bytes"] - j["peak_bytes"]) < 1024, jid
         assert (c["oom"], c["near_miss"], c["state"]) == (j["oom"], j["near_miss"], j["state"])
+
+
+def test_a_broken_qubemem_conf_stops_the_audit_with_its_line(tmp_path):
+    """Jobs without a record are priced with the site's policy; a broken qubemem.conf must be
+    reported, never silently replaced by the defaults."""
+    conf = tmp_path / "qubemem.conf"
+    conf.write_text("slack = 1.2\nslak = 1.3\n")
+    r = qubemem("audit", "--input", str(MIXED), "--config", str(conf), "--tolerate-bad-rows")
+    assert r.returncode != 0
+    assert str(conf) in r.stderr and "slak" in r.stderr and "line 2" in r.stderr, r.stderr
+    conf.write_text("slack = 1.2\n")
+    assert qubemem("audit", "--input", str(MIXED), "--config", str(conf), "--tolerate-bad-rows").returncode == 0

@@ -135,13 +135,11 @@ struct PolicyOptions: ParsableArguments {
         if referenceOnly { policy.measuredTerms = false }
     }
 
-    /// The request policy for commands that only price runs: `siteConfig()`'s, or the documented
-    /// defaults with these flags applied when the config file cannot be used.
-    func policy() -> RequestPolicy {
-        if let site = try? siteConfig() { return site.policy }
-        var p = RequestPolicy()
-        applyFlags(to: &p)
-        return p
+    /// The request policy for commands that only price runs: `siteConfig()`'s.
+    /// - Throws: `CLIError.config` when an explicit or present config file cannot be used: a
+    ///   broken qubemem.conf is reported, never silently replaced by the defaults.
+    func policy() throws -> RequestPolicy {
+        try siteConfig().policy
     }
 
     /// The config file to read: explicit, else the plugin's own lookup, only if the file exists.
