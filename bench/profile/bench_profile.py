@@ -100,10 +100,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         helper = str(Path(tmp) / "helper_workload")
         subprocess.run(["cc", "-O2", "-o", helper, str(REPO / "tests" / "profile" / "helper_workload.c")], check=True)
+        # Other work on the machine makes every figure here larger (cold caches at each wake-up):
+        # the load is part of the result.
+        print("Load average (1, 5, 15 min) at the start: %.2f %.2f %.2f\n" % os.getloadavg())
         print("## Profiler cost (CPU per second of the child's run)\n")
         print(cost_table(args.qubemem, args.seconds))
         print("\n## Peak accuracy on the helper workload\n")
         print(accuracy_table(args.qubemem, helper, args.runs))
+        print("\nLoad average (1, 5, 15 min) at the end: %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":
