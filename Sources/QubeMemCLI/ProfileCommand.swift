@@ -14,15 +14,18 @@ struct ProfileCommand: AsyncParsableCommand {
             SIGINT or SIGQUIT sent with kill(1) are forwarded to it (Ctrl-C from the terminal \
             reaches it directly). The report goes to standard error, after the command ends.
 
-            What "peak" means: every --interval, qubemem reads VmRSS and VmHWM of every process \
-            in the tree (children, grandchildren, orphans: qubemem is their subreaper) from \
-            /proc and resets each VmHWM (clear_refs), so the next VmHWM is that process's largest \
-            RSS during the interval, however short the spike. A process that ends is reaped with \
-            wait4 and its ru_maxrss counts instead. "peak RSS" is the largest over intervals of \
-            the sum of those per-process maxima: never below the true peak of the tree's summed \
-            RSS, and equal to it unless two processes peaked at different instants of the same \
-            interval. "highest sample" is the largest sum seen at one instant, a lower bound. A \
-            grandchild that lives less than one interval and is reaped by its own parent is not \
+            What "peak" means: every --interval, qubemem reads the RSS of every process in the \
+            tree (children, grandchildren, orphans: qubemem is their subreaper) from /proc \
+            (statm); at least every 100 ms (every sample at 100 ms and above), at every stage \
+            event and at the end, it reads each process's VmHWM and resets it (clear_refs), so \
+            the next VmHWM is that process's largest RSS since the last reading, however short \
+            the spike. A process that ends is reaped with wait4 and its ru_maxrss counts instead. \
+            "peak RSS" is the largest, over those windows, of the sum of the per-process maxima: \
+            never below the true peak of the tree's summed RSS, and equal to it unless two \
+            processes peaked at different instants of the same window (always, for one \
+            process). "highest sample" is the largest sum seen at one instant, a lower bound. A \
+            grandchild reaped by its own parent between two VmHWM readings counts with the \
+            highest RSS sampled for it; one that lives less than one interval is not \
             seen. smaps_rollup (PSS, anonymous / file / shmem / huge pages) is read at new highs \
             and every --pss-every seconds.
 
