@@ -60,6 +60,13 @@ sandbox)
     same=no
     if cmp -s <("$QUBEMEM" audit --start "$since" --all --json | grep -v '"origin"') \
               <("$QUBEMEM" audit --source db --start "$since" --all --json | grep -v '"origin"'); then same=yes; fi
+    # 1b. The end-to-end pair again with hyperfine (1 ms resolution; /usr/bin/time counts 10 ms).
+    if command -v hyperfine >/dev/null; then
+        hyperfine -N -w 2 -r "${HYPERFINE_RUNS:-15}" \
+            "$QUBEMEM audit --source db --start $since --all" \
+            "reportseff --no-color --user root --since $since" \
+            "$QUBEMEM audit --start $since --all" 2>&1 | grep -E "Benchmark|Time|Range|faster|±" || true
+    fi
     # 2. The same, with sacct's output recorded once and replayed (the tools' own cost).
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT

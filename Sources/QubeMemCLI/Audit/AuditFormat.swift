@@ -19,6 +19,48 @@ enum AuditFormat {
         return value < 0 && n != 0 ? "-" + text : text
     }
 
+    /// `fixed`, appended to UTF-8 bytes (the job table's cells, without a String per figure).
+    static func appendFixed(_ value: Double, _ places: Int, to out: inout [UInt8]) {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard value.isFinite, scaled < 9.0e18 else {
+            out.append(contentsOf: fixed(value, places).utf8)
+            return
+        }
+        let n = UInt64(scaled)
+        let p = UInt64(scale)
+        if value < 0 && n != 0 { out.append(UInt8(ascii: "-")) }
+        appendDecimal(n / p, to: &out)
+        if places > 0 {
+            out.append(UInt8(ascii: "."))
+            var frac = n % p
+            var digits = [UInt8](repeating: 0x30, count: places)
+            var i = places - 1
+            while i >= 0 {
+                digits[i] = UInt8(truncatingIfNeeded: frac % 10) &+ 0x30
+                frac /= 10
+                i -= 1
+            }
+            out.append(contentsOf: digits)
+        }
+    }
+
+    /// An unsigned integer in decimal, appended to UTF-8 bytes.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var rest = value
+            var start = raw.count
+            repeat {
+                start -= 1
+                raw[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: raw[start...])
+        }
+    }
+
     /// A JSON/CSV number: the shortest text that reads back as the same Double.
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return "null" }

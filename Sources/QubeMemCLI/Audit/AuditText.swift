@@ -58,63 +58,104 @@ enum AuditText {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The per-job table: one string holding the header and a line per job (built as UTF-8
+    /// bytes, with widths counted in Unicode scalars, as names may be non-ASCII), then the notes.
     static func jobTable(_ r: AuditReport, colour: Bool) -> [String] {
         if r.entries.isEmpty { return ["No job to list."] }
         let head = ["JOB", "NAME", "USER", "STATE", "MODEL/PATH", "PRED GiB", "REQ GiB", "PEAK GiB",
                     "PEAK/PRED", "REQ/PEAK", "FLAGS"]
-        var rows: [[String]] = []
+        let columns = head.count
+        let right: [Bool] = [false, false, false, false, false, true, true, true, true, true, false]
+        // Every cell's bytes in one buffer; `ends` holds where each cell stops.
+        var cells: [UInt8] = []
+        var ends: [Int] = []
+        cells.reserveCapacity(r.entries.count * 96)
+        ends.reserveCapacity((r.entries.count + 1) * columns)
+        var widths = [Int](repeating: 0, count: columns)
+        func close(_ column: Int) {
+            let start = ends.last ?? 0
+            var scalars = 0
+            for i in start..<cells.count where cells[i] & 0xC0 != 0x80 { scalars += 1 }
+            widths[column] = max(widths[column], scalars)
+            ends.append(cells.count)
+        }
+        func text(_ s: String, _ column: Int) {
+            cells.append(contentsOf: s.utf8)
+            close(column)
+        }
+        func prefix(_ s: String, _ characters: Int, _ column: Int) {
+            if s.utf8.count <= characters { text(s, column) } else { text(String(s.prefix(characters)), column) }
+        }
+        func gib(_ bytes: UInt64?, _ column: Int) {
+            if let bytes { AuditFormat.appendFixed(Double(bytes) / 1_073_741_824, 2, to: &cells) } else { cells.append(0x2D) }
+            close(column)
+        }
+        func ratio(_ value: Double?, _ column: Int) {
+            if let value { AuditFormat.appendFixed(value, value >= 1000 ? 0 : 2, to: &cells) } else { cells.append(0x2D) }
+            close(column)
+        }
+        for (i, h) in head.enumerated() { text(h, i) }
         for e in r.entries {
-            var model = "-"
-            if let m = e.model, let p = e.path { model = "\(m)/\(p)" + (e.source == .recomputed ? "*" : "") }
-            var flags: [String] = []
+            text(e.id, 0)
+            prefix(e.name, 16, 1)
+            prefix(e.user, 12, 2)
+            text(e.state.rawValue, 3)
+            if let m = e.model, let p = e.path {
+                cells.append(contentsOf: m.utf8)
+                cells.append(UInt8(ascii: "/"))
+                cells.append(contentsOf: p.utf8)
+                if e.source == .recomputed { cells.append(UInt8(ascii: "*")) }
+                close(4)
+            } else {
+                text("-", 4)
+            }
+            gib(e.predictedBytes, 5)
+            gib(e.requestedBytes, 6)
+            gib(e.peakBytes, 7)
+            ratio(e.measuredOverPredicted, 8)
+            ratio(e.requestedOverMeasured, 9)
+            var flags: [StaticString] = []
             if e.oom { flags.append("OOM") }
             if e.nearMiss { flags.append("NEAR") }
             if e.peakBytes == nil { flags.append("NO-DATA") }
             if e.peakBasis != .singleTask { flags.append(e.peakBasis == .taskSum ? "TASK-SUM" : "NODE-BOUND") }
-            let flagText = flags.joined(separator: ",")
-            rows.append([e.id, String(e.name.prefix(16)), String(e.user.prefix(12)), e.state.rawValue, model,
-                         gib(e.predictedBytes), gib(e.requestedBytes), gib(e.peakBytes),
-                         ratio(e.measuredOverPredicted), ratio(e.requestedOverMeasured), flagText])
+            for (k, flag) in flags.enumerated() {
+                if k > 0 { cells.append(UInt8(ascii: ",")) }
+                flag.withUTF8Buffer { cells.append(contentsOf: $0) }
+            }
+            close(10)
         }
-        let right: [Bool] = [false, false, false, false, false, true, true, true, true, true, false]
-        // Widths in Unicode scalars (names may be non-ASCII); one String is built for the table.
-        var widths = head.map(\.unicodeScalars.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.unicodeScalars.count) } }
-        let spaces = String(repeating: " ", count: (widths.max() ?? 0) + 2)
-        func line(_ cells: [String]) -> String {
-            var text = ""
-            text.reserveCapacity(widths.reduce(0, +) + 2 * widths.count)
-            let last = cells.count - 1
-            for (i, c) in cells.enumerated() {
-                let pad = widths[i] - c.unicodeScalars.count
-                if right[i] { text += spaces.prefix(pad) }
-                text += c
-                if i < last {
-                    if !right[i] { text += spaces.prefix(pad) }
-                    text += "  "
+        // Lay the rows out: left or right aligned, two spaces between columns, no trailing spaces.
+        var out: [UInt8] = []
+        out.reserveCapacity(cells.count + (r.entries.count + 1) * (widths.reduce(0, +) + 2 * columns + 12))
+        let rowCount = ends.count / columns
+        for row in 0..<rowCount {
+            if row > 0 { out.append(0x0A) }
+            let e: AuditEntry? = row > 0 && colour ? r.entries[row - 1] : nil
+            let paint: [UInt8]? = e.map { $0.oom ? [0x1B, 0x5B, 0x33, 0x31, 0x6D] : $0.nearMiss ? [0x1B, 0x5B, 0x33, 0x33, 0x6D] : [] }
+            if let paint { out.append(contentsOf: paint) }
+            let lineStart = out.count
+            for column in 0..<columns {
+                let index = row * columns + column
+                let start = index == 0 ? 0 : ends[index - 1]
+                var scalars = 0
+                for i in start..<ends[index] where cells[i] & 0xC0 != 0x80 { scalars += 1 }
+                let pad = widths[column] - scalars
+                if right[column] { out.append(contentsOf: repeatElement(0x20, count: pad)) }
+                out.append(contentsOf: cells[start..<ends[index]])
+                if column < columns - 1 {
+                    if !right[column] { out.append(contentsOf: repeatElement(0x20, count: pad)) }
+                    out.append(contentsOf: [0x20, 0x20])
                 }
             }
-            while text.utf8.last == UInt8(ascii: " ") { text.removeLast() }
-            return text
+            while out.count > lineStart, out.last == 0x20 { out.removeLast() }
+            if let paint, !paint.isEmpty { out.append(contentsOf: [0x1B, 0x5B, 0x30, 0x6D]) }
         }
-        var out = [line(head)]
-        out.reserveCapacity(rows.count + 12)
-        for (i, row) in rows.enumerated() {
-            var text = line(row)
-            if colour {
-                let e = r.entries[i]
-                if e.oom {
-                    text = "\u{1B}[31m" + text + "\u{1B}[0m"
-                } else if e.nearMiss {
-                    text = "\u{1B}[33m" + text + "\u{1B}[0m"
-                }
-            }
-            out.append(text)
-        }
+        var lines = [String(decoding: out, as: UTF8.self)]
         let notes = r.entries.filter { $0.note != nil }
-        for e in notes.prefix(10) { out.append("  \(e.id): \(e.note ?? "")") }
-        if notes.count > 10 { out.append("  … and \(notes.count - 10) more notes (see --json)") }
-        return out
+        for e in notes.prefix(10) { lines.append("  \(e.id): \(e.note ?? "")") }
+        if notes.count > 10 { lines.append("  … and \(notes.count - 10) more notes (see --json)") }
+        return lines
     }
 
     static func summaryTable(_ r: AuditReport) -> [String] {

@@ -1,13 +1,15 @@
 /// Turns the rows of `AccountingSQL`'s query, as the MariaDB/MySQL client prints them in batch
 /// mode, into the `sacct --parsable2 --noconvert` rows the audit reads (`SacctField` order): a
-/// job row the first time a job appears, then one row per step.
+/// job row the first time a job appears, and one row per step.
 ///
 /// Figures are written in forms the sacct parser reads with the same meaning: memory in bytes,
 /// requested memory in MiB with an `M`, and TRESUsageInTot as just its `mem=` figure (the only one
 /// the audit uses). Free text has its control characters replaced, and the fields before Comment
 /// lose any `|`, so that a row always splits into the right fields.
 ///
-/// Streaming: `feed` takes the client's output in any chunks; memory is one line.
+/// Rows may come in any order (every client row carries its job's columns). Work is done on bytes,
+/// with no `String` per field; output is handed over in chunks. Memory: one line, one chunk, and
+/// one 8-byte id per job seen.
 public struct AccountingRows {
     /// The name of a uid (`User` is a name, the database stores the number).
     public typealias UserName = (UInt32) -> String
@@ -15,10 +17,12 @@ public struct AccountingRows {
     private let userName: UserName
     /// Unix seconds: "now", for the elapsed time of jobs still running.
     private let now: Int64
-    private var pending: [UInt8] = []
-    private var lastJob: UInt64?
-    private var jobID = ""
-    private var account = ""
+    private var line: [UInt8] = []
+    private var out: [UInt8] = []
+    private var starts: [Int] = []
+    private var emittedJobs: Set<UInt64> = []
+    private var jobID: [UInt8] = []
+    private var names: [UInt32: [UInt8]] = [:]
     /// Client rows that could not be read (wrong number of columns).
     public private(set) var unreadable = 0
     public private(set) var firstUnreadable: String?
@@ -26,99 +30,278 @@ public struct AccountingRows {
     public init(now: Int64, userName: @escaping UserName) {
         self.now = now
         self.userName = userName
+        line.reserveCapacity(1024)
+        out.reserveCapacity(1 << 16)
     }
 
-    /// Converts a chunk of client output; `emit` receives whole sacct rows, each ending in "\n".
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (String) -> Void) {
+    /// Converts a chunk of client output; `emit` receives whole sacct rows (each ending in "\n").
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) {
         for byte in chunk {
             if byte == 0x0A {
-                convert(pending, emit: emit)
-                pending.removeAll(keepingCapacity: true)
+                convertLine()
+                line.removeAll(keepingCapacity: true)
             } else {
-                pending.append(byte)
+                line.append(byte)
             }
         }
+        flush(emit)
     }
 
     /// Converts a last line without its newline, if any.
-    public mutating func finish(emit: (String) -> Void) {
-        if !pending.isEmpty { convert(pending, emit: emit) }
-        pending.removeAll()
+    public mutating func finish(emit: (UnsafeRawBufferPointer) -> Void) {
+        if !line.isEmpty { convertLine() }
+        line.removeAll()
+        flush(emit)
     }
 
-    private mutating func convert(_ line: [UInt8], emit: (String) -> Void) {
-        let fields = Self.unescapedFields(line)
-        guard fields.count == AccountingSQL.columns.count else {
+    private mutating func flush(_ emit: (UnsafeRawBufferPointer) -> Void) {
+        guard !out.isEmpty else { return }
+        out.withUnsafeBytes { emit($0) }
+        out.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - One client row
+
+    private mutating func convertLine() {
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+        for (i, b) in line.enumerated() where b == 0x09 { starts.append(i + 1) }
+        guard starts.count == AccountingSQL.columns.count else {
             unreadable += 1
             if firstUnreadable == nil { firstUnreadable = String(decoding: line.prefix(200), as: UTF8.self) }
             return
         }
-        func n(_ i: Int) -> UInt64 { UInt64(fields[i]) ?? 0 }
-        func signed(_ i: Int) -> Int64 { Int64(fields[i]) ?? -1 }
-        let dbIndex = n(0)
-        if dbIndex != lastJob {
-            lastJob = dbIndex
-            jobID = Self.jobID(job: n(1), arrayJob: n(2), arrayTask: n(3), hetJob: n(4), hetOffset: n(5))
-            if n(3) == 0xFFFF_FFFE, n(2) != 0, let tasks = Self.taskRanges(hexMask: fields[33]) {
-                jobID = "\(n(2))_[\(tasks)]"  // an array's record of its tasks not yet started
+        // The job's id, written once and copied into the job row and the step row.
+        let idStart = out.count
+        writeJobID()
+        jobID.removeAll(keepingCapacity: true)
+        jobID.append(contentsOf: out[idStart...])
+        out.removeSubrange(idStart...)
+
+        if emittedJobs.insert(number(0)).inserted {
+            out.append(contentsOf: jobID)
+            out.append(0x7C)
+            writeText(15, plain: true)  // JobName
+            out.append(0x7C)
+            let uid = UInt32(truncatingIfNeeded: number(6))
+            if names[uid] == nil { names[uid] = Self.plainBytes(userName(uid)) }
+            out.append(contentsOf: names[uid] ?? [])
+            out.append(0x7C)
+            writeText(16, plain: true)  // Account
+            out.append(0x7C)
+            writeText(17, plain: true)  // Partition
+            out.append(0x7C)
+            writeState(7, requid: 8)
+            out.append(0x7C)
+            writeDecimal(Self.elapsed(start: signed(9), end: signed(10), suspended: signed(11), now: now))
+            out.append(0x7C)
+            writeDecimal(number(12))  // NNodes
+            out.append(contentsOf: [0x7C, 0x7C])  // no NTasks for the allocation
+            writeDecimal(tres(13, id: 1) ?? 0)  // AllocCPUS
+            out.append(0x7C)
+            if let mib = tres(14, id: 2) {  // ReqMem
+                writeDecimal(mib)
+                out.append(UInt8(ascii: "M"))
             }
-            account = Self.plain(fields[16])
-            let state = Self.stateText(n(7), requid: signed(8))
-            let elapsed = Self.elapsed(start: signed(9), end: signed(10), suspended: signed(11), now: now)
-            let cpus = Self.tres(fields[13], id: 1) ?? 0
-            let reqMem = Self.tres(fields[14], id: 2).map { "\($0)M" } ?? ""
-            let row = [
-                jobID, Self.plain(fields[15]), Self.plain(userName(UInt32(truncatingIfNeeded: n(6)))), account,
-                Self.plain(fields[17]), state, "\(elapsed)", "\(n(12))", "", "\(cpus)", reqMem, "", "",
-                Self.text(fields[18]), Self.text(fields[19]),
-            ]
-            emit(row.joined(separator: "|") + "\n")
+            out.append(contentsOf: [0x7C, 0x7C, 0x7C])  // no MaxRSS or TRES for the allocation
+            writeText(18, plain: false)  // Comment
+            out.append(0x7C)
+            writeText(19, plain: false)  // AdminComment
+            out.append(0x0A)
         }
-        guard !fields[20].isEmpty, let step = Int64(fields[20]) else { return }  // no step (left join)
-        let stepID = jobID + "." + Self.stepName(step, hetComponent: n(21))
-        let maxRSS = Self.tres(fields[30], id: 2).map(String.init) ?? ""
-        let total = Self.tres(fields[31], id: 2).map { "mem=\($0)" } ?? ""
-        let row = [
-            stepID, Self.plain(fields[32]), "", account, "", Self.stateText(n(22), requid: signed(23)),
-            "\(Self.elapsed(start: signed(24), end: signed(25), suspended: signed(26), now: now))", "\(n(27))",
-            "\(n(28))", "\(Self.tres(fields[29], id: 1) ?? 0)", "", maxRSS, total, "", "",
-        ]
-        emit(row.joined(separator: "|") + "\n")
+        guard !field(20).isEmpty else { return }  // no step (left join)
+        out.append(contentsOf: jobID)
+        out.append(UInt8(ascii: "."))
+        writeStepName()
+        out.append(0x7C)
+        writeText(32, plain: true)  // JobName: the step's name
+        out.append(contentsOf: [0x7C, 0x7C])  // no User for steps
+        writeText(16, plain: true)  // Account: the job's
+        out.append(contentsOf: [0x7C, 0x7C])  // no Partition for steps
+        writeState(22, requid: 23)
+        out.append(0x7C)
+        writeDecimal(Self.elapsed(start: signed(24), end: signed(25), suspended: signed(26), now: now))
+        out.append(0x7C)
+        writeDecimal(number(27))  // NNodes
+        out.append(0x7C)
+        writeDecimal(number(28))  // NTasks
+        out.append(0x7C)
+        writeDecimal(tres(29, id: 1) ?? 0)  // AllocCPUS
+        out.append(contentsOf: [0x7C, 0x7C])  // no ReqMem for steps
+        if let maxRSS = tres(30, id: 2) { writeDecimal(maxRSS) }
+        out.append(0x7C)
+        if let total = tres(31, id: 2) {
+            out.append(contentsOf: [0x6D, 0x65, 0x6D, 0x3D])  // "mem="
+            writeDecimal(total)
+        }
+        out.append(contentsOf: [0x7C, 0x7C, 0x0A])  // no Comment or AdminComment for steps
     }
 
-    /// Splits a batch-mode line at tabs and undoes the client's escapes (`\t \n \\ \0`).
-    static func unescapedFields(_ line: [UInt8]) -> [String] {
-        var fields: [String] = []
-        var current: [UInt8] = []
-        var i = 0
-        while i < line.count {
-            let b = line[i]
-            if b == 0x09 {
-                fields.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-            } else if b == 0x5C, i + 1 < line.count {
-                i += 1
-                switch line[i] {
-                case UInt8(ascii: "t"): current.append(0x09)
-                case UInt8(ascii: "n"): current.append(0x0A)
-                case UInt8(ascii: "0"): current.append(0x00)
-                default: current.append(line[i])
+    // MARK: - Fields
+
+    private func field(_ i: Int) -> ArraySlice<UInt8> {
+        let end = i + 1 < starts.count ? starts[i + 1] - 1 : line.count
+        return line[starts[i]..<end]
+    }
+
+    /// A decimal field as a number (0 when empty or not a number).
+    private func number(_ i: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for b in field(i) {
+            guard b >= 0x30, b <= 0x39 else { return v }
+            v = v &* 10 &+ UInt64(b &- 0x30)
+        }
+        return v
+    }
+
+    /// A decimal field that may be negative (-1 when empty).
+    private func signed(_ i: Int) -> Int64 {
+        let f = field(i)
+        guard let first = f.first else { return -1 }
+        if first == UInt8(ascii: "-") { return -Int64(truncatingIfNeeded: number(i, skip: 1)) }
+        return Int64(truncatingIfNeeded: number(i))
+    }
+
+    private func number(_ i: Int, skip: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for b in field(i).dropFirst(skip) {
+            guard b >= 0x30, b <= 0x39 else { return v }
+            v = v &* 10 &+ UInt64(b &- 0x30)
+        }
+        return v
+    }
+
+    /// The value of one TRES in a `1=4,2=1024` list field, or nil when absent (or NO_VAL64).
+    private func tres(_ i: Int, id: UInt64) -> UInt64? {
+        var key: UInt64 = 0, value: UInt64 = 0, inValue = false, digits = 0
+        func done() -> UInt64? { inValue && key == id && digits > 0 && value < 0xFFFF_FFFF_FFFF_FFFE ? value : nil }
+        for b in field(i) {
+            if b == UInt8(ascii: ",") {
+                if let v = done() { return v }
+                key = 0; value = 0; inValue = false; digits = 0
+            } else if b == UInt8(ascii: "=") {
+                inValue = true
+            } else if b >= 0x30, b <= 0x39 {
+                if inValue {
+                    let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (a, o2) = m.addingReportingOverflow(UInt64(b - 0x30))
+                    value = o1 || o2 ? UInt64.max : a
+                    digits += 1
+                } else {
+                    key = key &* 10 &+ UInt64(b - 0x30)
                 }
-            } else {
-                current.append(b)
             }
-            i += 1
         }
-        fields.append(String(decoding: current, as: UTF8.self))
-        return fields
+        return done()
     }
 
-    /// sacct's JobID: `123`, `123_4` for an array task, `123+1` for a heterogeneous component.
-    static func jobID(job: UInt64, arrayJob: UInt64, arrayTask: UInt64, hetJob: UInt64, hetOffset: UInt64) -> String {
+    // MARK: - Writing
+
+    private mutating func writeDecimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var rest = value
+            var start = raw.count
+            repeat {
+                start -= 1
+                raw[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: raw[start...])
+        }
+    }
+
+    private mutating func writeDecimal(_ value: Int64) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        writeDecimal(value.magnitude)
+    }
+
+    /// Copies a text field, undoing the client's escapes (`\t \n \\ \0`): control characters become
+    /// `?` (plain) or a space (Comment, AdminComment); plain fields also turn `|` into `?`.
+    private mutating func writeText(_ i: Int, plain: Bool) {
+        let f = field(i)
+        var index = f.startIndex
+        while index < f.endIndex {
+            var b = f[index]
+            if b == 0x5C, f.index(after: index) < f.endIndex {
+                index = f.index(after: index)
+                switch f[index] {
+                case UInt8(ascii: "t"): b = 0x09
+                case UInt8(ascii: "n"): b = 0x0A
+                case UInt8(ascii: "0"): b = 0x00
+                default: b = f[index]
+                }
+            }
+            if b < 0x20 || b == 0x7F {
+                out.append(plain ? 0x3F : 0x20)
+            } else if plain && b == 0x7C {
+                out.append(0x3F)
+            } else {
+                out.append(b)
+            }
+            index = f.index(after: index)
+        }
+    }
+
+    /// sacct's JobID: `123`, `123_4` for an array task, `123+1` for a heterogeneous component, and
+    /// `123_[4-9]` for an array's record of its tasks not yet started.
+    private mutating func writeJobID() {
         let noValue: UInt64 = 0xFFFF_FFFE  // NO_VAL
-        if arrayTask != noValue, arrayJob != 0 { return "\(arrayJob)_\(arrayTask)" }
-        if hetJob != 0, hetOffset != noValue { return "\(hetJob)+\(hetOffset)" }
-        return "\(job)"
+        let arrayJob = number(2), arrayTask = number(3), hetJob = number(4), hetOffset = number(5)
+        if arrayTask != noValue, arrayJob != 0 {
+            writeDecimal(arrayJob)
+            out.append(UInt8(ascii: "_"))
+            writeDecimal(arrayTask)
+        } else if arrayJob != 0, let tasks = Self.taskRanges(hexMask: String(decoding: field(33), as: UTF8.self)) {
+            writeDecimal(arrayJob)
+            out.append(contentsOf: Array("_[\(tasks)]".utf8))
+        } else if hetJob != 0, hetOffset != noValue {
+            writeDecimal(hetJob)
+            out.append(UInt8(ascii: "+"))
+            writeDecimal(hetOffset)
+        } else {
+            writeDecimal(number(1))
+        }
+    }
+
+    /// A step's id as sacct prints it: `batch`, `extern`, `interactive`, or its number, with
+    /// `+N` for a component of a heterogeneous step.
+    private mutating func writeStepName() {
+        switch signed(20) {
+        case -5, 0xFFFF_FFFB: out.append(contentsOf: Array("batch".utf8))
+        case -4, 0xFFFF_FFFC: out.append(contentsOf: Array("extern".utf8))
+        case -6, 0xFFFF_FFFA: out.append(contentsOf: Array("interactive".utf8))
+        case -3, 0xFFFF_FFFD: out.append(contentsOf: Array("pending".utf8))
+        case let step: writeDecimal(step)
+        }
+        let component = number(21)
+        if component != 0xFFFF_FFFE {  // NO_VAL: not heterogeneous
+            out.append(UInt8(ascii: "+"))
+            writeDecimal(component)
+        }
+    }
+
+    /// The state name, `CANCELLED by UID` when the database knows who cancelled.
+    private mutating func writeState(_ i: Int, requid: Int) {
+        guard let state = AccountingSQL.state(number: number(i)) else {
+            out.append(contentsOf: Array("UNKNOWN".utf8))
+            return
+        }
+        out.append(contentsOf: Array(state.rawValue.utf8))
+        let who = signed(requid)
+        if state == .cancelled, who >= 0, who < 0xFFFF_FFFE {
+            out.append(contentsOf: Array(" by ".utf8))
+            writeDecimal(who)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Seconds from start to end (or now), less the time suspended; 0 before the start.
+    static func elapsed(start: Int64, end: Int64, suspended: Int64, now: Int64) -> Int64 {
+        guard start > 0 else { return 0 }
+        let stop = end > 0 ? end : now
+        return max(0, stop - start - max(0, suspended))
     }
 
     /// The tasks of a pending array's hex bit mask (`0x3F0` → `4-9`), or nil for no mask.
@@ -143,52 +326,8 @@ public struct AccountingRows {
         return ranges.isEmpty ? nil : ranges.joined(separator: ",")
     }
 
-    /// A step's id as sacct prints it: `batch`, `extern`, `interactive`, or its number, with
-    /// `+N` for a component of a heterogeneous step.
-    static func stepName(_ step: Int64, hetComponent: UInt64) -> String {
-        let name: String
-        switch step {
-        case -5, 0xFFFF_FFFB: name = "batch"
-        case -4, 0xFFFF_FFFC: name = "extern"
-        case -6, 0xFFFF_FFFA: name = "interactive"
-        case -3, 0xFFFF_FFFD: name = "pending"
-        default: name = "\(step)"
-        }
-        return hetComponent == 0xFFFF_FFFE ? name : "\(name)+\(hetComponent)"  // NO_VAL: not heterogeneous
-    }
-
-    /// The state name, `CANCELLED by UID` when the database knows who cancelled.
-    static func stateText(_ number: UInt64, requid: Int64) -> String {
-        guard let state = AccountingSQL.state(number: number) else { return "UNKNOWN" }
-        if state == .cancelled, requid >= 0, requid < 0xFFFF_FFFE { return "CANCELLED by \(requid)" }
-        return state.rawValue
-    }
-
-    /// Seconds from start to end (or now), less the time suspended; 0 before the start.
-    static func elapsed(start: Int64, end: Int64, suspended: Int64, now: Int64) -> Int64 {
-        guard start > 0 else { return 0 }
-        let stop = end > 0 ? end : now
-        return max(0, stop - start - max(0, suspended))
-    }
-
-    /// The value of one TRES in a `1=4,2=1024` list, or nil when absent (or unset: NO_VAL64).
-    static func tres(_ list: String, id: Int) -> UInt64? {
-        for item in list.split(separator: ",") {
-            guard let eq = item.firstIndex(of: "="), Int(item[..<eq]) == id,
-                  let value = UInt64(item[item.index(after: eq)...]) else { continue }
-            return value >= 0xFFFF_FFFF_FFFF_FFFE ? nil : value
-        }
-        return nil
-    }
-
-    /// Text for a field before Comment: control characters and `|` become `?`.
-    static func plain(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0 == "|" || $0.value == 0x7F ? "?" : $0 }))
-    }
-
-    /// Comment and AdminComment: control characters become spaces (`|` is kept; the parser
-    /// expects it in these two last fields).
-    static func text(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+    /// A user name for the User field: control characters and `|` become `?`.
+    static func plainBytes(_ s: String) -> [UInt8] {
+        s.utf8.map { $0 < 0x20 || $0 == 0x7F || $0 == 0x7C ? 0x3F : $0 }
     }
 }

@@ -38,21 +38,18 @@ public enum AccountingDatabase {
         defer { if let optionFile { unlink(optionFile) } }
         var arguments: [String] = []
         if let optionFile { arguments.append("--defaults-extra-file=" + optionFile) }  // must come first
-        arguments += ["--batch", "--skip-column-names", "--host=" + settings.host, "--port=\(settings.port)"]
+        // --quick: rows are streamed as the server produces them, not gathered first.
+        arguments += ["--batch", "--quick", "--skip-column-names", "--host=" + settings.host, "--port=\(settings.port)"]
         if let user = settings.user { arguments.append("--user=" + user) }
         arguments += ["--database=" + settings.database, "--execute=" + sql]
         var rows = AccountingRows(now: now, userName: userName)
-        func emit(_ line: String) {
-            var line = line
-            line.withUTF8 { onRows(UnsafeRawBufferPointer($0)) }
-        }
         do {
             try runner.run(program: client, arguments: arguments, timeoutSeconds: timeoutSeconds,
-                           outputLimit: outputLimit, onOutput: { rows.feed($0, emit: emit) })
+                           outputLimit: outputLimit, onOutput: { rows.feed($0, emit: onRows) })
         } catch {
             throw .client(error)
         }
-        rows.finish(emit: emit)
+        rows.finish(emit: onRows)
         if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "") }
     }
 
