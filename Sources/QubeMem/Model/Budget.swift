@@ -45,7 +45,7 @@ public struct StageBudget: Sendable, Equatable {
 /// A whole-pipeline budget: the four stages and the lifetime peak, all above baseline RSS.
 ///
 /// A budget keeps the totals (each stage's peak, the lifetime peak) and its recipe: the reference
-/// model's inputs, plus at most two terms added after it (qubemem's measured terms). The terms
+/// model's inputs, plus at most one term added after it (qubemem's measured term). The terms
 /// themselves are written again from the recipe when asked for (`stages`, `stage(_:)`). Computing
 /// a budget therefore allocates nothing and stays a small value, which is what the plugin inside
 /// slurmctld and `qubemem predict` need; listing terms costs one more run of the formulas. Every
@@ -55,9 +55,8 @@ public struct Budget: Sendable, Equatable {
     public var path: PipelinePath
     /// The reference model's inputs: how to write the terms again.
     let recipe: Recipe
-    /// Terms added after the reference's, in the order added.
-    private var extra0: Entry?
-    private var extra1: Entry?
+    /// The term added after the reference's, if any.
+    private var extra: Entry?
     /// Each stage's peak (persistent + transient), bytes, in `StageName` order.
     private var stagePeaks: (UInt64, UInt64, UInt64, UInt64)
     /// The largest stage peak, bytes.
@@ -104,8 +103,8 @@ public struct Budget: Sendable, Equatable {
     }
 
     public static func == (a: Budget, b: Budget) -> Bool {
-        a.model == b.model && a.path == b.path && a.recipe == b.recipe && a.extra0 == b.extra0
-            && a.extra1 == b.extra1 && a.lifetimePeakBytes == b.lifetimePeakBytes
+        a.model == b.model && a.path == b.path && a.recipe == b.recipe && a.extra == b.extra
+            && a.lifetimePeakBytes == b.lifetimePeakBytes
     }
 
     /// The peak of a stage, bytes (0 for a stage without terms).
@@ -122,10 +121,9 @@ public struct Budget: Sendable, Equatable {
     /// the added terms. Written again from the recipe on each call.
     var entries: [Entry] {
         var out = ReferenceModel.terms(recipe, model: model)
-        for added in [extra0, extra1] {
-            guard let added else { continue }
-            let end = out.lastIndex { $0.stage == added.stage }.map { $0 + 1 } ?? out.count
-            out.insert(added, at: end)
+        if let extra {
+            let end = out.lastIndex { $0.stage == extra.stage }.map { $0 + 1 } ?? out.count
+            out.insert(extra, at: end)
         }
         return out
     }
@@ -158,13 +156,12 @@ public struct Budget: Sendable, Equatable {
     }
 
     /// This budget with a transient term appended to a stage.
-    /// - Returns: `nil` when the stage total no longer fits in 64 bits, or (which no caller does)
-    ///   when two terms were added already.
+    /// - Returns: `nil` when the stage total no longer fits in 64 bits, or (which no caller does:
+    ///   qubemem measures one term) when a term was added already.
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
-        guard extra1 == nil, let total = Checked.add(stagePeak(stage), bytes) else { return nil }
+        guard extra == nil, let total = Checked.add(stagePeak(stage), bytes) else { return nil }
         var b = self
-        let added = Entry(name: name, bytes: bytes, stage: stage, transient: true)
-        if extra0 == nil { b.extra0 = added } else { b.extra1 = added }
+        b.extra = Entry(name: name, bytes: bytes, stage: stage, transient: true)
         switch stage {
         case .covarianceSetup: b.stagePeaks.0 = total
         case .basisSetup: b.stagePeaks.1 = total
