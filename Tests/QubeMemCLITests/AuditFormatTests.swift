@@ -1,5 +1,6 @@
 import Testing
 
+import QubeMem
 @testable import QubeMemCLI
 
 @Suite struct AuditFormatTests {
@@ -20,7 +21,7 @@ import Testing
         }
         for n: UInt64 in [0, 9, 10, 99, 100, 12_345, UInt64.max] {
             var bytes: [UInt8] = []
-            AuditFormat.appendDecimal(n, to: &bytes)
+            DecimalDigits.append(n, to: &bytes)
             #expect(String(decoding: bytes, as: UTF8.self) == String(n))
         }
     }

@@ -35,19 +35,7 @@ extension TextSink {
     /// Appends an unsigned integer in decimal.
     @inlinable
     public mutating func append(decimal value: UInt64) {
-        // Digits from the last, into a buffer on the stack: one division by a constant per digit.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
-        withUnsafeMutableBytes(of: &digits) { raw in
-            guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
-            var rest = value
-            var start = raw.count
-            repeat {
-                start -= 1
-                base[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-                rest /= 10
-            } while rest > 0
-            append(bytes: UnsafeBufferPointer(start: base + start, count: raw.count - start))
-        }
+        DecimalDigits.with(value) { append(bytes: $0) }
     }
 
     /// Appends text given at run time. Control characters become `?`; with `quoting`, double

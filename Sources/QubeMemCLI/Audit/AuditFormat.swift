@@ -1,3 +1,5 @@
+import QubeMem
+
 /// Number formatting for per-job output, without Foundation's `String(format:)` (which costs
 /// microseconds per call: an audit of 100 000 jobs prints about a million figures).
 enum AuditFormat {
@@ -31,7 +33,7 @@ enum AuditFormat {
         let n = UInt64(scaled)
         let p = UInt64(scale)
         if value < 0 && n != 0 { out.append(UInt8(ascii: "-")) }
-        appendDecimal(n / p, to: &out)
+        DecimalDigits.append(n / p, to: &out)
         if places > 0 {
             out.append(UInt8(ascii: "."))
             var frac = n % p
@@ -43,21 +45,6 @@ enum AuditFormat {
                 i -= 1
             }
             out.append(contentsOf: digits)
-        }
-    }
-
-    /// An unsigned integer in decimal, appended to UTF-8 bytes.
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var rest = value
-            var start = raw.count
-            repeat {
-                start -= 1
-                raw[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-                rest /= 10
-            } while rest > 0
-            out.append(contentsOf: raw[start...])
         }
     }
 

@@ -1,3 +1,5 @@
+import QubeMem
+
 /// Turns the rows of `AccountingSQL`'s query, as the MariaDB/MySQL client prints them in batch
 /// mode, into the `sacct --parsable2 --noconvert` rows the audit reads (`SacctField` order): a
 /// job row the first time a job appears, and one row per step.
@@ -145,9 +147,9 @@ public struct AccountingRows {
     }
 
     /// A decimal field as a number (0 when empty or not a number).
-    private func number(_ i: Int) -> UInt64 {
+    private func number(_ i: Int, skip: Int = 0) -> UInt64 {
         var v: UInt64 = 0
-        for b in field(i) {
+        for b in field(i).dropFirst(skip) {
             guard b >= 0x30, b <= 0x39 else { return v }
             v = v &* 10 &+ UInt64(b &- 0x30)
         }
@@ -160,15 +162,6 @@ public struct AccountingRows {
         guard let first = f.first else { return -1 }
         if first == UInt8(ascii: "-") { return -Int64(truncatingIfNeeded: number(i, skip: 1)) }
         return Int64(truncatingIfNeeded: number(i))
-    }
-
-    private func number(_ i: Int, skip: Int) -> UInt64 {
-        var v: UInt64 = 0
-        for b in field(i).dropFirst(skip) {
-            guard b >= 0x30, b <= 0x39 else { return v }
-            v = v &* 10 &+ UInt64(b &- 0x30)
-        }
-        return v
     }
 
     /// The value of one TRES in a `1=4,2=1024` list field, or nil when absent (or NO_VAL64).
@@ -198,17 +191,7 @@ public struct AccountingRows {
     // MARK: - Writing
 
     private mutating func writeDecimal(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var rest = value
-            var start = raw.count
-            repeat {
-                start -= 1
-                raw[start] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-                rest /= 10
-            } while rest > 0
-            out.append(contentsOf: raw[start...])
-        }
+        DecimalDigits.append(value, to: &out)
     }
 
     private mutating func writeDecimal(_ value: Int64) {
@@ -232,13 +215,7 @@ public struct AccountingRows {
                 default: b = f[index]
                 }
             }
-            if b < 0x20 || b == 0x7F {
-                out.append(plain ? 0x3F : 0x20)
-            } else if plain && b == 0x7C {
-                out.append(0x3F)
-            } else {
-                out.append(b)
-            }
+            out.append(Self.clean(b, plain: plain))
             index = f.index(after: index)
         }
     }
@@ -328,6 +305,13 @@ public struct AccountingRows {
 
     /// A user name for the User field: control characters and `|` become `?`.
     static func plainBytes(_ s: String) -> [UInt8] {
-        s.utf8.map { $0 < 0x20 || $0 == 0x7F || $0 == 0x7C ? 0x3F : $0 }
+        s.utf8.map { clean($0, plain: true) }
+    }
+
+    /// A byte of free text as written: control characters become `?` (plain fields) or a space
+    /// (Comment, AdminComment); plain fields also turn `|` into `?`.
+    static func clean(_ b: UInt8, plain: Bool) -> UInt8 {
+        if b < 0x20 || b == 0x7F { return plain ? 0x3F : 0x20 }
+        return plain && b == 0x7C ? 0x3F : b
     }
 }
