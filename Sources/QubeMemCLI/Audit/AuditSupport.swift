@@ -223,19 +223,10 @@ struct AuditDatabase {
     }
 
     private static func readText(_ path: String, purpose: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw AuditError.database("cannot read \(path): \(String(cString: strerror(errno))) (\(purpose))")
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw AuditError.database("cannot read \(path): \(error.localizedDescription) (\(purpose))")
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while bytes.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
