@@ -11,6 +11,7 @@
  * Usage: harness test PLUGIN.so CONFIG_DIR
  *        harness bench PLUGIN.so CONFIG_DIR ITERATIONS       (warm caches)
  *        harness bench-cold PLUGIN.so CONFIG_DIR ITERATIONS  (caches evicted before each call)
+ *        harness trace PLUGIN.so CONFIG_DIR COMMENT         (for tools/hot-order.py, see trace())
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -345,10 +346,32 @@ static void bench(const char *name, const char *comment, uint64_t memory, long n
 	free(t);
 }
 
+/* Mode "trace": four job_submit calls with one comment, each preceded by a write to marker[0]
+ * and followed by one to marker[4096], so that a memory trace (valgrind --tool=lackey) can cut
+ * out each call. Prints the marker's address and the plugin's load base on stderr. */
+static volatile char marker[8192] __attribute__((aligned(4096)));
+
+static int trace(const char *comment)
+{
+	Dl_info info;
+	if (!dladdr((void *)p_submit, &info))
+		return 1;
+	fprintf(stderr, "marker %p base %p\n", (void *)marker, info.dli_fbase);
+	for (int i = 0; i < 4; i++) {
+		job_desc_msg_t desc = job(comment, NO_VAL64);
+		char *err = NULL;
+		marker[0] = 1;
+		p_submit(&desc, 1000, &err);
+		marker[4096] = 1;
+		release(&desc, err);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s test|bench PLUGIN.so CONFIG_DIR [N]\n", argv[0]);
+		fprintf(stderr, "usage: %s test|bench|bench-cold|trace PLUGIN.so CONFIG_DIR [N|COMMENT]\n", argv[0]);
 		return 64;
 	}
 	char conf[4200];
@@ -375,7 +398,11 @@ int main(int argc, char **argv)
 	CHECK(dlsym(so, "qubemem_v1_job_submit") == NULL, "Swift symbols must not be exported");
 	CHECK(p_init() == SLURM_SUCCESS, "init");
 
-	if (!strcmp(argv[1], "bench") || !strcmp(argv[1], "bench-cold")) {
+	if (!strcmp(argv[1], "trace")) {
+		quiet = true;
+		if (argc < 5 || trace(argv[4]))
+			return 64;
+	} else if (!strcmp(argv[1], "bench") || !strcmp(argv[1], "bench-cold")) {
 		long n = argc > 4 ? atol(argv[4]) : 100000;
 		cold = !strcmp(argv[1], "bench-cold");
 		if (cold)

@@ -9,10 +9,10 @@ changing the plugin's Swift code (`make -C plugin hot-order`); a stale list stil
 is only spread over more pages again (`make -C plugin test` warns when many names are missing).
 
 Method: valgrind --tool=lackey traces every instruction address of the third call of job_submit
-in tools/trace-harness.c (the first two warm up lazy state), and each address is mapped to its
-function with nm.
+made by the optimised test harness in "trace" mode (tests/harness.c; the first two calls warm up
+lazy state), and each address is mapped to its function with nm.
 
-Usage: plugin/tools/hot-order.py PLUGIN.so HARNESS > hot-functions.order
+Usage: plugin/tools/hot-order.py PLUGIN.so BENCH_HARNESS > hot-functions.order
 """
 import bisect
 import re
@@ -56,9 +56,9 @@ def main():
     starts = [s[0] for s in syms]
     order, seen = [], set()
     for comment in COMMENTS:
-        with tempfile.NamedTemporaryFile() as log:
+        with tempfile.NamedTemporaryFile() as log, tempfile.TemporaryDirectory() as config:
             run = subprocess.run(["valgrind", "--tool=lackey", "--trace-mem=yes", f"--log-file={log.name}",
-                                  harness, so, comment], capture_output=True, text=True)
+                                  harness, "trace", so, config, comment], capture_output=True, text=True)
             marker = int(re.search(r"marker (0x[0-9a-f]+)", run.stderr).group(1), 16)
             base = int(re.search(r"base (0x[0-9a-f]+)", run.stderr).group(1), 16)
             calls, inside = 0, False
