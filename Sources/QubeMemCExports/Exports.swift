@@ -110,6 +110,15 @@ enum JobFields {
         return .perNode(mib: raw)
     }
 
+    /// The job's MPI ranks on nodes, from num_tasks, min_nodes, ntasks_per_node and
+    /// cpus_per_task (NO_VAL and 0 mean "not given").
+    static func layout(_ job: qubemem_v1_job) -> TaskLayout {
+        func given32(_ v: UInt32) -> UInt64? { v == QUBEMEM_NO_VAL || v == 0 ? nil : UInt64(v) }
+        func given16(_ v: UInt16) -> UInt64? { v == QUBEMEM_NO_VAL16 || v == 0 ? nil : UInt64(v) }
+        return TaskLayout(tasks: given32(job.num_tasks), nodes: given32(job.min_nodes),
+                          tasksPerNode: given16(job.ntasks_per_node), cpusPerTask: given16(job.cpus_per_task))
+    }
+
     /// CPUs per node: ntasks_per_node × cpus_per_task when given, else min_cpus spread over
     /// min_nodes (rounded up), else cpus_per_task, else 1.
     static func cpusPerNode(_ job: qubemem_v1_job) -> UInt64 {

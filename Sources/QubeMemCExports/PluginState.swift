@@ -137,7 +137,8 @@ final class PluginState: @unchecked Sendable {
         let commentBytes = UnsafeBufferPointer(
             start: UnsafeRawPointer(comment).assumingMemoryBound(to: UInt8.self), count: strlen(comment))
         let decision = SubmissionDecision.decide(
-            commentBytes: commentBytes, userMemory: JobFields.userMemory(job), config: current)
+            commentBytes: commentBytes, userMemory: JobFields.userMemory(job), config: current,
+            layout: JobFields.layout(job))
 
         var message = FixedBufferSink(bytes(result.pointee.message), capacity: Int(result.pointee.message_capacity))
         var record = FixedBufferSink(bytes(result.pointee.record), capacity: Int(result.pointee.record_capacity))
@@ -163,7 +164,7 @@ final class PluginState: @unchecked Sendable {
             return Int32(QUBEMEM_V1_REJECT_COMMENT)
         case .reject(.overLimit):
             return Int32(QUBEMEM_V1_REJECT_MEMORY)
-        case .setMemory(let mib):
+        case .setMemory(let mib), .setMemoryPerCPU(let mib):
             // A value with the MEM_PER_CPU bit (or NO_VAL64) would mean something else to SLURM.
             guard mib > 0, mib < QUBEMEM_MEM_PER_CPU else {
                 CText.write("qubemem: \(function): internal: refusing to set request_mib=\(mib)",
@@ -173,7 +174,11 @@ final class PluginState: @unchecked Sendable {
                 CText.write("", to: result.pointee.record, capacity: result.pointee.record_capacity)
                 return Int32(QUBEMEM_V1_FAILED)
             }
-            result.pointee.pn_min_memory = mib
+            if case .setMemoryPerCPU = decision.outcome {
+                result.pointee.pn_min_memory = mib | QUBEMEM_MEM_PER_CPU
+            } else {
+                result.pointee.pn_min_memory = mib
+            }
             return Int32(QUBEMEM_V1_SET)
         }
     }

@@ -43,6 +43,7 @@ struct PredictCommand: AsyncParsableCommand {
     )
 
     @OptionGroup(title: "Run dimensions") var dimensions: DimensionOptions
+    @OptionGroup(title: "MPI task layout (sbatch's options)") var layoutOptions: LayoutOptions
     @OptionGroup(title: "Request policy") var policyOptions: PolicyOptions
 
     @Flag(help: "Print the prediction as JSON (schema above) instead of a table.")
@@ -69,7 +70,8 @@ struct PredictCommand: AsyncParsableCommand {
         let site = try policyOptions.siteConfig()
         let policy = site.policy
         let prediction: Prediction
-        switch Predictor.predict(spec, policy: policy) {
+        let layout = layoutOptions.layout
+        switch Predictor.predict(spec, policy: policy, layout: layout) {
         case let .success(p): prediction = p
         case let .failure(error): throw CLIError.prediction(error)
         }
@@ -78,7 +80,7 @@ struct PredictCommand: AsyncParsableCommand {
         } else if json {
             ctx.out(PredictionJSON.render(prediction, policy: policy) + "\n")
         } else if request {
-            try printRequest(spec, prediction, site: site, ctx)
+            try printRequest(spec, prediction, site: site, layout: layout, ctx)
         } else {
             ctx.out(BudgetTable.render(prediction, policy: policy))
         }
@@ -86,13 +88,16 @@ struct PredictCommand: AsyncParsableCommand {
 
     /// What the job_submit plugin would do with a job carrying this spec and no --mem: the same
     /// decision code, on the same comment, under the same site config.
-    private func printRequest(_ spec: RunSpec, _ prediction: Prediction, site: SiteConfig, _ ctx: CommandContext) throws {
-        let decision = SubmissionDecision.decide(comment: QubeComment.render(spec), userMemory: .none, config: site)
+    private func printRequest(_ spec: RunSpec, _ prediction: Prediction, site: SiteConfig, layout: TaskLayout,
+                              _ ctx: CommandContext) throws {
+        let decision = SubmissionDecision.decide(comment: QubeComment.render(spec), userMemory: .none, config: site,
+                                                 layout: layout)
         switch decision.outcome {
-        case let .setMemory(mib):
+        case let .setMemory(mib), let .setMemoryPerCPU(mib):
             var lines = BudgetTable.requestLines(prediction, policy: site.policy)
-            if mib != prediction.requestMiB {
-                lines = "Request: \(mib) MiB per node (raised to min_request)\n" + lines.drop { $0 != "\n" }.dropFirst()
+            if mib != prediction.node.requestMiB {
+                let unit = prediction.node.perCPU ? "per CPU" : "per node"
+                lines = "Request: \(mib) MiB \(unit) (raised to min_request)\n" + lines.drop { $0 != "\n" }.dropFirst()
             }
             ctx.out(lines)
         case .untouched:

@@ -18,11 +18,62 @@ public struct AdminRecord: Equatable, Sendable {
     public var requestMiB: UInt64
     /// What the user asked for, MiB per node, or nil for `none`.
     public var userMiB: UInt64?
+    /// A multi-rank (MPI) job's layout, from the fields added at the end of v1 records; nil for
+    /// a single-process job (records without them).
+    public var ranks: Ranks?
 
-    /// Predicted total = peak + baseline, bytes (nil on overflow).
+    /// How a multi-rank job's memory was priced.
+    public enum Ranks: Equatable, Sendable {
+        /// `ranks_per_node=R node_bytes=N`: the busiest node's R ranks, predicted N bytes.
+        case perNode(ranks: UInt64, nodeBytes: UInt64)
+        /// `ranks=N mem_per_cpu=yes cpus_per_rank=C rank_bytes=B`: N ranks whose nodes SLURM chose,
+        /// each given B bytes (before slack) over C CPUs; `request_mib` is then per CPU.
+        case perCPU(ranks: UInt64, cpusPerRank: UInt64, rankBytes: UInt64)
+    }
+
+    public init(action: String, model: String, path: String, peakBytes: UInt64, baselineBytes: UInt64,
+                slackTenThousandths: UInt64, requestMiB: UInt64, userMiB: UInt64?, ranks: Ranks? = nil) {
+        self.action = action
+        self.model = model
+        self.path = path
+        self.peakBytes = peakBytes
+        self.baselineBytes = baselineBytes
+        self.slackTenThousandths = slackTenThousandths
+        self.requestMiB = requestMiB
+        self.userMiB = userMiB
+        self.ranks = ranks
+    }
+
+    /// Predicted total per node, bytes (nil on overflow): peak + baseline for one process; the
+    /// recorded node figure for ranks on a known number of nodes. A per-CPU record's node depends
+    /// on what SLURM placed there: see `predictedNodeBytes(cpusPerNode:)`.
     public var predictedTotalBytes: UInt64? {
-        let (sum, overflow) = peakBytes.addingReportingOverflow(baselineBytes)
-        return overflow ? nil : sum
+        switch ranks {
+        case .perNode(_, let nodeBytes): return nodeBytes
+        case .perCPU(_, _, let rankBytes): return rankBytes
+        case nil:
+            let (sum, overflow) = peakBytes.addingReportingOverflow(baselineBytes)
+            return overflow ? nil : sum
+        }
+    }
+
+    /// The predicted total of a node that got `cpusPerNode` CPUs (sacct's AllocCPUS / NNodes):
+    /// for a per-CPU record, the ranks that fit on them, each at the recorded rank figure.
+    public func predictedNodeBytes(cpusPerNode: UInt64) -> UInt64? {
+        guard case .perCPU(_, let cpusPerRank, let rankBytes) = ranks else { return predictedTotalBytes }
+        let perRank = max(cpusPerRank, 1)
+        let ranksHere = max(cpusPerNode / perRank + (cpusPerNode % perRank == 0 ? 0 : 1), 1)
+        let (b, o) = rankBytes.multipliedReportingOverflow(by: ranksHere)
+        return o ? nil : b
+    }
+
+    /// Ranks on the busiest node (per-CPU records: nil, SLURM chose), 1 for a single process.
+    public var ranksPerNode: UInt64? {
+        switch ranks {
+        case nil: return 1
+        case .perNode(let r, _): return r
+        case .perCPU: return nil
+        }
     }
 
     /// What an AdminComment holds as far as qubemem is concerned.
@@ -108,6 +159,7 @@ public struct AdminRecord: Equatable, Sendable {
     /// Field names in the order of `parseRecord`'s value slots.
     private static let keyNames = [
         "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
+        "ranks_per_node", "node_bytes", "ranks", "mem_per_cpu", "cpus_per_rank", "rank_bytes",
     ]
 
     /// The slot of a version-1 field name, or nil for a field this version does not read.
@@ -120,12 +172,13 @@ public struct AdminRecord: Equatable, Sendable {
         }
         switch count {
         case 4: return equals("path") ? 2 : nil
-        case 5: return equals("model") ? 1 : equals("slack") ? 5 : nil
+        case 5: return equals("model") ? 1 : equals("slack") ? 5 : equals("ranks") ? 10 : nil
         case 6: return equals("action") ? 0 : nil
         case 8: return equals("user_mib") ? 7 : nil
-        case 10: return equals("peak_bytes") ? 3 : nil
-        case 11: return equals("request_mib") ? 6 : nil
-        case 14: return equals("baseline_bytes") ? 4 : nil
+        case 10: return equals("peak_bytes") ? 3 : equals("node_bytes") ? 9 : equals("rank_bytes") ? 13 : nil
+        case 11: return equals("request_mib") ? 6 : equals("mem_per_cpu") ? 11 : nil
+        case 13: return equals("cpus_per_rank") ? 12 : nil
+        case 14: return equals("baseline_bytes") ? 4 : equals("ranks_per_node") ? 8 : nil
         default: return nil
         }
     }
@@ -146,8 +199,8 @@ public struct AdminRecord: Equatable, Sendable {
             return .invalid("unsupported record version '\(text(0, i))'")
         }
         // Value of each field of `keyNames`: start and end offsets, start -1 when absent.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { slots -> Found in
-            for k in 0..<16 { slots.initializeElement(at: k, to: -1) }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 28) { slots -> Found in
+            for k in 0..<28 { slots.initializeElement(at: k, to: -1) }
             while i < n {
                 while i < n && isSpace(p[i]) { i &+= 1 }
                 if i >= n { break }
@@ -187,10 +240,22 @@ public struct AdminRecord: Equatable, Sendable {
                     user = v
                 }
             }
+            var ranks: Ranks? = nil
+            if has(8) || has(9) {
+                guard let r = number(8), r > 0 else { return .invalid("bad or missing ranks_per_node '\(shown(8))'") }
+                guard let nodeBytes = number(9) else { return .invalid("bad or missing node_bytes '\(shown(9))'") }
+                ranks = .perNode(ranks: r, nodeBytes: nodeBytes)
+            } else if has(11) {
+                guard isWord(value(11), "yes") else { return .invalid("bad mem_per_cpu '\(shown(11))' (only yes is written)") }
+                guard let r = number(10), r > 0 else { return .invalid("bad or missing ranks '\(shown(10))'") }
+                guard let c = number(12), c > 0 else { return .invalid("bad or missing cpus_per_rank '\(shown(12))'") }
+                guard let b = number(13) else { return .invalid("bad or missing rank_bytes '\(shown(13))'") }
+                ranks = .perCPU(ranks: r, cpusPerRank: c, rankBytes: b)
+            }
             return .record(AdminRecord(
                 action: String(decoding: action, as: UTF8.self), model: String(decoding: value(1), as: UTF8.self),
                 path: String(decoding: value(2), as: UTF8.self), peakBytes: peak, baselineBytes: base,
-                slackTenThousandths: slack, requestMiB: request, userMiB: user))
+                slackTenThousandths: slack, requestMiB: request, userMiB: user, ranks: ranks))
         }
     }
 

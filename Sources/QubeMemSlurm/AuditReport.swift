@@ -98,6 +98,16 @@ public struct AuditEntry: Sendable {
         return o ? UInt64.max : w
     }
 
+    /// The recorded prediction per node, bytes: for a per-CPU record, on the CPUs SLURM gave each
+    /// node (AllocCPUS / NNodes, rounded up).
+    @inline(__always)
+    static func predicted(_ record: AdminRecord?, cpus: UInt32, nodes: UInt32) -> UInt64? {
+        guard let record else { return nil }
+        guard case .perCPU = record.ranks else { return record.predictedTotalBytes }
+        let n = UInt64(max(nodes, 1)), c = UInt64(cpus)
+        return record.predictedNodeBytes(cpusPerNode: c / n + (c % n == 0 ? 0 : 1))
+    }
+
     /// Requested memory per node, bytes: sacct's ReqMem, else the record's request (nil on overflow).
     @inline(__always)
     static func requested(perNode: UInt64?, record: AdminRecord?) -> UInt64? {
@@ -139,7 +149,7 @@ public struct AuditEntries: RandomAccessCollection, Sendable {
         var entry = AuditEntry(
             key: job.key, name: job.name, user: job.user, account: job.account, partition: job.partition,
             state: job.state, source: l.source, action: record?.action, model: record?.model, path: record?.path,
-            predictedBytes: record?.predictedTotalBytes,
+            predictedBytes: AuditEntry.predicted(record, cpus: job.cpus, nodes: job.nodes),
             requestedBytes: AuditEntry.requested(perNode: job.requestedPerNodeBytes, record: record),
             peakBytes: job.peakBytes, peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
             oom: job.outOfMemory, nearMiss: l.nearMiss, slack: record?.slackTenThousandths,
@@ -373,6 +383,9 @@ public struct AuditReport: Sendable {
     public var overall: AuditGroup
     public var byPath: [AuditGroup]
     public var byModel: [AuditGroup]
+    /// Groups by ranks per node ("ranks 1", "ranks 4", "ranks per-CPU"); only when some listed job
+    /// ran more than one rank (multi-rank records), else empty.
+    public var byRanks: [AuditGroup]
     public var recommendation: Recommendation
     /// Jobs read (finished, with an allocation row).
     public var finishedJobs: Int
@@ -404,6 +417,7 @@ public struct AuditReport: Sendable {
         var overallTally = GroupTally()
         var pathIDs = NameIDs(), modelIDs = NameIDs()
         var pathTallies: [GroupTally] = [], modelTallies: [GroupTally] = []
+        var rankIDs = NameIDs(), rankTallies: [GroupTally] = [], sawMultiRank = false
         var needs: [Need] = []
         jobs.withUnsafeBufferPointer { all in
             guard let base = all.baseAddress else { return }
@@ -460,7 +474,8 @@ public struct AuditReport: Sendable {
                 if !f.oom, let r = requested, let p = f.peak, Double(p) >= settings.nearMiss * Double(r) {
                     nearMiss = true
                 }
-                let predicted = record?.predictedTotalBytes ?? prediction?.totalBytes
+                let predicted = AuditEntry.predicted(record, cpus: job.pointee.cpus, nodes: job.pointee.nodes)
+                    ?? prediction?.totalBytes
                 let figures = EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss)
                 overallTally.add(figures)
                 if source != .none {
@@ -470,6 +485,15 @@ public struct AuditReport: Sendable {
                     let m = modelIDs.id(record?.model ?? prediction?.model ?? "?")
                     if m == modelTallies.count { modelTallies.append(GroupTally()) }
                     modelTallies[m].add(figures)
+                    let ranksName: String
+                    switch record?.ranks {
+                    case nil: ranksName = "1"
+                    case .perNode(let r, _): ranksName = String(r); sawMultiRank = true
+                    case .perCPU: ranksName = "per-CPU"; sawMultiRank = true
+                    }
+                    let k = rankIDs.id(ranksName)
+                    if k == rankTallies.count { rankTallies.append(GroupTally()) }
+                    rankTallies[k].add(figures)
                     if let need = Need(f, predicted: predicted, requested: requested) { needs.append(need) }
                 }
                 var entry = AuditEntries.Listed(job: i, recomputed: -1, note: -1, source: source, nearMiss: nearMiss)
@@ -489,6 +513,7 @@ public struct AuditReport: Sendable {
         self.overall = overall
         byPath = Self.groups(pathTallies, names: pathIDs.names, prefix: "path ", overall: overall)
         byModel = Self.groups(modelTallies, names: modelIDs.names, prefix: "model ", overall: overall)
+        byRanks = sawMultiRank ? Self.groups(rankTallies, names: rankIDs.names, prefix: "ranks ", overall: overall) : []
         finishedJobs = jobs.count
         self.withRecord = withRecord
         self.recomputed = recomputed

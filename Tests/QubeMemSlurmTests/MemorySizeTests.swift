@@ -206,3 +206,48 @@ import Testing
         #expect(q.shellLine().hasSuffix("--starttime=now-7days '--user=o'\\''brien'"))
     }
 }
+
+/// The multi-rank fields at the end of v1 records, read back as the plugin writes them.
+@Suite struct AdminRecordRanksTests {
+    static let head = "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=100 baseline_bytes=50 slack=1.15 request_mib=9 user_mib=none"
+
+    @Test func perNodeRecordsPredictTheirNode() throws {
+        guard case .record(let r) = AdminRecord.find(in: Self.head + " ranks_per_node=4 node_bytes=1000") else {
+            Issue.record("not read"); return
+        }
+        #expect(r.ranks == .perNode(ranks: 4, nodeBytes: 1000))
+        #expect(r.predictedTotalBytes == 1000)
+        #expect(r.ranksPerNode == 4)
+    }
+
+    @Test func perCPURecordsPredictFromTheCPUsEachNodeGot() throws {
+        let text = Self.head + " ranks=8 mem_per_cpu=yes cpus_per_rank=2 rank_bytes=300"
+        guard case .record(let r) = AdminRecord.find(in: text) else { Issue.record("not read"); return }
+        #expect(r.ranks == .perCPU(ranks: 8, cpusPerRank: 2, rankBytes: 300))
+        #expect(r.predictedNodeBytes(cpusPerNode: 8) == 1200)  // 4 ranks of 2 CPUs
+        #expect(r.predictedNodeBytes(cpusPerNode: 3) == 600)   // 2 ranks, one with a single CPU
+        #expect(r.ranksPerNode == nil)
+    }
+
+    @Test func singleProcessRecordsAreOneRank() throws {
+        guard case .record(let r) = AdminRecord.find(in: Self.head) else { Issue.record("not read"); return }
+        #expect(r.ranks == nil)
+        #expect(r.predictedTotalBytes == 150)
+        #expect(r.ranksPerNode == 1)
+    }
+
+    @Test(arguments: [
+        ("ranks_per_node=0 node_bytes=5", "ranks_per_node '0'"),
+        ("ranks_per_node=4", "node_bytes ''"),
+        ("node_bytes=5", "ranks_per_node ''"),
+        ("ranks=8 mem_per_cpu=no cpus_per_rank=1 rank_bytes=3", "mem_per_cpu 'no'"),
+        ("ranks=8 mem_per_cpu=yes rank_bytes=3", "cpus_per_rank ''"),
+        ("ranks=x mem_per_cpu=yes cpus_per_rank=1 rank_bytes=3", "ranks 'x'"),
+    ])
+    func brokenRankFieldsSayWhich(_ tail: String, _ quoted: String) {
+        guard case .invalid(let why) = AdminRecord.find(in: Self.head + " " + tail) else {
+            Issue.record("accepted: \(tail)"); return
+        }
+        #expect(why.contains(quoted), "\(why)")
+    }
+}

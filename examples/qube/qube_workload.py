@@ -10,6 +10,12 @@ folder that is removed at the end.
     qubemem profile -- python3 qube_workload.py --fields QU --nside 16 --fsky 0.1 --lmax 32
 
 Prints one line of JSON: the dimensions QUBE ran with (n_pix, n_modes when harmonic, ...).
+
+Under MPI (`mpiexec -n R python3 qube_workload.py ...`, with qube-qml[mpi] and mpich installed)
+every rank runs this script, as `qube-fisher-run` would: the inputs (the noise covariance) are
+built on rank 0 only, as QUBE's CLI reads them on rank 0 only, and each rank writes one line
+`{"rank": r, "size": R, "peak_rss_bytes": ...}` to standard error at the end (its own
+getrusage high-water mark), so that a measurement can split the node's peak by rank.
 """
 
 import argparse
@@ -45,6 +51,20 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def mpi_rank_and_size():
+    """(rank, size) when launched by an MPI launcher (mpich's hydra sets PMI_*), else (0, 1)."""
+    if "PMI_RANK" not in os.environ and "OMPI_COMM_WORLD_RANK" not in os.environ:
+        return 0, 1
+    from mpi4py import MPI
+    return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size()
+
+
+def report_rank_peak(rank, size):
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    print(json.dumps({"rank": rank, "size": size, "peak_rss_bytes": peak}), file=sys.stderr, flush=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
@@ -65,6 +85,7 @@ def main(argv=None):
     lmax_signal = args.lmax_signal or 4 * nside
     labels, spins, spectra = FIELDS[args.fields]
 
+    rank, size = mpi_rank_and_size()
     with stage("driver.inputs"):
         # Polar cap: the n_obs pixels nearest the north pole (RING order numbers them so).
         mask = np.zeros(npix_sky)
@@ -72,8 +93,11 @@ def main(argv=None):
         nfields = len(labels) if args.fields != "QU" else 2
         n_active = args.n_obs * (2 if args.fields == "QU" else (3 if args.fields == "TQU" else 1))
         # White noise, µK² per pixel: diagonal, float64, n_active² like a real input.
-        noise = np.zeros((n_active, n_active))
-        np.fill_diagonal(noise, 1e-4)
+        # Only rank 0 holds it, as only rank 0 reads it in a CLI run (setup is rank 0's).
+        noise = None
+        if rank == 0:
+            noise = np.zeros((n_active, n_active))
+            np.fill_diagonal(noise, 1e-4)
         ell = np.arange(lmax_signal + 1, dtype=float)
         shape = np.zeros_like(ell)
         shape[2:] = 1.0 / (ell[2:] * (ell[2:] + 1.0))
@@ -122,7 +146,10 @@ def main(argv=None):
         spectra_run.run()
         summary["spectra"] = True
         del rng, maps
-    print(json.dumps(summary))
+    if rank == 0:
+        print(json.dumps(summary))
+    if size > 1:
+        report_rank_peak(rank, size)
     return 0
 
 

@@ -65,7 +65,9 @@ typedef struct qubemem_v1_job {
 
 /* Where qubemem_v1_job_submit writes its answer. The caller owns every buffer. */
 typedef struct qubemem_v1_result {
-    uint64_t pn_min_memory; /* out: the per-node MiB to store when the status is QUBEMEM_V1_SET */
+    uint64_t pn_min_memory; /* out: what to store when the status is QUBEMEM_V1_SET: MiB per node,
+                               or MiB per CPU | QUBEMEM_MEM_PER_CPU (a multi-rank job whose
+                               nodes SLURM chooses) */
     char *message;          /* out: one line for the user's sbatch stderr, "" if none */
     uint32_t message_capacity;
     char *record;           /* out: the AdminComment record to append, "" if none */

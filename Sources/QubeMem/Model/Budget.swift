@@ -61,6 +61,9 @@ public struct Budget: Sendable, Equatable {
     private var stagePeaks: (UInt64, UInt64, UInt64, UInt64)
     /// The largest stage peak, bytes.
     public private(set) var lifetimePeakBytes: UInt64
+    /// What basis_setup leaves alive for the later stages (QUBE's basis manager, which MPI
+    /// broadcasts to every rank), bytes.
+    public let basisSetupPersistentBytes: UInt64
 
     /// The inputs of the reference model that made a budget.
     enum Recipe: Sendable, Equatable {
@@ -87,9 +90,12 @@ public struct Budget: Sendable, Equatable {
     struct Totals: Sendable, Equatable {
         var stagePeaks: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var lifetimePeak: UInt64 = 0
+        /// What basis_setup leaves alive (the basis manager), bytes.
+        var basisSetupPersistent: UInt64 = 0
 
         static func == (a: Totals, b: Totals) -> Bool {
             a.stagePeaks == b.stagePeaks && a.lifetimePeak == b.lifetimePeak
+                && a.basisSetupPersistent == b.basisSetupPersistent
         }
     }
 
@@ -100,6 +106,7 @@ public struct Budget: Sendable, Equatable {
         self.recipe = recipe
         stagePeaks = totals.stagePeaks
         lifetimePeakBytes = totals.lifetimePeak
+        basisSetupPersistentBytes = totals.basisSetupPersistent
     }
 
     public static func == (a: Budget, b: Budget) -> Bool {
@@ -108,7 +115,7 @@ public struct Budget: Sendable, Equatable {
     }
 
     /// The peak of a stage, bytes (0 for a stage without terms).
-    func stagePeak(_ stage: StageName) -> UInt64 {
+    public func stagePeak(_ stage: StageName) -> UInt64 {
         switch stage {
         case .covarianceSetup: stagePeaks.0
         case .basisSetup: stagePeaks.1

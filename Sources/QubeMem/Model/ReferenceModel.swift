@@ -233,6 +233,7 @@ public enum ReferenceModel {
         /// Records a finished stage's peak.
         private mutating func close(_ finished: StageName) {
             Self.set(&totals.stagePeaks, finished, total)
+            if finished == .basisSetup { totals.basisSetupPersistent = persistentBytes.1 }
             totals.lifetimePeak = max(totals.lifetimePeak, total)
             total = 0
         }

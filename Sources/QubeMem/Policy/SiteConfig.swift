@@ -45,7 +45,7 @@ public struct SiteConfig: Sendable, Equatable {
 
     /// The keys qubemem.conf accepts, in the order `render` writes them.
     public static let keys: [String] = [
-        "enabled", "slack", "interpreter_floor", "input_covariances", "min_request", "max_request",
+        "enabled", "slack", "interpreter_floor", "input_covariances", "mpi_rank_overhead", "min_request", "max_request",
         "default_model", "measured_terms", "user_memory", "on_malformed",
     ]
 
@@ -109,6 +109,7 @@ public struct SiteConfig: Sendable, Equatable {
             ("slack", policy.slack.description),
             ("interpreter_floor", SizeText.render(bytes: policy.interpreterFloorBytes)),
             ("input_covariances", String(policy.inputCovariances)),
+            ("mpi_rank_overhead", SizeText.render(bytes: policy.mpiRankOverheadBytes)),
             ("min_request", SizeText.render(mib: minRequestMiB)),
             ("max_request", maxRequestMiB.map { SizeText.render(mib: $0) } ?? "none"),
             ("default_model", policy.defaultModel.rawValue),
@@ -138,6 +139,11 @@ public struct SiteConfig: Sendable, Equatable {
                 return .invalidValue(value, expected: "a size such as 256M or 0.25G (no suffix means MiB)")
             }
             policy.interpreterFloorBytes = bytes
+        case "mpi_rank_overhead":
+            guard let bytes = SizeText.parseBytes(value, defaultUnit: .mebi) else {
+                return .invalidValue(value, expected: "a size such as 128M or 0.125G (no suffix means MiB)")
+            }
+            policy.mpiRankOverheadBytes = bytes
         case "input_covariances":
             guard let count = UInt64(value), count <= 64 else {
                 return .invalidValue(value, expected: "a whole number from 0 to 64")

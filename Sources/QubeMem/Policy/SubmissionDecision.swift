@@ -57,6 +57,9 @@ public struct SubmissionDecision: Sendable, Equatable {
         case untouched
         /// Set the job's memory to this many MiB per node (clearing any per-CPU request).
         case setMemory(mib: UInt64)
+        /// Set the job's memory to this many MiB per CPU (`--mem-per-cpu`): a multi-rank job whose
+        /// ranks per node SLURM chooses, so that SLURM multiplies by what it places on each node.
+        case setMemoryPerCPU(mib: UInt64)
         /// Refuse the job; the user message says why.
         case reject(RejectReason)
     }
@@ -81,8 +84,23 @@ public struct SubmissionDecision: Sendable, Equatable {
         var peakBytes: UInt64
         var baselineBytes: UInt64
         var slack: Slack
-        /// The request after min_request, MiB per node.
+        /// The request after min_request: MiB per node, or per CPU when `layout` is per CPU.
         var requestMiB: UInt64
+        /// How the job's ranks sit on nodes (`.single` for one process: records and messages are
+        /// then exactly those of a single-process run).
+        var layout: RankLayout
+    }
+
+    /// The ranks behind a decision, as the message and the record state them.
+    enum RankLayout: Sendable, Equatable {
+        /// One process.
+        case single
+        /// `ranks` on the busiest node; `nodeBytes` its predicted peak (before slack);
+        /// `furtherRankBytes` what each rank after rank 0 adds.
+        case perNode(ranks: UInt64, nodeBytes: UInt64, furtherRankBytes: UInt64)
+        /// `ranks` whose nodes SLURM chooses; each is given the largest rank's `rankBytes`
+        /// (before slack), asked per CPU over `cpusPerRank` CPUs.
+        case perCPU(ranks: UInt64, rankBytes: UInt64, cpusPerRank: UInt64)
     }
 
     enum Detail: Sendable, Equatable {
@@ -121,11 +139,12 @@ public struct SubmissionDecision: Sendable, Equatable {
     ///   - comment: the job's comment, or nil when it has none.
     ///   - userMemory: the memory the user asked for.
     ///   - config: the site configuration.
-    public static func decide(comment: String?, userMemory: UserMemory, config: SiteConfig)
-        -> SubmissionDecision
+    ///   - layout: the job's task layout (ranks per node); default one process.
+    public static func decide(comment: String?, userMemory: UserMemory, config: SiteConfig,
+                              layout: TaskLayout = .singleRank) -> SubmissionDecision
     {
         guard config.enabled, let comment else { return SubmissionDecision(outcome: .untouched) }
-        return decide(parsed: QubeComment.parse(comment), userMemory: userMemory, config: config)
+        return decide(parsed: QubeComment.parse(comment), userMemory: userMemory, config: config, layout: layout)
     }
 
     /// Decides from a comment given as raw bytes (any encoding), as slurmctld hands it over.
@@ -133,7 +152,7 @@ public struct SubmissionDecision: Sendable, Equatable {
     /// The plugin's path: parsing and pricing throw their typed errors rather than return
     /// `Result`s, so a valid comment builds no error value and destroys none.
     public static func decide(commentBytes: UnsafeBufferPointer<UInt8>, userMemory: UserMemory,
-                              config: SiteConfig) -> SubmissionDecision
+                              config: SiteConfig, layout: TaskLayout = .singleRank) -> SubmissionDecision
     {
         guard config.enabled else { return SubmissionDecision(outcome: .untouched) }
         let spec: RunSpec
@@ -147,7 +166,8 @@ public struct SubmissionDecision: Sendable, Equatable {
         }
         let prediction: Prediction
         do {
-            prediction = try Predictor.predictThrowing(spec, policy: config.policy, priceAlternative: false)
+            prediction = try Predictor.predictThrowing(spec, policy: config.policy, layout: layout,
+                                                       priceAlternative: false)
         } catch {
             return malformed("\(error)", userMemory: userMemory, config: config)
         }
@@ -155,7 +175,7 @@ public struct SubmissionDecision: Sendable, Equatable {
     }
 
     private static func decide(parsed: Result<RunSpec, CommentError>?, userMemory: UserMemory,
-                               config: SiteConfig) -> SubmissionDecision
+                               config: SiteConfig, layout: TaskLayout) -> SubmissionDecision
     {
         guard let parsed else { return SubmissionDecision(outcome: .untouched) }
         let spec: RunSpec
@@ -163,7 +183,7 @@ public struct SubmissionDecision: Sendable, Equatable {
         case .success(let value): spec = value
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }
-        switch Predictor.predict(spec, policy: config.policy, priceAlternative: false) {
+        switch Predictor.predict(spec, policy: config.policy, layout: layout, priceAlternative: false) {
         case .success(let prediction): return decide(prediction, userMemory: userMemory, config: config)
         case .failure(let error): return malformed("\(error)", userMemory: userMemory, config: config)
         }
@@ -173,10 +193,23 @@ public struct SubmissionDecision: Sendable, Equatable {
     private static func decide(_ prediction: Prediction, userMemory: UserMemory, config: SiteConfig)
         -> SubmissionDecision
     {
-        let request = max(prediction.requestMiB, config.minRequestMiB)
+        let node = prediction.node
+        let ranks: RankLayout
+        if !prediction.layout.isMultiRank {
+            ranks = .single
+        } else if node.perCPU {
+            ranks = .perCPU(ranks: prediction.layout.tasks ?? 1, rankBytes: node.totalBytes,
+                            cpusPerRank: node.cpusPerRank)
+        } else {
+            ranks = .perNode(ranks: node.ranks, nodeBytes: node.totalBytes,
+                             furtherRankBytes: node.perFurtherRankBytes)
+        }
+        // min_request is per node; a per-CPU request is held to it for one rank's CPUs.
+        let minimum = node.perCPU ? config.minRequestMiB / node.cpusPerRank : config.minRequestMiB
+        let request = max(node.requestMiB, minimum)
         let priced = Priced(model: prediction.model, path: prediction.path, peakBytes: prediction.peakBytes,
                             baselineBytes: prediction.baselineBytes, slack: prediction.slack,
-                            requestMiB: request)
+                            requestMiB: request, layout: ranks)
         if request >= slurmLimitMiB {
             return SubmissionDecision(outcome: .reject(.overLimit), detail: .overLimit(priced, limitMiB: nil),
                                       userMemory: userMemory)
@@ -187,18 +220,26 @@ public struct SubmissionDecision: Sendable, Equatable {
         }
         let action: Action
         let given: UInt64
-        switch (config.userMemory, userMemory.perNodeMiB) {
+        // A per-CPU prediction is compared with a per-CPU request; a per-node --mem says nothing
+        // about a node whose ranks are not known, so `larger` replaces it.
+        let comparable: UInt64?
+        if node.perCPU, case .perCPU(let mib, _) = userMemory { comparable = mib == 0 ? UInt64.max : mib }
+        else if node.perCPU { comparable = userMemory.perNodeMiB.map { _ in 0 } }
+        else { comparable = userMemory.perNodeMiB }
+        switch (config.userMemory, comparable) {
         case (_, nil), (.override, _):
             action = .set
             given = request
-        case (.user, .some(let user)):
+        case (.user, .some):
             action = .keptUser
-            given = user
+            given = userMemory.perNodeMiB ?? 0
         case (.larger, .some(let user)):
-            (action, given) = user >= request ? (.keptLarger, user) : (.set, request)
+            (action, given) = user >= request ? (.keptLarger, userMemory.perNodeMiB ?? 0) : (.set, request)
         }
-        return SubmissionDecision(outcome: action == .set ? .setMemory(mib: request) : .untouched,
-                                  detail: .decided(action, priced, givenMiB: given), userMemory: userMemory)
+        let outcome: Outcome = action != .set ? .untouched
+            : node.perCPU ? .setMemoryPerCPU(mib: request) : .setMemory(mib: request)
+        return SubmissionDecision(outcome: outcome, detail: .decided(action, priced, givenMiB: given),
+                                  userMemory: userMemory)
     }
 
     /// A comment that does not parse or cannot be priced, handled per `on_malformed`.
@@ -235,7 +276,7 @@ public struct SubmissionDecision: Sendable, Equatable {
             case .set:
                 sink.append("qubemem: memory set to ")
                 sink.append(decimal: priced.requestMiB)
-                sink.append(" MiB per node")
+                Self.writeUnit(priced.layout, to: &sink)
                 if userMemory != .none {
                     sink.append(" instead of your ")
                     userMemory.writeFlag(to: &sink)
@@ -245,19 +286,20 @@ public struct SubmissionDecision: Sendable, Equatable {
                 userMemory.writeFlag(to: &sink)
                 sink.append(" as this site asks (user_memory=user); qubemem predicts ")
                 sink.append(decimal: priced.requestMiB)
-                sink.append(" MiB per node")
+                Self.writeUnit(priced.layout, to: &sink)
             case .keptLarger, .warn:
                 sink.append("qubemem: kept your ")
                 userMemory.writeFlag(to: &sink)
                 sink.append(", at least the ")
                 sink.append(decimal: priced.requestMiB)
-                sink.append(" MiB per node qubemem predicts")
+                Self.writeUnit(priced.layout, to: &sink)
+                sink.append(" qubemem predicts")
             }
             Self.writeExplanation(priced, to: &sink)
         case .overLimit(let priced, let limit):
             sink.append("qubemem: this job needs ")
             sink.append(decimal: priced.requestMiB)
-            sink.append(" MiB per node")
+            Self.writeUnit(priced.layout, to: &sink)
             Self.writeExplanation(priced, to: &sink)
             if let limit {
                 sink.append(", above this site's limit of ")
@@ -353,6 +395,38 @@ public struct SubmissionDecision: Sendable, Equatable {
         sink.append(decimal: given == UInt64.max ? 0 : given)
         sink.append(" user_mib=")
         userMemory.writeRecord(to: &sink)
+        switch priced.layout {
+        case .single:
+            break
+        case .perNode(let ranks, let nodeBytes, _):
+            sink.append(" ranks_per_node=")
+            sink.append(decimal: ranks)
+            sink.append(" node_bytes=")
+            sink.append(decimal: nodeBytes)
+        case .perCPU(let ranks, let rankBytes, let cpus):
+            sink.append(" ranks=")
+            sink.append(decimal: ranks)
+            sink.append(" mem_per_cpu=yes cpus_per_rank=")
+            sink.append(decimal: cpus)
+            sink.append(" rank_bytes=")
+            sink.append(decimal: rankBytes)
+        }
+    }
+
+    /// " MiB per node", " MiB per node for 4 ranks per node", " MiB per CPU for 8 ranks ...".
+    private static func writeUnit<S: TextSink>(_ layout: RankLayout, to sink: inout S) {
+        switch layout {
+        case .single:
+            sink.append(" MiB per node")
+        case .perNode(let ranks, _, _):
+            sink.append(" MiB per node for ")
+            sink.append(decimal: ranks)
+            sink.append(ranks == 1 ? " rank per node" : " ranks per node")
+        case .perCPU(let ranks, _, _):
+            sink.append(" MiB per CPU for ")
+            sink.append(decimal: ranks)
+            sink.append(" ranks on nodes SLURM chooses (each rank given rank 0's share; --ntasks-per-node or --nodes gives a per-node request)")
+        }
     }
 
     /// " (model 1.3, path harmonic, peak 2.38 GiB + baseline 0.44 GiB, slack 1.15)"
@@ -365,6 +439,14 @@ public struct SubmissionDecision: Sendable, Equatable {
         sink.append(gibibytes: priced.peakBytes)
         sink.append(" GiB + baseline ")
         sink.append(gibibytes: priced.baselineBytes)
+        if case .perNode(let ranks, let nodeBytes, let further) = priced.layout, ranks > 1 {
+            sink.append(" GiB for rank 0, + ")
+            sink.append(decimal: ranks - 1)
+            sink.append(ranks == 2 ? " further rank × " : " further ranks × ")
+            sink.append(gibibytes: further)
+            sink.append(" GiB = node ")
+            sink.append(gibibytes: nodeBytes)
+        }
         sink.append(" GiB, slack ")
         sink.append(slack: priced.slack)
         sink.append(")")

@@ -50,6 +50,11 @@ public struct Prediction: Sendable, Equatable {
     public var requestMiB: UInt64
     /// The other path, when the path was picked and the other path could be priced.
     public var alternative: AlternativeCost?
+    /// The job's task layout the node was priced for.
+    public var layout: TaskLayout
+    /// The busiest node for that layout, rank by rank (for one rank: `totalBytes` and
+    /// `requestMiB` again). The request a job needs is `node.requestMiB`.
+    public var node: NodeBudget
 }
 
 /// Turns what a user said about a run into a budget and a memory request.
@@ -59,18 +64,20 @@ public enum Predictor {
     ///   - priceAlternative: with `path=auto`, also price the path QUBE's picker did not choose
     ///     (for reports; the plugin, which needs only the chosen path, turns it off).
     /// - Returns: the prediction, or the first input that is missing, invalid or too large.
-    public static func predict(_ spec: RunSpec, policy: RequestPolicy,
+    ///   - layout: the job's MPI ranks on nodes (default: one process).
+    public static func predict(_ spec: RunSpec, policy: RequestPolicy, layout: TaskLayout = .singleRank,
                                priceAlternative: Bool = true) -> Result<Prediction, PredictionError> {
         do {
-            return .success(try predictThrowing(spec, policy: policy, priceAlternative: priceAlternative))
+            return .success(try predictThrowing(spec, policy: policy, layout: layout,
+                                                priceAlternative: priceAlternative))
         } catch {
             return .failure(error)
         }
     }
 
     /// `predict` with a typed throw (no `Result` to build and destroy on the plugin's path).
-    static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy,
-                                        priceAlternative: Bool) throws(PredictionError) -> Prediction {
+    static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy, layout: TaskLayout = .singleRank,
+                                priceAlternative: Bool) throws(PredictionError) -> Prediction {
         let config = try resolve(spec, policy: policy)
         let choice = spec.path ?? .auto
         var picked = false
@@ -95,11 +102,24 @@ public enum Predictor {
                 alternative = AlternativeCost(path: other, peakBytes: alt.peak, requestMiB: alt.request)
             }
         }
-        return Prediction(
+        let single = NodeBudget(
+            ranks: 1, perCPU: false, cpusPerRank: 1, rankFloorBytes: policy.interpreterFloorBytes,
+            rankZero: .init(setup: priced.total, broadcast: priced.total, run: priced.total),
+            furtherRank: .init(setup: 0, broadcast: 0, run: 0),
+            node: .init(setup: priced.total, broadcast: priced.total, run: priced.total),
+            totalBytes: priced.total, requestMiB: priced.request)
+        var prediction = Prediction(
             model: config.model, path: path, pathWasPicked: picked, config: config,
             reference: priced.reference, budget: priced.budget, peakBytes: priced.peak,
             baselineBytes: priced.baseline, totalBytes: priced.total, slack: policy.slack,
-            requestMiB: priced.request, alternative: alternative)
+            requestMiB: priced.request, alternative: alternative, layout: layout, node: single)
+        if layout != .singleRank {
+            guard let node = NodeBudget.price(prediction, layout: layout, policy: policy) else {
+                throw .overflow(input: "ntasks", value: String(layout.tasks ?? layout.tasksPerNode ?? 0))
+            }
+            prediction.node = node
+        }
+        return prediction
     }
 
     private struct Priced {

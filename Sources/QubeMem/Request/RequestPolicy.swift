@@ -7,6 +7,10 @@ public struct RequestPolicy: Sendable, Equatable {
     public var interpreterFloorBytes: UInt64
     /// Input covariances the run holds (`input_covariances`), each n_pix² × 8 bytes. Default 1.
     public var inputCovariances: UInt64
+    /// What each rank of a multi-rank (MPI) run holds besides the interpreter floor
+    /// (`mpi_rank_overhead`), bytes: mpi4py, the MPI library and its shared-memory segments.
+    /// Default measured on real mpiexec runs of QUBE 1.3.0 (BENCHMARKS.md, MPI).
+    public var mpiRankOverheadBytes: UInt64
     /// Model used when a comment names none (`default_model`). Default: the latest, 1.3.
     public var defaultModel: ModelVersion
     /// Add qubemem's measured terms to the reference model (`measured_terms`). Default on.
@@ -17,6 +21,7 @@ public struct RequestPolicy: Sendable, Equatable {
         slack = Slack(tenThousandths: 11_500)
         interpreterFloorBytes = 256 << 20
         inputCovariances = 1
+        mpiRankOverheadBytes = 128 << 20
         defaultModel = .latest
         measuredTerms = true
     }

@@ -68,7 +68,7 @@ enum AuditJSON {
         }
         w.endArray()
         w.beginArray("summary")
-        for g in [r.overall] + r.byPath + r.byModel {
+        for g in [r.overall] + r.byPath + r.byModel + r.byRanks {
             w.beginObject()
             w.field("group", g.name)
             w.field("jobs", g.jobs)

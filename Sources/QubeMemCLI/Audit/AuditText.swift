@@ -163,7 +163,7 @@ enum AuditText {
                     "REQ/PEAK p50", "p90", "p99", "max", "WASTE GiB", "GiB·h"]
         var rows: [[String]] = []
         var states: [String] = []
-        for g in [r.overall] + r.byPath + r.byModel {
+        for g in [r.overall] + r.byPath + r.byModel + r.byRanks {
             let q = g.measuredOverPredicted
             let w = g.requestedOverMeasured
             rows.append([g.name, String(g.jobs), String(g.oom), String(g.nearMisses), String(g.noData),

@@ -42,6 +42,7 @@ enum BudgetTable {
 
     /// The request and its breakdown: the number the job_submit plugin sets.
     static func requestLines(_ p: Prediction, policy: RequestPolicy) -> String {
+        if p.layout.isMultiRank { return rankLines(p, policy: policy) }
         let covariances = p.baselineBytes - min(p.baselineBytes, policy.interpreterFloorBytes)
         var text = "Request: \(p.requestMiB) MiB per node\n"
         text += "  = ceil((baseline \(Units.gib(p.baselineBytes)) + peak \(Units.gib(p.peakBytes))) × slack \(p.slack))\n"
@@ -50,6 +51,31 @@ enum BudgetTable {
         if let alt = p.alternative {
             text += "  \(alt.path.rawValue) would need \(alt.requestMiB) MiB (peak \(Units.gib(alt.peakBytes)))\n"
         }
+        return text
+    }
+
+    /// The request of a multi-rank (MPI) run: the busiest node, rank by rank and phase by phase.
+    static func rankLines(_ p: Prediction, policy: RequestPolicy) -> String {
+        let n = p.node
+        var text: String
+        if n.perCPU {
+            text = "Request: \(n.requestMiB) MiB per CPU (\(p.layout.tasks ?? 1) ranks on nodes SLURM chooses; \(n.cpusPerRank) CPU(s) per rank)\n"
+            text += "  = ceil(largest rank \(Units.gib(n.totalBytes)) × slack \(p.slack) / \(n.cpusPerRank) CPU(s)): every rank is given rank 0's share\n"
+            text += "  give --ntasks-per-node or --nodes for a per-node request\n"
+        } else {
+            text = "Request: \(n.requestMiB) MiB per node for \(n.ranks) rank\(n.ranks == 1 ? "" : "s") per node\n"
+            text += "  = ceil(node peak \(Units.gib(n.totalBytes)) × slack \(p.slack))\n"
+        }
+        text += "  phase         rank 0   each further rank    node (\(n.ranks) rank\(n.ranks == 1 ? "" : "s"))\n"
+        for (name, r0, w, node) in [("setup", n.rankZero.setup, n.furtherRank.setup, n.node.setup),
+                                    ("broadcast", n.rankZero.broadcast, n.furtherRank.broadcast, n.node.broadcast),
+                                    ("run", n.rankZero.run, n.furtherRank.run, n.node.run)] {
+            text += "  " + name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + Units.gibColumn(r0) + "      " + Units.gibColumn(w) + "      " + Units.gibColumn(node) + "\n"
+        }
+        text += "  rank 0 = baseline \(Units.gib(p.baselineBytes)) + MPI \(Units.gib(policy.mpiRankOverheadBytes)) + its stage peak; "
+        text += "a further rank = floor \(Units.gib(n.rankFloorBytes)) + its copy of the basis manager and its run peak\n"
+        text += "  model \(p.model.rawValue), path \(p.path.rawValue)\(p.pathWasPicked ? " (picked by QUBE's rule)" : "")\n"
         return text
     }
 

@@ -59,6 +59,7 @@ enum PredictionJSON {
         w.field("slack", p.slack.description)
         w.field("request_mib", p.requestMiB)
         w.endObject()
+        node(&w, p)
         if let alt = p.alternative {
             w.beginObject("alternative")
             w.field("path", alt.path.rawValue)
@@ -70,6 +71,38 @@ enum PredictionJSON {
         }
         w.endObject()
         return w.text
+    }
+
+    /// The busiest node for the layout: per-rank phases and the per-node (or per-CPU) request.
+    private static func node(_ w: inout JSONWriter, _ p: Prediction) {
+        let n = p.node
+        w.beginObject("node")
+        w.beginObject("layout")
+        w.field("ntasks", p.layout.tasks.map(Int.init))
+        w.field("nodes", p.layout.nodes.map(Int.init))
+        w.field("ntasks_per_node", p.layout.tasksPerNode.map(Int.init))
+        w.field("cpus_per_task", p.layout.cpusPerTask.map(Int.init))
+        w.endObject()
+        w.field("multi_rank", p.layout.isMultiRank)
+        w.field("ranks_per_node", n.perCPU ? nil : Int(n.ranks))
+        w.field("per_cpu", n.perCPU)
+        w.field("rank_floor_bytes", n.rankFloorBytes)
+        phases(&w, "rank0", n.rankZero)
+        phases(&w, "further_rank", n.furtherRank)
+        phases(&w, "node_phases", n.node)
+        w.field("total_bytes", n.totalBytes)
+        w.field("request_mib", n.requestMiB)
+        w.field("request_unit", n.perCPU ? "MiB per CPU" : "MiB per node")
+        w.endObject()
+    }
+
+    private static func phases(_ w: inout JSONWriter, _ key: String, _ p: NodeBudget.Phases) {
+        w.beginObject(key)
+        w.field("setup_bytes", p.setup)
+        w.field("broadcast_bytes", p.broadcast)
+        w.field("run_bytes", p.run)
+        w.field("peak_bytes", p.peak)
+        w.endObject()
     }
 
     private static func terms(_ w: inout JSONWriter, _ key: String, _ terms: [Term]) {
