@@ -22,10 +22,13 @@ APT_PACKAGES=(
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
-#   qube-qml brings cosmocore, healpy, numba, numpy, scipy, psutil.
+#   qube-qml brings cosmocore, healpy, numba, numpy, scipy, psutil. mpi4py (qube-qml's `mpi`
+#   extra) and mpich (the MPI library and its hydra mpiexec, as a wheel) run QUBE with MPI ranks.
 PIP_REQUIREMENTS=(
     pytest
     qube-qml==1.3.0
+    mpi4py
+    mpich
     psrecord
     reportseff
 )

@@ -17,6 +17,14 @@ struct PredictCommand: AsyncParsableCommand {
             science (--fields, --n-obs or --nside with --fsky, --lmax, --lmax-signal), or from a \
             job comment (--from-comment).
 
+            MPI runs (mpiexec -n R qube-run ...) take the job's layout with sbatch's own options: \
+            every rank holds its own copy of QUBE's matrices, so the request is for the busiest \
+            node: rank 0 (inputs, setup, its share of the run) plus each further rank (interpreter \
+            floor, MPI runtime, its copy of the basis manager, the run peak), taking the largest of \
+            the setup, broadcast and run phases. --ntasks-per-node=K prices K ranks; --ntasks=N \
+            --nodes=M prices ceil(N/M); --ntasks alone (SLURM picks the nodes) gives a request per \
+            CPU at the largest rank's share, which SLURM multiplies by what it places on each node.
+
             Examples:
               qubemem predict --model 1.0 --path harmonic --n-pix 59136 \\
                   --n-modes 33274 --lmax-signal 256 --lmax 128
@@ -26,6 +34,8 @@ struct PredictCommand: AsyncParsableCommand {
               qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 --comment
               qubemem predict --request \\
                   --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128"
+              qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 \\
+                  --ntasks 8 --nodes 2 --request
 
             Exit status: 0 on success; 64 when an input is missing, invalid or too large (the \
             message names the input, quotes its value and says what is valid; a size whose bytes \
@@ -38,7 +48,12 @@ struct PredictCommand: AsyncParsableCommand {
             persistent [{name, bytes}], transient [{name, bytes}], persistent_bytes, \
             transient_bytes, peak_bytes}] (the reference model exactly), lifetime_peak_bytes, \
             excludes, measured_terms [{stage, name, bytes}], request {peak_bytes, baseline_bytes, \
-            total_bytes, slack, request_mib}, alternative {path, peak_bytes, request_mib} or null.
+            total_bytes, slack, request_mib} (one process), node {layout {ntasks, nodes, \
+            ntasks_per_node, cpus_per_task}, multi_rank, ranks_per_node (null when per CPU), \
+            per_cpu, rank_floor_bytes, rank0, further_rank and node_phases {setup_bytes, \
+            broadcast_bytes, run_bytes, peak_bytes}, total_bytes, request_mib, request_unit} (the \
+            request the plugin sets for that layout; for one process the same as request), \
+            alternative {path, peak_bytes, request_mib} or null.
             """
     )
 

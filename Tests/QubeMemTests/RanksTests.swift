@@ -70,7 +70,8 @@ import Testing
             #expect(n.furtherRank.run == policy.interpreterFloorBytes + policy.mpiRankOverheadBytes
                 + max(p.budget.stagePeak(.fisherRun), p.budget.stagePeak(.spectraRun)))
             #expect(n.furtherRank.broadcast == n.rankFloorBytes + 2 * p.budget.basisSetupPersistentBytes)
-            // Rank 0 holds the run's inputs besides; the request grows with every rank.
+            // Rank 0 holds the run's inputs and the broadcast manager's pickle besides.
+            #expect(n.rankZero.run == p.totalBytes + policy.mpiRankOverheadBytes + p.budget.basisSetupPersistentBytes)
             #expect(n.rankZero.run > n.furtherRank.run)
             #expect(n.totalBytes > last)
             last = n.totalBytes

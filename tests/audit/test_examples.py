@@ -26,7 +26,7 @@ def qube_flags(script):
 
 def test_every_example_script_is_valid_bash_and_prices():
     scripts = sorted(JOBS.glob("*.sbatch"))
-    assert len(scripts) == 6
+    assert len(scripts) == 7
     for script in scripts:
         subprocess.run(["bash", "-n", str(script)], check=True)
         flags = qube_flags(script)
@@ -84,3 +84,11 @@ def test_demo_runs_the_loop_and_each_example_ends_as_described(slurm_sandbox):
     assert killed["state"] == "OUT_OF_MEMORY" and killed["oom"]
     (plain,) = of("plain-no-comment.sbatch")
     assert plain["source"] == "none" and plain["requested_bytes"] == 600 << 20
+    # Two MPI ranks of a real QUBE Fisher: priced for the node's two ranks, and it fits.
+    (mpi,) = of("qube-mpi.sbatch")
+    assert mpi["state"] == "COMPLETED" and mpi["source"] == "record", mpi
+    node = json.loads(qubemem("predict", *qube_flags(JOBS / "qube-mpi.sbatch"), "--ntasks-per-node", "2",
+                              "--json").stdout)["node"]
+    assert mpi["predicted_bytes"] == node["total_bytes"] and mpi["requested_bytes"] == node["request_mib"] << 20
+    assert mpi["peak_bytes"] <= mpi["requested_bytes"], mpi
+    assert "for 2 ranks per node" in r.stdout

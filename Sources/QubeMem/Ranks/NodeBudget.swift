@@ -14,7 +14,10 @@
 /// - setup: rank 0 at its setup peak, every other rank at its floor;
 /// - broadcast: rank 0 holds the manager and its pickle, every other rank the received pickle and
 ///   the manager rebuilt from it;
-/// - run: every rank at the fisher_run / spectra_run peak, rank 0 with its inputs besides.
+/// - run: every rank at the fisher_run / spectra_run peak; rank 0 with its inputs and, measured,
+///   one more copy of the manager: on real mpiexec runs (BENCHMARKS.md, MPI) rank 0's peak was the
+///   single-process peak plus the manager's size (+86 MiB for a 103 MiB manager, +478 MiB for
+///   481 MiB), as if the pickle it broadcast stayed alive.
 ///
 /// Every figure is in bytes and includes the floors (interpreter, imports, MPI runtime).
 public struct NodeBudget: Sendable, Equatable {
@@ -81,7 +84,8 @@ extension NodeBudget {
               let pickle = Checked.add(manager, manager),
               let r0Setup = Checked.add(base0, setupPeak),
               let r0Broadcast = Checked.add(base0, multi ? pickle : manager),
-              let r0Run = Checked.add(base0, runPeak),
+              let r0Peak = Checked.add(base0, runPeak),
+              let r0Run = Checked.add(r0Peak, multi ? manager : 0),
               let wBroadcast = Checked.add(floor, pickle),
               let wRun = Checked.add(floor, runPeak)
         else { return nil }

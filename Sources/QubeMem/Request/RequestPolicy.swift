@@ -9,7 +9,9 @@ public struct RequestPolicy: Sendable, Equatable {
     public var inputCovariances: UInt64
     /// What each rank of a multi-rank (MPI) run holds besides the interpreter floor
     /// (`mpi_rank_overhead`), bytes: mpi4py, the MPI library and its shared-memory segments.
-    /// Default measured on real mpiexec runs of QUBE 1.3.0 (BENCHMARKS.md, MPI).
+    /// Default 0: on real mpiexec runs of QUBE 1.3.0 with the mpich wheel the interpreter floor
+    /// already covered it (BENCHMARKS.md, MPI); a site whose MPI keeps large buffers per rank
+    /// (registration caches, eager buffers) sets it.
     public var mpiRankOverheadBytes: UInt64
     /// Model used when a comment names none (`default_model`). Default: the latest, 1.3.
     public var defaultModel: ModelVersion
@@ -21,7 +23,7 @@ public struct RequestPolicy: Sendable, Equatable {
         slack = Slack(tenThousandths: 11_500)
         interpreterFloorBytes = 256 << 20
         inputCovariances = 1
-        mpiRankOverheadBytes = 128 << 20
+        mpiRankOverheadBytes = 0
         defaultModel = .latest
         measuredTerms = true
     }
