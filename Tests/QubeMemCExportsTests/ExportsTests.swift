@@ -184,6 +184,42 @@ func configure(_ path: String) -> (Int32, String) {
         }
     }
 
+    @Test func theJobsTaskLayoutPricesItsBusiestNode() throws {
+        let scratch = ScratchDirectory()
+        configure(scratch.path + "/qubemem.conf")
+        let spec = try #require(QubeComment.parse(Self.pixel)).get()
+        // (num_tasks, min_nodes, ntasks_per_node, cpus_per_task) as the shim copies them.
+        let cases: [(UInt32, UInt32, UInt16, UInt16, TaskLayout)] = [
+            (QUBEMEM_NO_VAL, QUBEMEM_NO_VAL, QUBEMEM_NO_VAL16, QUBEMEM_NO_VAL16, .singleRank),
+            (8, 2, QUBEMEM_NO_VAL16, QUBEMEM_NO_VAL16, TaskLayout(tasks: 8, nodes: 2)),
+            (7, 2, QUBEMEM_NO_VAL16, 1, TaskLayout(tasks: 7, nodes: 2, cpusPerTask: 1)),
+            (QUBEMEM_NO_VAL, 1, 3, QUBEMEM_NO_VAL16, TaskLayout(nodes: 1, tasksPerNode: 3)),
+            (8, QUBEMEM_NO_VAL, QUBEMEM_NO_VAL16, 2, TaskLayout(tasks: 8, cpusPerTask: 2)),
+            (0, 0, 0, 0, .singleRank),
+        ]
+        for (tasks, nodes, perNode, cpus, layout) in cases {
+            var job = makeJob(nil)
+            (job.num_tasks, job.min_nodes, job.ntasks_per_node, job.cpus_per_task) = (tasks, nodes, perNode, cpus)
+            #expect(JobFields.layout(job) == layout)
+            let expected = try Predictor.predict(spec, policy: SiteConfig().policy, layout: layout).get().node
+            let buffers = ResultBuffers()
+            let (status, result) = Self.pixel.withCString { comment -> (Int32, qubemem_v1_result) in
+                job.comment = comment
+                return buffers.submit(job)
+            }
+            #expect(status == Int32(QUBEMEM_V1_SET))
+            if expected.perCPU {
+                #expect(result.pn_min_memory == expected.requestMiB | QUBEMEM_MEM_PER_CPU, "\(layout)")
+                #expect(buffers.messageText.contains("\(expected.requestMiB) MiB per CPU"))
+                #expect(buffers.recordText.contains("mem_per_cpu=yes"))
+            } else {
+                #expect(result.pn_min_memory == expected.requestMiB, "\(layout)")
+                #expect(buffers.recordText.contains("ranks_per_node") == layout.isMultiRank)
+            }
+            #expect(buffers.guardsIntact)
+        }
+    }
+
     @Test func perCPURequestsCountTheCPUsPerNode() {
         var job = makeJob(nil, memory: QUBEMEM_MEM_PER_CPU | 1000)
         #expect(JobFields.userMemory(job) == .perCPU(mib: 1000, cpusPerNode: 1))
