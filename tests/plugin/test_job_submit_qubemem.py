@@ -54,7 +54,7 @@ def predicted_mib(comment: str, *flags: str, config: Path | str = NO_CONFIG) -> 
     out = subprocess.run([str(qubemem_binary()), "predict", "--from-comment", comment, "--request",
                           "--config", str(config), *flags],
                          text=True, capture_output=True, timeout=60, check=True).stdout
-    match = re.search(r"Request: (\d+) MiB per node", out)
+    match = re.search(r"Request: (\d+) MiB per (?:node|CPU)", out)
     assert match, out
     return int(match.group(1))
 
@@ -153,22 +153,26 @@ def test_comments_that_are_not_ours_are_untouched(comment):
 
 
 def user_cases():
-    # (id, policy, sbatch args, expected: "P" = prediction, or a MiB figure kept, per node or CPU)
+    # (id, policy, sbatch args, expected: "P" = prediction, or a MiB figure kept, per node or CPU).
+    # "-n 2" alone is two MPI ranks on nodes SLURM chooses: the prediction is then per CPU, and a
+    # --mem-per-cpu is compared with it.
     for policy in ("override", "larger", "user"):
         yield policy, "none", [], ("node", "P")
         yield policy, "--mem small", ["--mem=100"], ("node", "P" if policy != "user" else 100)
         yield policy, "--mem large", ["--mem=20000"], ("node", "P" if policy == "override" else 20000)
-        yield policy, "--mem-per-cpu small", ["--mem-per-cpu=100", "-n", "2"], \
+        yield policy, "--mem-per-cpu small", ["--mem-per-cpu=100", "-N", "1", "--ntasks-per-node=1"], \
             ("node", "P") if policy != "user" else ("cpu", 100)
-        yield policy, "--mem-per-cpu large", ["--mem-per-cpu=10000", "-n", "2"], \
-            ("node", "P") if policy == "override" else ("cpu", 10000)
+        yield policy, "--mem-per-cpu small, 2 ranks", ["--mem-per-cpu=100", "-n", "2"], \
+            ("cpu", "P") if policy != "user" else ("cpu", 100)
+        yield policy, "--mem-per-cpu large, 2 ranks", ["--mem-per-cpu=10000", "-n", "2"], \
+            ("cpu", "P") if policy == "override" else ("cpu", 10000)
 
 
 @pytest.mark.parametrize("policy,label,args,expected", list(user_cases()),
                          ids=[f"{c[0]}-{c[1]}" for c in user_cases()])
 def test_user_memory_follows_the_policy(policy, label, args, expected):
     write_config(f"user_memory = {policy}\n")
-    predicted = predicted_mib(PIXEL)
+    predicted = predicted_mib(PIXEL, *(["--ntasks", "2"] if "-n" in args else []))
     sub = held(PIXEL, *args)
     job = sb.scontrol_job(sub.jobid)
     kind, value = expected
