@@ -5,7 +5,7 @@ MANDIR ?= $(PREFIX)/share/man
 # A fixed date keeps the generated man page reproducible (it is checked in and snapshot-tested).
 MAN_DATE ?= 2026-11-21
 
-.PHONY: all build release plugin install demo check test man clean
+.PHONY: all build release plugin install demo check test man fuzz clean
 
 all: build
 
@@ -39,6 +39,11 @@ demo:
 ## check: install what the tests need, build, start the sandbox, run every test
 check:
 	scripts/check.sh
+
+## fuzz: every parser of outside input under libFuzzer + ASan, FUZZ_SECONDS each (scripts/fuzz.sh)
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 ## man: regenerate man/qubemem.1 from the argument parser's own help
 man:

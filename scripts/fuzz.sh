@@ -1,17 +1,74 @@
 #!/usr/bin/env bash
-# Fuzz the budget library's untrusted-input paths (job comments, qubemem.conf) with libFuzzer
-# under AddressSanitizer for SECONDS (default 60). Exits non-zero on any crash; the crashing input
-# is left in .build/fuzz/ as crash-*.
-#   scripts/fuzz.sh [SECONDS]
+# Fuzz every parser of outside input with libFuzzer under AddressSanitizer. Swift's own checks
+# (arithmetic overflow, bounds, unwrapping) are on in these builds and trap, and a trap is a crash:
+# they are the undefined-behaviour checks for Swift code (swiftc has no -sanitize=undefined on Linux).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]   each target for SECONDS (default 60), all by default
+#   scripts/fuzz.sh --list                  the targets
+#
+# Targets (fuzz/targets/NAME.swift, compiled with the sources they exercise into one module):
+#   comment       job comments and task layouts: the plugin's decision     (Sources/QubeMem)
+#   config        qubemem.conf                                              (Sources/QubeMem)
+#   sacct         sacct --parsable2 output, merged and audited              (QubeMemSlurm)
+#   record        AdminComment text and qubemem:v1 records                  (QubeMemSlurm)
+#   dbrows        the MariaDB client's rows for audit --source db           (QubeMemSlurm)
+#   slurmdbdconf  slurmdbd.conf and slurm.conf                              (QubeMemSlurm)
+#   proc          /proc status, statm, smaps_rollup, stat                   (QubeMemSystem)
+# Corpus: fuzz/corpus/NAME/ (seeds, and every crash found, kept as a regression input), copied to
+# .build/fuzz/NAME/corpus, which grows between runs. Exits non-zero on any crash; the crashing input
+# is left as .build/fuzz/NAME/crash-*. Prints one line per target: executions, and whether it held.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ALL=(comment config sacct record dbrows slurmdbdconf proc)
+if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 seconds=${1:-60}
-out=.build/fuzz
-mkdir -p "$out/corpus"
-cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
-mapfile -t sources < <(find Sources/QubeMem -name '*.swift' | sort)
-swiftc -sanitize=fuzzer,address -parse-as-library -module-name QubeMem -g \
-    "${sources[@]}" fuzz/FuzzQubeMem.swift -o "$out/fuzz-qubemem"
-cd "$out"
-./fuzz-qubemem -dict=../../fuzz/comment.dict -max_total_time="$seconds" -max_len=4096 \
-    -print_final_stats=1 corpus 2>&1 | tail -15
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=("${ALL[@]}")
+
+# The sources each target is compiled with (one module: imports between our modules become no-ops).
+sources_for() {
+    local core slurm
+    mapfile -t core < <(find Sources/QubeMem -name '*.swift' | sort)
+    mapfile -t slurm < <(find Sources/QubeMemSlurm -name '*.swift' | sort)
+    case $1 in
+        comment | config) printf '%s\n' "${core[@]}" ;;
+        sacct | record | dbrows | slurmdbdconf) printf '%s\n' "${core[@]}" "${slurm[@]}" ;;
+        proc) echo Sources/QubeMemSystem/Profiling/ProcParsers.swift ;;
+        *) echo "fuzz.sh: unknown target '$1' (valid: ${ALL[*]})" >&2; return 64 ;;
+    esac
+}
+
+failed=0
+summary=()
+for target in "${targets[@]}"; do
+    mapfile -t sources < <(sources_for "$target")
+    out=.build/fuzz/$target
+    mkdir -p "$out/corpus"
+    if [[ -d fuzz/corpus/$target ]]; then cp -n fuzz/corpus/"$target"/* "$out/corpus/" 2>/dev/null || true; fi
+    dict=()
+    [[ -f fuzz/$target.dict ]] && dict=(-dict="$PWD/fuzz/$target.dict")
+    bin=$out/fuzz-$target
+    if [[ ! -x $bin || -n $(find "${sources[@]}" "fuzz/targets/$target.swift" -newer "$bin" 2>/dev/null | head -1) ]]; then
+        swiftc -sanitize=fuzzer,address -parse-as-library -module-name QubeMem -g -O \
+            -suppress-warnings "${sources[@]}" "fuzz/targets/$target.swift" -o "$bin" >"$out/build.log" 2>&1 \
+            || { cat "$out/build.log" >&2; exit 1; }
+    fi
+    log=$out/last-run.log
+    set +e
+    (cd "$out" && ./"fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -max_len=8192 \
+        -print_final_stats=1 corpus) >"$log" 2>&1
+    status=$?
+    set -e
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    if [[ $status -ne 0 ]]; then
+        failed=1
+        summary+=("$target: CRASH after ${runs:-?} executions (exit $status); see $log and $out/crash-*")
+        tail -30 "$log" >&2
+    else
+        summary+=("$target: ${runs:-?} executions in ${seconds} s, no crash")
+    fi
+done
+printf 'fuzz: %s\n' "${summary[@]}"
+exit $failed
