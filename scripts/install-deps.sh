@@ -31,6 +31,7 @@ PIP_REQUIREMENTS=(
     mpich
     psrecord
     reportseff
+    prometheus_client
 )
 
 check_only=false

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import QubeMem
 import QubeMemSlurm
 import QubeMemSystem
@@ -75,6 +76,13 @@ struct AuditCommand: AsyncParsableCommand {
               qubemem audit --input week45.sacct --json > week45.json
               qubemem audit --input week45.sacct --suggest-config
               qubemem audit --input week45.sacct --svg week45.svg --target 0.995
+              qubemem audit --start now-7days --prometheus \\
+                  /var/lib/prometheus/node-exporter/qubemem.prom
+
+            For node_exporter's textfile collector, an hourly cron line (metric names, labels and \
+            units in the file's HELP lines; a Grafana dashboard in examples/grafana/):
+              17 * * * * root qubemem audit --source db --start now-30days --tolerate-bad-rows \\
+                  --prometheus /var/lib/prometheus/node-exporter/qubemem.prom >/dev/null
               eval "$(qubemem audit --print-sacct-command --start now-30days)" > month.sacct
             """
     )
@@ -144,6 +152,9 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Also write an SVG chart: predicted vs measured (with y = x and the slack) and a histogram of measured/predicted.", valueName: "file"))
     var svg: String?
+
+    @Option(help: ArgumentHelp("Also write the report's figures as Prometheus text exposition, for node_exporter's textfile collector (written beside the file and renamed into place).", valueName: "file"))
+    var prometheus: String?
 
     @Flag(name: .customLong("suggest-config"), help: "Print only the qubemem.conf line that applies the recommended slack.")
     var suggestConfig = false
@@ -251,6 +262,9 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if let svg {
             try ctx.writeFile(svg, AuditSVG.render(report))
+        }
+        if let prometheus {
+            try ctx.writeFile(prometheus, AuditPrometheus.render(report, source: source, now: Date().timeIntervalSince1970))
         }
         if accumulator.malformedCount > 0 {
             ctx.err(AuditText.malformedLines(accumulator))

@@ -23,7 +23,8 @@ struct AuditContext: Sendable {
             out: base.out, err: base.err, colour: isatty(1) == 1 && !noColour, sacct: ProcessSacctRunner(),
             writeFile: { path, text in
                 do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+                    // Written beside and renamed: a reader (or a full disk) never sees half a file.
+                    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
                 } catch {
                     throw AuditError.cannotWrite(path: path, reason: "\(error.localizedDescription)")
                 }
