@@ -23,9 +23,11 @@ APT_PACKAGES=(
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
 #   qube-qml brings cosmocore, healpy, numba, numpy, scipy, psutil.
+#   mpich is MPICH as a wheel (mpiexec, hydra): tests/profile runs real MPI ranks under profile.
 PIP_REQUIREMENTS=(
     pytest
     qube-qml==1.3.0
+    mpich
     psrecord
     reportseff
 )
