@@ -209,11 +209,14 @@ public struct TreeSampler {
         // fall back to what was seen.
         let seen = max(m.lastRSSBytes, m.windowMaxRSSBytes)
         var credible = maxRSSBytes > profilerBytes ? maxRSSBytes : seen
-        // wait4's ru_maxrss is the larger of the process's own and that of every child it reaped
-        // itself (ended, and not by us). No larger than what its children were seen to reach (with a margin for their
-        // last moments): it may be theirs, so count what was seen of its own in this window.
+        // wait4's ru_maxrss is the larger of the process's own and those the kernel folded in from
+        // the children it reaped itself, theirs including their own children's (mpiexec's covers
+        // the ranks its proxy reaped). No larger than what those descendants were seen to reach
+        // (with a margin for their last moments): it may be theirs, so count what was seen of its
+        // own in this window. Descendants not yet seen to end count too: the kernel may have
+        // reaped them an instant before this process, ahead of the sample that would notice.
         let childMax = members.values.reduce(UInt64(0)) {
-            $1.ppid == pid && $1.ended != nil && !$1.reapedByProfiler ? max($0, $1.peakBytes) : $0
+            !$1.reapedByProfiler && isDescendant($1, of: pid) ? max($0, $1.peakBytes) : $0
         }
         if childMax > 0, credible <= childMax &+ max(childMax / 50, 2 << 20) { credible = seen }
         if m.ended == nil || !m.reapedByProfiler {
@@ -228,6 +231,17 @@ public struct TreeSampler {
         members[pid] = m
         if let i = profilerChildren.firstIndex(of: pid) { profilerChildren.remove(at: i) }
         markEnded(pid)
+    }
+
+    /// Whether `m`'s parent chain, as recorded, reaches `ancestor` (at most 64 generations).
+    private func isDescendant(_ m: Member, of ancestor: Int32) -> Bool {
+        var parent = m.ppid
+        for _ in 0..<64 {
+            if parent == ancestor { return true }
+            guard let p = members[parent] else { return false }
+            parent = p.ppid
+        }
+        return false
     }
 
     /// Takes one sample of every live member.
