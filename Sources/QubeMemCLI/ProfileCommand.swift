@@ -38,7 +38,7 @@ struct ProfileCommand: AsyncParsableCommand {
             qubemem-profile-PID below its own memory cgroup, starts the command inside it and \
             removes it at the end (processes left running are moved back out first); its peak is \
             memory.max_usage_in_bytes (cgroup v1) or memory.peak (v2, Linux 5.19 and later), \
-            and memory.usage_in_bytes / memory.current is sampled with the RSS. Inside a SLURM \
+            and memory.usage_in_bytes / memory.current is read with the VmHWM readings. Inside a SLURM \
             job (SLURM_JOB_ID set and a job_ID cgroup above qubemem's), the job's cgroup is only \
             read, nothing is moved, and its peak counts since the job started. Where no cgroup \
             can be made or read (not root, no memory controller) the report says why and gives \

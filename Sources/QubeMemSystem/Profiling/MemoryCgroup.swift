@@ -127,7 +127,7 @@ public final class MemoryCgroup {
     }
 
     /// The charge now (`memory.usage_in_bytes` / `memory.current`), bytes: one pread of a
-    /// descriptor kept open, cheap enough for every sample.
+    /// descriptor kept open (a few microseconds).
     public func usage() -> UInt64? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { b -> UInt64? in
             let n = pread(usageFD, b.baseAddress, b.count, 0)

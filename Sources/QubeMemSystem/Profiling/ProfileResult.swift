@@ -12,7 +12,9 @@ public struct ProfileResult: Sendable, Codable, Equatable {
         /// Σ Pss over the tree when smaps_rollup was read at this sample.
         public var pssBytes: UInt64?
         public var processes: Int
-        /// The cgroup's charge at this instant (`ProfileResult.cgroup`), bytes; nil without one.
+        /// The cgroup's charge at this instant (`ProfileResult.cgroup`), bytes; read at the samples
+        /// that read the high-water marks (every `marksEverySeconds`), nil at the others and
+        /// without a cgroup.
         public var cgroupBytes: UInt64? = nil
         /// Index in `stages` of the innermost stage open during the interval, if any.
         public var stage: Int?
@@ -64,7 +66,7 @@ public struct ProfileResult: Sendable, Codable, Equatable {
         /// `slurmJob`, since the job started, so it may predate the command. nil when unreadable.
         public var peakBytes: UInt64?
         /// The largest charge sampled during the run (`memory.usage_in_bytes` /
-        /// `memory.current`), bytes, and when.
+        /// `memory.current`, read with the high-water marks), bytes, and when.
         public var peakSampledBytes: UInt64
         public var peakSampledTime: Double
         /// The charge when the command started, bytes (0 for a new cgroup).
