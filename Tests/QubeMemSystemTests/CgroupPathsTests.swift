@@ -73,5 +73,7 @@ import Testing
         let text = MemoryCgroup.Unavailable.cannotCreate(path: "/x/qubemem-profile-1", e).description
         #expect(text.contains("'/x/qubemem-profile-1'") && text.contains("Permission denied"))
         #expect(MemoryCgroup.Unavailable.slurmJobNotFound(jobID: "9", path: "/a").description.contains("SLURM job 9"))
+        let join = MemoryCgroup.Unavailable.cannotJoin(path: "/x/q", SystemError(call: "write", subject: "/x/q/cgroup.procs <- 7", errno: 1))
+        #expect(join.description == "cannot start the command inside the cgroup '/x/q': write '/x/q/cgroup.procs <- 7': Operation not permitted (errno 1)")
     }
 }

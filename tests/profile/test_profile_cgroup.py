@@ -184,3 +184,42 @@ def test_processes_left_running_are_moved_out_and_the_cgroup_still_removed(tmp_p
                 os.kill(pid["pid"], signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def own_memory_cgroup_dir():
+    """This process's memory cgroup directory (v1 memory controller, else v2)."""
+    lines = Path("/proc/self/cgroup").read_text().splitlines()
+    v1 = [l.split(":", 2)[2] for l in lines if "memory" in l.split(":", 2)[1].split(",")]
+    path = v1[0] if v1 else [l.split(":", 2)[2] for l in lines if l.startswith("0::")][0]
+    return Path(cgroup_mount() + path)
+
+
+def test_inside_a_slurm_job_the_jobs_cgroup_is_read_and_nothing_is_moved(tmp_path, fork_workload):
+    # A SLURM-shaped cgroup tree (.../job_999/step_0) made here, no SLURM: qubemem started inside
+    # step_0 with SLURM_JOB_ID=999 must read job_999's figures, create nothing and move nothing.
+    top = own_memory_cgroup_dir() / f"qubemem-test-slurm-{os.getpid()}"
+    step = top / "job_999" / "step_0"
+    step.mkdir(parents=True)
+    out = tmp_path / "r.json"
+    try:
+        before = qubemem_cgroups()
+        proc = subprocess.run(["sh", "-c", f'echo $$ > {step}/cgroup.procs && exec "$@"', "sh", QUBEMEM, "profile",
+                               "--json", str(out), "--", fork_workload, "n=64", "k=1", "m=16", "hold_ms=300"],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, "SLURM_JOB_ID": "999"})
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(out.read_text())
+        assert report["cgroup"] is not None, report["cgroup_unavailable"]
+        cg = report["cgroup"]
+        assert cg["kind"] == "slurm_job" and cg["directory"] == str(top / "job_999")
+        # The job's charge holds the run (64 + 16 MiB, the 64 shared) and qubemem itself.
+        assert cg["peak_bytes"] >= (64 + 16) * MIB
+        assert abs(report["peak_bytes"] - (2 * 64 + 16) * MIB) <= 0.01 * (2 * 64 + 16) * MIB + 2 * 3 * MIB
+        assert "SLURM job's cgroup" in proc.stderr
+        assert qubemem_cgroups() == before  # nothing created
+        assert step.exists()  # nothing removed
+    finally:
+        for d in (step, step.parent, top):
+            for pid in (d / "cgroup.procs").read_text().split() if d.exists() else []:
+                (top.parent / "cgroup.procs").write_text(pid)
+            if d.exists():
+                d.rmdir()

@@ -24,6 +24,7 @@ public final class MemoryCgroup {
         case unreadable(path: String, SystemError)
         case slurmJobNotFound(jobID: String, path: String)
         case cannotCreate(path: String, SystemError)
+        case cannotJoin(path: String, SystemError)
         case noMemoryController(path: String)
         case noPeakFile(path: String)
 
@@ -39,6 +40,8 @@ public final class MemoryCgroup {
                 return "inside SLURM job \(id) (SLURM_JOB_ID) but its cgroup is not among this process's ancestors ('\(path)'); the job's processes are not moved"
             case .cannotCreate(let path, let e):
                 return "cannot create the cgroup '\(path)': \(e)"
+            case .cannotJoin(let path, let e):
+                return "cannot start the command inside the cgroup '\(path)': \(e)"
             case .noMemoryController(let path):
                 return "the memory controller is not enabled for '\(path)' (its parent's cgroup.subtree_control refused +memory)"
             case .noPeakFile(let path):

@@ -105,6 +105,14 @@ public struct Profiler {
         // Also on a thrown error (the normal end removes it first, to report a failure).
         defer { cgroup?.remove() }
         let cgroupStart = cgroup?.usage() ?? 0
+        if let cg = cgroup, cg.kind == .own {
+            // The command starts from inside: qubemem joins the cgroup for the spawn.
+            do { try cg.join() } catch {
+                cgroupUnavailable = MemoryCgroup.Unavailable.cannotJoin(path: cg.location.directory, error).description
+                cg.remove()
+                cgroup = nil
+            }
+        }
         let lastPidBeforeSpawn = source.lastPid()
 
         let t0 = Sys.monotonicNanos()
@@ -282,15 +290,12 @@ public struct Profiler {
             cgroup: cgroupFigure, cgroupUnavailable: cgroupUnavailable)
     }
 
-    /// Spawns the command; with a cgroup of the run's own, from inside it: qubemem joins the cgroup,
-    /// spawns (the child starts in it, so everything it and its descendants touch from their first
-    /// instruction is charged there) and leaves at once. posix_spawn returns after the child's
+    /// Spawns the command; with a cgroup of the run's own, which qubemem has joined, from inside it
+    /// (the child starts in it, so everything it and its descendants touch from their first
+    /// instruction is charged there), and leaves it at once. posix_spawn returns after the child's
     /// exec, so qubemem's own pages are not charged to it, bar the spawn's few KiB.
     private func spawnInCgroup(_ cgroup: MemoryCgroup?, env: [String]) throws(RunError) -> Int32 {
         let joins = cgroup?.kind == .own
-        if joins, let cg = cgroup {
-            do { try cg.join() } catch { throw .system(error) }
-        }
         let pid: Int32
         do {
             pid = try Sys.spawn(argv: options.command, env: env, newProcessGroup: options.newProcessGroup,
