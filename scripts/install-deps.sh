@@ -23,7 +23,8 @@ APT_PACKAGES=(
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
 #   qube-qml brings cosmocore, healpy, numba, numpy, scipy, psutil. mpi4py (qube-qml's `mpi`
-#   extra) and mpich (the MPI library and its hydra mpiexec, as a wheel) run QUBE with MPI ranks.
+#   extra) and mpich (the MPI library and its hydra mpiexec, as a wheel) run QUBE with MPI ranks
+#   (tests/plugin/test_mpi_jobs.py in the sandbox, tests/profile under profile).
 PIP_REQUIREMENTS=(
     pytest
     qube-qml==1.3.0

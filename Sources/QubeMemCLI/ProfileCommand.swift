@@ -29,6 +29,28 @@ struct ProfileCommand: AsyncParsableCommand {
             seen. smaps_rollup (PSS, anonymous / file / shmem / huge pages) is read at new highs \
             and every --pss-every seconds.
 
+            Shared pages: "peak RSS" is a sum of per-process RSS, as SLURM's jobacct_gather \
+            counts it, so a page shared by several processes (MPI ranks forked by one launcher, \
+            a parent and its forked child) counts once per process. "cgroup peak" is the charge \
+            of a memory cgroup, read exactly from the kernel: each page once, page cache and \
+            shmem the processes touched included; the figure an OOM kill (and SLURM's memory \
+            limit) is decided on. qubemem creates a cgroup of the run's own, \
+            qubemem-profile-PID below its own memory cgroup, starts the command inside it and \
+            removes it at the end (processes left running are moved back out first); its peak is \
+            memory.max_usage_in_bytes (cgroup v1) or memory.peak (v2, Linux 5.19 and later), \
+            and memory.usage_in_bytes / memory.current is read with the VmHWM readings. Inside a SLURM \
+            job (SLURM_JOB_ID set and a job_ID cgroup above qubemem's), the job's cgroup is only \
+            read, nothing is moved, and its peak counts since the job started. Where no cgroup \
+            can be made or read (not root, no memory controller) the report says why and gives \
+            the RSS figures alone; --no-cgroup turns it off.
+
+            Processes: with more than one process in the tree, a table lists each process whose \
+            own peak RSS (VmHWM, or ru_maxrss once reaped) is at least 1% of the tree's peak RSS, \
+            largest first (at most 16; the rest are summed on one line): pid, rank, own peak and \
+            when it was read, name and command line. An MPI rank shows its rank variable \
+            (PMI_RANK, PMIX_RANK, OMPI_COMM_WORLD_RANK, MV2_COMM_WORLD_RANK or SLURM_PROCID from \
+            /proc/PID/environ, read when the process is first seen and again after an exec).
+
             Stages: qubemem puts QUBEMEM_STAGE_FD (an inherited pipe descriptor) and \
             QUBEMEM_STAGE_FILE (a path that opens the same pipe) in the command's environment. \
             The command writes one line per event, 'enter NAME' or 'exit NAME'; stages nest. A \
@@ -41,16 +63,21 @@ struct ProfileCommand: AsyncParsableCommand {
               qubemem profile -- python3 examples/qube/qube_workload.py --fields QU --nside 16 --fsky 0.3 --lmax 32
               qubemem profile --interval 10ms --json run.json --svg run.svg -- ./my_pipeline
               qubemem profile --compare "qube: fields=QU n_obs=1504 lmax=32 path=pixel_direct" -- python3 drive.py
+              qubemem profile --json ranks.json -- mpiexec -n 4 python3 drive.py
+              qubemem profile --no-cgroup -- mpiexec -n 2 python3 drive.py
 
             JSON (--json, "schema": "qubemem.profile/1"): command, exit {kind, code, signal, \
             signal_name, core_dumped}, timed_out, interval_seconds, elapsed_seconds, \
             user_seconds, system_seconds, peak_bytes, peak_time, peak_sampled_bytes, \
             peak_sampled_time, high_water_marks_reset, peak_pss_bytes, baseline_bytes, \
             peak_breakdown {smaps_rollup key: bytes}, peak_breakdown_time, profiler_cpu_seconds, \
-            stages [{name, depth, enter, exit, entry_rss_bytes, exit_rss_bytes, peak_bytes, \
+            cgroup {kind (own or slurm_job), version, directory, peak_bytes, \
+            peak_sampled_bytes, peak_sampled_time, start_bytes, removal_error} or null, \
+            cgroup_unavailable (why cgroup is null), stages [{name, depth, enter, exit, entry_rss_bytes, exit_rss_bytes, peak_bytes, \
             peak_time, peak_sampled_bytes, peak_above_baseline_bytes}], processes [{pid, ppid, \
-            name, first_seen, ended, peak_bytes, reaped_by_profiler}], left_running [{pid}], \
-            samples [{t, rss, interval_peak, pss, processes, stage}], and with a budget \
+            name, first_seen, ended, peak_bytes, peak_time, reaped_by_profiler, rank_variable, \
+            rank, command_line}] (every process), left_running [{pid}], \
+            samples [{t, rss, interval_peak, pss, processes, cgroup, stage}], and with a budget \
             comparison {model, path, stages [{name, budget_bytes, measured_bytes, ratio, marks}], \
             budget_lifetime_peak_bytes, measured_lifetime_peak_bytes, predicted_baseline_bytes, \
             measured_baseline_bytes, predicted_total_bytes, measured_total_bytes, request_mib}.
@@ -82,6 +109,9 @@ struct ProfileCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("no-hwm-reset"), help: "Do not reset the processes' VmHWM (their own getrusage keeps the lifetime figure; the peak becomes a looser upper bound).")
     var noHWMReset = false
+
+    @Flag(name: .customLong("no-cgroup"), help: "Do not make or read a memory cgroup: report only the tree's summed RSS, not the cgroup's charge.")
+    var noCgroup = false
 
     @Option(name: .customLong("baseline-at"), help: "Take the baseline at the entry of the first stage with this name (default: the first stage; with a budget to compare, the first stage QUBE's model prices, such as fisher.covariance_setup).")
     var baselineAt: String?
@@ -134,6 +164,7 @@ struct ProfileCommand: AsyncParsableCommand {
         options.timeout = timeout
         options.pssEvery = pssEvery
         options.resetHighWaterMarks = !noHWMReset
+        options.measureCgroup = !noCgroup
         var result: ProfileResult
         do {
             result = try Profiler(options: options).run()
@@ -148,6 +179,7 @@ struct ProfileCommand: AsyncParsableCommand {
             }
             throw ExitCode(1)
         }
+        if noCgroup { result.cgroupUnavailable = "turned off with --no-cgroup" }
         result.rebase(at: baselineAt, qubeDefault: prediction != nil)
         let comparison = prediction.map { Comparison(prediction: $0, result: result) }
         try ProfileOutputs.write(result, comparison: comparison, json: json, svg: svg, report: report, quiet: quiet, ctx: ctx)

@@ -118,6 +118,35 @@ import Testing
         #expect(s.members[5000]?.reapedByProfiler == true)
     }
 
+    @Test func aMaxRSSNoLargerThanWhatItsOwnChildrenReachedIsNotTakenAsItsOwn() {
+        // wait4 folds the children a process reaped into its ru_maxrss: 4242's figure equal to its
+        // child 4243's 80000 KiB peak is the child's, not 4242's own 64732 KiB.
+        func run(maxRSSKiB: UInt64) -> TreeSampler.Member? {
+            let source = VanishingSource(ProcFS(root: Fixtures.proc))
+            var s = TreeSampler(source: source, profilerPid: 4000, rootPid: 4242, lastPidBeforeSpawn: 4241)
+            s.discover(now: 0)
+            _ = s.sample(now: 0.1)
+            source.gone = [4243]  // reaped by 4242 itself
+            _ = s.sample(now: 0.2)
+            s.reaped(pid: 4242, maxRSSBytes: maxRSSKiB * 1024, now: 0.25)
+            return s.members[4242]
+        }
+        #expect(run(maxRSSKiB: 80000)?.peakBytes == 64732 * 1024)
+        // Well above its children's: its own, found at the reaping.
+        let own = run(maxRSSKiB: 200_000)
+        #expect(own?.peakBytes == 200_000 * 1024 && own?.peakTime == 0.25)
+    }
+
+    @Test func eachMemberKeepsWhenItsPeakWasReadAndWhoItIs() {
+        var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
+                            lastPidBeforeSpawn: 4241)
+        s.discover(now: 0.05)
+        _ = s.sample(now: 0.1)
+        #expect(s.members[4242]?.peakTime == 0.1)
+        // The root's identity is read at its first marks reading (its name was not known before).
+        #expect(s.members[4242]?.identity.rank == 3)
+    }
+
     @Test func aRootMaxRSSNoLargerThanTheProfilersIsTheSpawnArtefact() {
         var s = TreeSampler(source: ProcFS(root: Fixtures.proc), profilerPid: 4000, rootPid: 4242,
                             lastPidBeforeSpawn: 4301)
@@ -125,6 +154,26 @@ import Testing
         s.reaped(pid: 4242, maxRSSBytes: 20 << 20, now: 0.15, capAt: 30 << 20)
         #expect(s.members[4242]?.peakBytes == 64732 * 1024)
     }
+}
+
+/// ProcFS where the processes in `gone` have ended (their files no longer read).
+final class VanishingSource: ProcessSource {
+    let inner: ProcFS
+    var gone: Set<Int32> = []
+    init(_ inner: ProcFS) { self.inner = inner }
+    var pageSize: UInt64 { inner.pageSize }
+    func pids() -> [Int32] { inner.pids().filter { !gone.contains($0) } }
+    func lastPid() -> Int32? { inner.lastPid() }
+    func stat(_ pid: Int32) -> ProcStat? { gone.contains(pid) ? nil : inner.stat(pid) }
+    func status(_ pid: Int32) -> ProcStatus? { gone.contains(pid) ? nil : inner.status(pid) }
+    func statm(_ pid: Int32) -> ProcStatm? { gone.contains(pid) ? nil : inner.statm(pid) }
+    func children(of pid: Int32, thread tid: Int32) -> [Int32]? { inner.children(of: pid, thread: tid) }
+    func threads(of pid: Int32) -> [Int32] { inner.threads(of: pid) }
+    func probeStatus(_ pid: Int32) -> ProcStatus? { gone.contains(pid) ? nil : inner.probeStatus(pid) }
+    func smapsRollup(_ pid: Int32) -> SmapsRollup? { inner.smapsRollup(pid) }
+    func identity(_ pid: Int32) -> ProcessIdentity { inner.identity(pid) }
+    func resetHighWaterMark(_ pid: Int32) -> Bool { true }
+    func forget(_ pid: Int32) { inner.forget(pid) }
 }
 
 /// ProcFS with a record of which pids were read.
@@ -143,6 +192,7 @@ final class CountingSource: ProcessSource {
     func threads(of pid: Int32) -> [Int32] { inner.threads(of: pid) }
     func probeStatus(_ pid: Int32) -> ProcStatus? { inner.probeStatus(pid) }
     func smapsRollup(_ pid: Int32) -> SmapsRollup? { inner.smapsRollup(pid) }
+    func identity(_ pid: Int32) -> ProcessIdentity { inner.identity(pid) }
     func resetHighWaterMark(_ pid: Int32) -> Bool { inner.resetHighWaterMark(pid) }
     func forget(_ pid: Int32) { inner.forget(pid) }
 }

@@ -20,15 +20,25 @@ def _binary():
         pytest.fail(f"qubemem binary not found at {QUBEMEM}: build it (swift build) or set QUBEMEM")
 
 
-@pytest.fixture(scope="session")
-def helper(tmp_path_factory):
-    """helper_workload.c compiled for this run (the test suite's own workload)."""
+def _compile(tmp_path_factory, name):
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if cc is None:
         pytest.fail("no C compiler: install build-essential (scripts/install-deps.sh does)")
-    out = tmp_path_factory.mktemp("helper") / "helper_workload"
-    subprocess.run([cc, "-O2", "-Wall", "-o", str(out), str(HERE / "helper_workload.c")], check=True)
+    out = tmp_path_factory.mktemp(name) / name
+    subprocess.run([cc, "-O2", "-Wall", "-o", str(out), str(HERE / f"{name}.c")], check=True)
     return str(out)
+
+
+@pytest.fixture(scope="session")
+def helper(tmp_path_factory):
+    """helper_workload.c compiled for this run (the test suite's own workload)."""
+    return _compile(tmp_path_factory, "helper_workload")
+
+
+@pytest.fixture(scope="session")
+def fork_workload(tmp_path_factory):
+    """fork_workload.c compiled for this run: pages shared by a parent and its forked children."""
+    return _compile(tmp_path_factory, "fork_workload")
 
 
 def profile(*args, timeout=120, **kw):

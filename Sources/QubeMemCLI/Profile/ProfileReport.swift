@@ -12,7 +12,8 @@ enum ProfileReport {
             ? "kernel high-water marks per \(Int((r.marksEverySeconds * 1000).rounded())) ms"
                 + (r.marksEverySeconds > r.intervalSeconds ? ", RSS every \(Int((r.intervalSeconds * 1000).rounded())) ms" : " interval")
             : "lifetime high-water marks (reset refused: an upper bound)"
-        line("peak RSS", "\(ProfileFormat.size(r.peakBytes)) at \(ProfileFormat.seconds(r.peakTime))  (tree, \(exactness); highest sample \(ProfileFormat.size(r.peakSampledBytes)))")
+        line("peak RSS", "\(ProfileFormat.size(r.peakBytes)) at \(ProfileFormat.seconds(r.peakTime))  (sum of the tree's per-process RSS, \(exactness); highest sample \(ProfileFormat.size(r.peakSampledBytes)))")
+        line("cgroup peak", cgroupText(r))
         if let pss = r.samples.compactMap(\.pssBytes).max() {
             line("peak PSS", "\(ProfileFormat.size(pss))  (highest smaps_rollup reading)")
         }
@@ -27,6 +28,7 @@ enum ProfileReport {
         line("timeline", Sparkline.render(samples: r.samples.map { ($0.time, $0.intervalPeakBytes) }) + "  0 to \(ProfileFormat.size(r.peakBytes)) over \(ProfileFormat.seconds(r.elapsedSeconds))")
         let cpuShare = r.elapsedSeconds > 0 ? r.profilerCPUSeconds / r.elapsedSeconds * 100 : 0
         line("profiler", "\(ProfileFormat.seconds(r.profilerCPUSeconds)) CPU (\(String(format: "%.2f", cpuShare))% of a core), \(r.samples.count) samples")
+        out += ProcessTable.text(r)
         if !r.stages.isEmpty {
             out += "\n" + ProfileFormat.pad("stage", 36) + ProfileFormat.pad("enter", 10, right: true) + ProfileFormat.pad("exit", 10, right: true)
                 + ProfileFormat.pad("entry RSS", 12, right: true) + ProfileFormat.pad("exit RSS", 12, right: true)
@@ -43,6 +45,26 @@ enum ProfileReport {
         }
         if let comparison { out += comparison.text() }
         return out
+    }
+
+    /// The value of the "cgroup peak" line: the kernel's peak of the cgroup's charge, what that
+    /// cgroup is, or why there is no such figure.
+    static func cgroupText(_ r: ProfileResult) -> String {
+        guard let c = r.cgroup else { return "none: \(r.cgroupUnavailable ?? "not measured")" }
+        let file = c.version == 1 ? "memory.max_usage_in_bytes" : "memory.peak"
+        let peak = c.peakBytes.map(ProfileFormat.size) ?? "unreadable"
+        let sampled = "highest sample \(ProfileFormat.size(c.peakSampledBytes)) at \(ProfileFormat.seconds(c.peakSampledTime))"
+        var text: String
+        switch c.kind {
+        case .own:
+            text = "\(peak)  (charge of the run's own cgroup v\(c.version), kernel \(file): each page once however many processes map it, "
+                + "page cache and shmem they touched included, the figure an OOM kill is decided on; \(sampled))"
+        case .slurmJob:
+            text = "\(peak)  (charge of the SLURM job's cgroup v\(c.version) \(c.directory), kernel \(file) since the job started, read only; "
+                + "each page once, page cache and shmem included; during this run \(sampled), \(ProfileFormat.size(c.startBytes)) at its start)"
+        }
+        if let e = c.removalError { text += "; not removed: \(e)" }
+        return text
     }
 
     /// JSON, schema "qubemem.profile/1" (documented in `profile --help`).
@@ -79,6 +101,21 @@ enum ProfileReport {
         w.endObject()
         w.field("peak_breakdown_time", raw: r.peakBreakdownTime.map(ProfileFormat.json) ?? "null")
         w.field("profiler_cpu_seconds", raw: ProfileFormat.json(r.profilerCPUSeconds))
+        if let c = r.cgroup {
+            w.beginObject("cgroup")
+            w.field("kind", c.kind.rawValue)
+            w.field("version", c.version)
+            w.field("directory", c.directory)
+            w.field("peak_bytes", c.peakBytes)
+            w.field("peak_sampled_bytes", c.peakSampledBytes)
+            w.field("peak_sampled_time", raw: ProfileFormat.json(c.peakSampledTime))
+            w.field("start_bytes", c.startBytes)
+            w.field("removal_error", c.removalError)
+            w.endObject()
+        } else {
+            w.field("cgroup", raw: "null")
+        }
+        w.field("cgroup_unavailable", r.cgroupUnavailable)
         w.beginArray("stages")
         for s in r.stages {
             w.beginObject()
@@ -102,7 +139,11 @@ enum ProfileReport {
             w.field("first_seen", raw: ProfileFormat.json(p.firstSeen))
             w.field("ended", raw: p.ended.map(ProfileFormat.json) ?? "null")
             w.field("peak_bytes", p.peakBytes)
+            w.field("peak_time", raw: ProfileFormat.json(p.peakTime))
             w.field("reaped_by_profiler", p.reapedByProfiler)
+            w.field("rank_variable", p.identity.rankVariable)
+            w.field("rank", p.identity.rank)
+            w.field("command_line", p.identity.commandLine)
             w.endObject()
         }
         w.endArray()
@@ -117,6 +158,7 @@ enum ProfileReport {
             w.field("interval_peak", s.intervalPeakBytes)
             w.field("pss", s.pssBytes)
             w.field("processes", s.processes)
+            w.field("cgroup", s.cgroupBytes)
             w.field("stage", s.stage)
             w.endObject()
         }

@@ -136,6 +136,12 @@ public final class ProcFS: ProcessSource {
         read("\(pid)/smaps_rollup").flatMap { SmapsRollup.parse($0) }
     }
 
+    /// `environ` (up to 256 KiB: the rank variables of MPI launchers sit anywhere in it) and
+    /// `cmdline` (up to 4 KiB; only the first `ProcessIdentity.commandLineLimit` characters are kept).
+    public func identity(_ pid: Int32) -> ProcessIdentity {
+        ProcessIdentity.parse(environ: read("\(pid)/environ", limit: 1 << 18), cmdline: read("\(pid)/cmdline", limit: 4096))
+    }
+
     private var loadavgFD: Int32 = -1
 
     private var lastPidIsSysctl = false

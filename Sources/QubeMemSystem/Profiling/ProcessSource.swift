@@ -22,6 +22,9 @@ public protocol ProcessSource: AnyObject {
     /// `status` read once, keeping nothing open (for ids that may not join the tree).
     func probeStatus(_ pid: Int32) -> ProcStatus?
     func smapsRollup(_ pid: Int32) -> SmapsRollup?
+    /// The process's rank variable and command line (`environ`, `cmdline`), read once, nothing kept
+    /// open. Fields are empty when unreadable.
+    func identity(_ pid: Int32) -> ProcessIdentity
     /// Resets the process's VmHWM to its current RSS; false when refused.
     func resetHighWaterMark(_ pid: Int32) -> Bool
     /// The process ended: drop anything kept for it.

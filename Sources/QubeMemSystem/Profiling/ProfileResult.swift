@@ -12,6 +12,10 @@ public struct ProfileResult: Sendable, Codable, Equatable {
         /// Σ Pss over the tree when smaps_rollup was read at this sample.
         public var pssBytes: UInt64?
         public var processes: Int
+        /// The cgroup's charge at this instant (`ProfileResult.cgroup`), bytes; read at the samples
+        /// that read the high-water marks (every `marksEverySeconds`), nil at the others and
+        /// without a cgroup.
+        public var cgroupBytes: UInt64? = nil
         /// Index in `stages` of the innermost stage open during the interval, if any.
         public var stage: Int?
     }
@@ -39,9 +43,36 @@ public struct ProfileResult: Sendable, Codable, Equatable {
         public var name: String
         public var firstSeen: Double
         public var ended: Double?
-        /// Its own peak RSS (VmHWM, or ru_maxrss when the profiler reaped it).
+        /// Its own peak RSS (VmHWM, or ru_maxrss when the profiler reaped it), bytes. Pages it
+        /// shares with other processes (after a fork) count in full here and in theirs.
         public var peakBytes: UInt64
+        /// Seconds after the start of the reading that found that peak (within one marks window
+        /// after it; for a process reaped above every reading, its end).
+        public var peakTime: Double = 0
         public var reapedByProfiler: Bool
+        /// Its MPI rank variable and command line (`ProcessIdentity`).
+        public var identity = ProcessIdentity()
+    }
+
+    /// The charge of the memory cgroup that held the run (see `MemoryCgroup`).
+    public struct CgroupFigure: Sendable, Codable, Equatable {
+        public var kind: MemoryCgroup.Kind
+        /// 1 or 2.
+        public var version: Int
+        /// The cgroup's directory.
+        public var directory: String
+        /// The kernel's high-water mark of the charge, bytes, read at the end
+        /// (`memory.max_usage_in_bytes` / `memory.peak`): exact, however short the peak. For
+        /// `slurmJob`, since the job started, so it may predate the command. nil when unreadable.
+        public var peakBytes: UInt64?
+        /// The largest charge sampled during the run (`memory.usage_in_bytes` /
+        /// `memory.current`, read with the high-water marks), bytes, and when.
+        public var peakSampledBytes: UInt64
+        public var peakSampledTime: Double
+        /// The charge when the command started, bytes (0 for a new cgroup).
+        public var startBytes: UInt64
+        /// Why the cgroup could not be removed at the end, nil when it was (or is not ours).
+        public var removalError: String?
     }
 
     public struct BreakdownEntry: Sendable, Codable, Equatable {
@@ -88,6 +119,10 @@ public struct ProfileResult: Sendable, Codable, Equatable {
     public var leftRunning: [Int32]
     /// CPU seconds the profiler itself used.
     public var profilerCPUSeconds: Double
+    /// The run's memory cgroup figure; nil with `cgroupUnavailable` saying why.
+    public var cgroup: CgroupFigure? = nil
+    /// Why there is no cgroup figure (nil when there is one).
+    public var cgroupUnavailable: String? = nil
 
     /// The breakdown value of one smaps_rollup key, 0 when absent.
     public func breakdown(_ key: String) -> UInt64 {

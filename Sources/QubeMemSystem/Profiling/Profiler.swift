@@ -36,6 +36,10 @@ public struct Profiler {
         public var adoptOrphans = true
         /// Extra environment entries for the command (KEY=VALUE).
         public var environment: [String] = []
+        /// Measure the charge of a memory cgroup beside the RSS sum (`MemoryCgroup`): a cgroup of
+        /// the run's own, or inside a SLURM job (SLURM_JOB_ID) the job's. Off: no cgroup is made
+        /// or read, and the result says so.
+        public var measureCgroup = false
 
         public init(command: [String]) { self.command = command }
     }
@@ -88,14 +92,31 @@ public struct Profiler {
         env.append("QUBEMEM_STAGE_FILE=/proc/\(profilerPid)/fd/\(stageWrite)")
         env.append("QUBEMEM_STAGE_ACK_FD=\(ackRead)")
         env += options.environment
+        var cgroup: MemoryCgroup?
+        var cgroupUnavailable: String?
+        if options.measureCgroup {
+            switch MemoryCgroup.prepare(slurmJobID: getenv("SLURM_JOB_ID").map { String(cString: $0) }) {
+            case .success(let c): cgroup = c
+            case .failure(let reason): cgroupUnavailable = reason.description
+            }
+        } else {
+            cgroupUnavailable = MemoryCgroup.Unavailable.turnedOff.description
+        }
+        // Also on a thrown error (the normal end removes it first, to report a failure).
+        defer { cgroup?.remove() }
+        let cgroupStart = cgroup?.usage() ?? 0
+        if let cg = cgroup, cg.kind == .own {
+            // The command starts from inside: qubemem joins the cgroup for the spawn.
+            do { try cg.join() } catch {
+                cgroupUnavailable = MemoryCgroup.Unavailable.cannotJoin(path: cg.location.directory, error).description
+                cg.remove()
+                cgroup = nil
+            }
+        }
         let lastPidBeforeSpawn = source.lastPid()
 
         let t0 = Sys.monotonicNanos()
-        let rootPid: Int32
-        do {
-            rootPid = try Sys.spawn(argv: options.command, env: env, newProcessGroup: options.newProcessGroup,
-                                    defaultSignals: SignalRelay.forwarded + [SIGPIPE])
-        } catch { throw .spawn(error) }
+        let rootPid = try spawnInCgroup(cgroup, env: env)
         func now() -> Double { Double(Sys.monotonicNanos() &- t0) / 1e9 }
 
         var state = RunState(interval: interval)
@@ -159,6 +180,9 @@ public struct Profiler {
             let marks = boundary || ticksSinceMarks >= marksTicks
             if marks { ticksSinceMarks = 0 }
             let reading = sampler.sample(now: t, readMarks: marks)
+            // The cgroup's charge with the marks (every 100 ms at most): the kernel's own peak is
+            // exact anyway, and at a 10 ms interval a read every sample cost 0.1% of a core.
+            let charge = marks ? cgroup?.usage() : nil
             var pss: UInt64?
             if state.wantsRollup(rss: reading.rssBytes, at: t, pssEvery: options.pssEvery) {
                 let started = now()
@@ -167,7 +191,7 @@ public struct Profiler {
                     state.noteRollup(rollup, at: t, cost: now() - started)
                 }
             }
-            state.record(reading, pss: pss, at: t)
+            state.record(reading, pss: pss, cgroup: charge, at: t)
         }
 
         takeSample()
@@ -235,6 +259,14 @@ public struct Profiler {
             try reapAll()
         }
         state.closeStages(at: rootEnd)
+        var cgroupFigure: ProfileResult.CgroupFigure?
+        if let cg = cgroup {
+            // Read before the removal; every process of the run has been reaped.
+            cgroupFigure = .init(kind: cg.kind, version: cg.location.version, directory: cg.location.directory,
+                                 peakBytes: cg.peak(), peakSampledBytes: state.cgroupPeakSampled,
+                                 peakSampledTime: state.cgroupPeakSampledTime, startBytes: cgroupStart,
+                                 removalError: cg.remove()?.description)
+        }
         let cpuAfter = Sys.selfUsage()
         let profilerCPU = (cpuAfter.userSeconds - cpuBefore.userSeconds) + (cpuAfter.systemSeconds - cpuBefore.systemSeconds)
 
@@ -252,8 +284,35 @@ public struct Profiler {
             samples: state.samples, stages: state.stages,
             processes: sampler.members.values.sorted { $0.firstSeen < $1.firstSeen || ($0.firstSeen == $1.firstSeen && $0.pid < $1.pid) }
                 .map { .init(pid: $0.pid, ppid: $0.ppid, name: $0.name, firstSeen: $0.firstSeen, ended: $0.ended,
-                             peakBytes: $0.peakBytes, reapedByProfiler: $0.reapedByProfiler) },
-            leftRunning: sampler.livePids, profilerCPUSeconds: profilerCPU)
+                             peakBytes: $0.peakBytes, peakTime: $0.peakTime, reapedByProfiler: $0.reapedByProfiler,
+                             identity: $0.identity) },
+            leftRunning: sampler.livePids, profilerCPUSeconds: profilerCPU,
+            cgroup: cgroupFigure, cgroupUnavailable: cgroupUnavailable)
+    }
+
+    /// Spawns the command; with a cgroup of the run's own, which qubemem has joined, from inside it
+    /// (the child starts in it, so everything it and its descendants touch from their first
+    /// instruction is charged there), and leaves it at once. posix_spawn returns after the child's
+    /// exec, so qubemem's own pages are not charged to it, bar the spawn's few KiB.
+    private func spawnInCgroup(_ cgroup: MemoryCgroup?, env: [String]) throws(RunError) -> Int32 {
+        let joins = cgroup?.kind == .own
+        let pid: Int32
+        do {
+            pid = try Sys.spawn(argv: options.command, env: env, newProcessGroup: options.newProcessGroup,
+                                defaultSignals: SignalRelay.forwarded + [SIGPIPE])
+        } catch {
+            if joins { try? cgroup?.leave() }
+            throw .spawn(error)
+        }
+        if joins, let cg = cgroup {
+            do { try cg.leave() } catch {
+                // Still inside: qubemem's own memory would count. Do not run the command so.
+                kill(pid, SIGKILL)
+                _ = try? Sys.wait4(pid, noHang: false)
+                throw .system(error)
+            }
+        }
+        return pid
     }
 
     private func signalTree(_ sampler: inout TreeSampler, rootPid: Int32, _ sig: Int32) {
@@ -271,6 +330,8 @@ struct RunState {
     var open: [Int] = []
     var peak: UInt64 = 0, peakTime = 0.0
     var peakSampled: UInt64 = 0, peakSampledTime = 0.0
+    /// The largest cgroup charge sampled, bytes, and when.
+    var cgroupPeakSampled: UInt64 = 0, cgroupPeakSampledTime = 0.0
     var bestRollup: SmapsRollup?
     var bestRollupTime: Double?
     var lastRollupTime = -1e9
@@ -313,9 +374,10 @@ struct RunState {
     /// (each interval lies inside the window, so it bounds each of them) and counts for the peak
     /// and the open stages at this sample's time. Stage events close a window, so a window never
     /// spans two stages.
-    mutating func record(_ r: TreeSampler.IntervalReading, pss: UInt64?, at t: Double) {
+    mutating func record(_ r: TreeSampler.IntervalReading, pss: UInt64?, cgroup: UInt64? = nil, at t: Double) {
         samples.append(.init(time: t, rssBytes: r.rssBytes, intervalPeakBytes: r.intervalPeakBytes,
-                             pssBytes: pss, processes: r.processes, stage: open.last))
+                             pssBytes: pss, processes: r.processes, cgroupBytes: cgroup, stage: open.last))
+        if let c = cgroup, c > cgroupPeakSampled { cgroupPeakSampled = c; cgroupPeakSampledTime = t }
         lastRSS = r.rssBytes
         if r.rssBytes > peakSampled { peakSampled = r.rssBytes; peakSampledTime = t }
         for i in open { stages[i].peakSampledBytes = max(stages[i].peakSampledBytes, r.rssBytes) }

@@ -19,6 +19,12 @@ public struct TreeSampler {
         public var ended: Double?
         /// The largest VmHWM / ru_maxrss seen for it, bytes.
         public var peakBytes: UInt64 = 0
+        /// Seconds after the start of the reading that found `peakBytes` (the peak itself came at
+        /// most one marks window before; for a reaped process, at any time in its life).
+        public var peakTime: Double = 0
+        /// Its rank variable and command line, read when it was first seen and again when its
+        /// command name changed (an exec).
+        public var identity = ProcessIdentity()
         /// The RSS at the last sample, bytes.
         public var lastRSSBytes: UInt64 = 0
         /// Whether its rusage came from our own wait4 (exact to the end).
@@ -141,7 +147,8 @@ public struct TreeSampler {
         while progress {
             progress = false
             for (pid, st) in fresh where anchors.contains(st.ppid) || members[st.ppid] != nil {
-                members[pid] = Member(pid: pid, ppid: st.ppid, name: st.name, firstSeen: now)
+                members[pid] = Member(pid: pid, ppid: st.ppid, name: st.name, firstSeen: now,
+                                      identity: source.identity(pid))
                 livePids.append(pid)
                 if anchors.contains(st.ppid) { profilerChildren.append(pid) }
                 fresh[pid] = nil
@@ -179,7 +186,8 @@ public struct TreeSampler {
                     guard let st = source.stat(child), st.ppid == parent else { continue }
                     // A child of the profiler joins only as an adopted orphan of the tree.
                     if isAnchor, !(adoptOrphans && (orphanGroup.map { st.pgrp == $0 } ?? true)) { continue }
-                    members[child] = Member(pid: child, ppid: st.ppid, name: st.comm, firstSeen: now)
+                    members[child] = Member(pid: child, ppid: st.ppid, name: st.comm, firstSeen: now,
+                                            identity: source.identity(child))
                     livePids.append(child)
                     if isAnchor { profilerChildren.append(child) }
                     queue.append((child, false))
@@ -199,16 +207,41 @@ public struct TreeSampler {
         // posix_spawn's child shares the profiler's memory until exec, and the kernel folds that
         // into the child's ru_maxrss. A figure no larger than the profiler's own is that artefact:
         // fall back to what was seen.
-        let credible = maxRSSBytes > profilerBytes ? maxRSSBytes : max(m.lastRSSBytes, m.windowMaxRSSBytes)
+        let seen = max(m.lastRSSBytes, m.windowMaxRSSBytes)
+        var credible = maxRSSBytes > profilerBytes ? maxRSSBytes : seen
+        // wait4's ru_maxrss is the larger of the process's own and those the kernel folded in from
+        // the children it reaped itself, theirs including their own children's (mpiexec's covers
+        // the ranks its proxy reaped). No larger than what those descendants were seen to reach
+        // (with a margin for their last moments): it may be theirs, so count what was seen of its
+        // own in this window. Descendants not yet seen to end count too: the kernel may have
+        // reaped them an instant before this process, ahead of the sample that would notice.
+        let childMax = members.values.reduce(UInt64(0)) {
+            !$1.reapedByProfiler && isDescendant($1, of: pid) ? max($0, $1.peakBytes) : $0
+        }
+        if childMax > 0, credible <= childMax &+ max(childMax / 50, 2 << 20) { credible = seen }
         if m.ended == nil || !m.reapedByProfiler {
             pendingEndedPeak &+= credible
         }
-        m.peakBytes = max(m.peakBytes, credible)
+        if credible > m.peakBytes {
+            m.peakBytes = credible
+            m.peakTime = now
+        }
         m.ended = m.ended ?? now
         m.reapedByProfiler = true
         members[pid] = m
         if let i = profilerChildren.firstIndex(of: pid) { profilerChildren.remove(at: i) }
         markEnded(pid)
+    }
+
+    /// Whether `m`'s parent chain, as recorded, reaches `ancestor` (at most 64 generations).
+    private func isDescendant(_ m: Member, of ancestor: Int32) -> Bool {
+        var parent = m.ppid
+        for _ in 0..<64 {
+            if parent == ancestor { return true }
+            guard let p = members[parent] else { return false }
+            parent = p.ppid
+        }
+        return false
     }
 
     /// Takes one sample of every live member.
@@ -228,7 +261,7 @@ public struct TreeSampler {
                 let rss = sm.residentPages &* pageSize
                 r.rssBytes &+= rss
                 r.processes += 1
-                Self.saw(rss: rss, in: &members.values[slot])
+                Self.saw(rss: rss, at: now, in: &members.values[slot])
                 continue
             }
             var m = members.values[slot]
@@ -249,7 +282,11 @@ public struct TreeSampler {
                 markEnded(pid)
                 continue
             }
-            if m.name.isEmpty { m.name = st.name }
+            if m.name != st.name {
+                // First marks reading of the root, or an exec since the last one: who it is now.
+                m.name = st.name
+                m.identity = source.identity(pid)
+            }
             m.threads = st.threads
             if m.ppid != st.ppid {
                 // Orphaned: reparented to the profiler (a subreaper), which must now reap it.
@@ -263,7 +300,7 @@ public struct TreeSampler {
             m.lastRSSBytes = st.rssBytes
             guard readMarks else {
                 // statm failed but status did not (rare): an RSS point, marks left for the window.
-                Self.saw(rss: st.rssBytes, in: &m)
+                Self.saw(rss: st.rssBytes, at: now, in: &m)
                 members[pid] = m
                 continue
             }
@@ -271,7 +308,10 @@ public struct TreeSampler {
             // folded in too, in case the kernel's mark lagged (it is updated lazily).
             let top = max(st.hwmBytes, st.rssBytes, m.windowMaxRSSBytes)
             r.intervalPeakBytes &+= top
-            m.peakBytes = max(m.peakBytes, top)
+            if top > m.peakBytes {
+                m.peakBytes = top
+                m.peakTime = now
+            }
             m.windowMaxRSSBytes = 0
             // A mark already equal to the RSS has nothing to forget: skip the write (and the
             // kernel's mmap lock) in the common steady or growing case.
@@ -290,10 +330,13 @@ public struct TreeSampler {
     }
 
     /// Notes an RSS reading of a plain sample.
-    private static func saw(rss: UInt64, in m: inout Member) {
+    private static func saw(rss: UInt64, at now: Double, in m: inout Member) {
         m.lastRSSBytes = rss
         m.windowMaxRSSBytes = max(m.windowMaxRSSBytes, rss)
-        m.peakBytes = max(m.peakBytes, rss)
+        if rss > m.peakBytes {
+            m.peakBytes = rss
+            m.peakTime = now
+        }
     }
 
     /// smaps_rollup summed over the live members; nil when none could be read.
