@@ -220,7 +220,8 @@ enum ProfileOutputs {
 
     static func writeFile(_ path: String, _ text: String) throws {
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            // Written beside and renamed: a full disk never leaves half a report under the name.
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw OutputError(path: path, reason: "\(error.localizedDescription)")
         }
