@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   each target for SECONDS (default 60), all by default
 #   scripts/fuzz.sh --list                  the targets
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 0    each target for that many executions instead
 #
 # Targets (fuzz/targets/NAME.swift, compiled with the sources they exercise into one module):
 #   comment       job comments and task layouts: the plugin's decision     (Sources/QubeMem)
@@ -57,7 +58,9 @@ for target in "${targets[@]}"; do
     fi
     log=$out/last-run.log
     set +e
-    (cd "$out" && ./"fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -max_len=8192 \
+    budget=(-max_total_time="$seconds")
+    [[ -n ${FUZZ_RUNS:-} ]] && budget=(-runs="$FUZZ_RUNS")
+    (cd "$out" && ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len=8192 \
         -print_final_stats=1 corpus) >"$log" 2>&1
     status=$?
     set -e
@@ -67,7 +70,8 @@ for target in "${targets[@]}"; do
         summary+=("$target: CRASH after ${runs:-?} executions (exit $status); see $log and $out/crash-*")
         tail -30 "$log" >&2
     else
-        summary+=("$target: ${runs:-?} executions in ${seconds} s, no crash")
+        took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+        summary+=("$target: ${runs:-?} executions in ${took:-$seconds} s, no crash")
     fi
 done
 printf 'fuzz: %s\n' "${summary[@]}"
