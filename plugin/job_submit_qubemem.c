@@ -130,8 +130,12 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 #endif
 	if (!job_desc || !job_ptr || !job_desc->comment)
 		return SLURM_SUCCESS;
-	/* An update names its job in job_id_str; job_id is NO_VAL. */
+	/* An update names its job in job_id_str; job_id is NO_VAL (in step_id from 25.11 on). */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+	uint32_t job_id = job_desc->step_id.job_id;
+#else
 	uint32_t job_id = job_desc->job_id;
+#endif
 	if (job_id == NO_VAL || job_id == 0)
 		job_id = qubemem_v1_plain_job_id(job_desc->job_id_str);
 	if (job_id == QUBEMEM_NO_VAL || !test_job_array_pending(job_id)) {
