@@ -57,6 +57,15 @@ int fini(void)
 	return SLURM_SUCCESS;
 }
 
+/* *text = "*text<sep>line" (or line), with SLURM's allocator: SLURM frees it with xfree. */
+static void append(char **text, const char *sep, const char *line)
+{
+	char *joined = *text && (*text)[0] ? slurm_xstrdup_printf("%s%s%s", *text, sep, line)
+					   : slurm_xstrdup(line);
+	slurm_xfree_ptr(*text);
+	*text = joined;
+}
+
 /* Calls Swift for one job and applies the answer; err_msg may be NULL (job_modify). */
 static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify, char **err_msg)
 {
@@ -88,25 +97,28 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 	if (status == QUBEMEM_V1_FAILED || (status == QUBEMEM_V1_PASS && !record[0] && !message[0]))
 		return SLURM_SUCCESS; /* untouched */
 
-	if (err_msg && message[0]) { /* after any earlier plugin's message, on its own line */
-		char *joined = *err_msg && (*err_msg)[0]
-			? slurm_xstrdup_printf("%s\n%s", *err_msg, message) : slurm_xstrdup(message);
-		slurm_xfree_ptr(*err_msg);
-		*err_msg = joined;
-	}
+	if (err_msg && message[0]) /* after any earlier plugin's message, on its own line */
+		append(err_msg, "\n", message);
 	if (status == QUBEMEM_V1_REJECT_COMMENT)
 		return SLURM_ERROR;
 	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
 	if (status == QUBEMEM_V1_SET)
 		job_desc->pn_min_memory = result.pn_min_memory;
-	if (record[0]) {
-		char *joined = job_desc->admin_comment && job_desc->admin_comment[0]
-			? slurm_xstrdup_printf("%s; %s", job_desc->admin_comment, record)
-			: slurm_xstrdup(record);
-		slurm_xfree_ptr(job_desc->admin_comment);
-		job_desc->admin_comment = joined;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
+	/* The limit qubemem sets is for the run's late peak: --mem-update, which lowers it to the
+	 * usage seen after a delay, would kill the run at that peak. Off; job_submit_qubemem(8). */
+	if (status == QUBEMEM_V1_SET && job_desc->mem_update_delay &&
+	    job_desc->mem_update_delay != NO_VAL16) { /* 0: not asked for */
+		job_desc->mem_update_delay = 0;
+		job_desc->mem_update_margin = 0;
+		if (err_msg)
+			append(err_msg, "\n", "qubemem: --mem-update switched off: a QUBE run peaks "
+			       "late, a limit lowered earlier would kill it");
 	}
+#endif
+	if (record[0])
+		append(&job_desc->admin_comment, "; ", record);
 	return SLURM_SUCCESS;
 }
 

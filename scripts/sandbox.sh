@@ -321,8 +321,8 @@ make_dirs() {
     install -d -m 0755 "$SB" "$ETC" "$LOG" "$RUN" "$SPOOL"
     install_as munge -d -m 0700 "$MUNGEDIR"
     install_as munge -d -m 0755 "$RUN/munge"
-    install_as mysql -d -m 0750 "$DBDIR"
-    install_as mysql -d -m 0755 "$RUN/mysql"
+    install -d -m 0750 -o mysql -g mysql "$DBDIR"
+    install -d -m 0755 -o mysql -g mysql "$RUN/mysql"
     install_as slurm -d -m 0755 "$RUN/slurm"
     install_as slurm -d -m 0700 "$SPOOL/ctld"
     install -d -m 0755 "$SPOOL/d"
@@ -330,7 +330,10 @@ make_dirs() {
     for d in munged mariadbd slurmdbd slurmctld; do
         local owner=slurm
         [[ $d == munged ]] && owner=munge
-        [[ $d == mariadbd ]] && owner=mysql
+        if [[ $d == mariadbd ]]; then
+            [[ -e ${LOGFILE[$d]} ]] || install -m 0640 -o mysql -g mysql /dev/null "${LOGFILE[$d]}"
+            continue
+        fi
         [[ -e ${LOGFILE[$d]} ]] || install_as "$owner" -m 0640 /dev/null "${LOGFILE[$d]}"
     done
 }
@@ -481,26 +484,30 @@ start_munged() {
     wait_for "munged" munged in_root /bin/sh -c "munge -n -S '$MUNGE_SOCKET' | unmunge -S '$MUNGE_SOCKET'"
 }
 
-db_sql() { in_root mariadb --no-defaults --socket="$DB_SOCKET" -u root -N -B -e "$1"; }
+# MariaDB is the host's for every release: the 11.8 server of trixie and forky fails slurmdbd's
+# first query there (libmariadb error 5027 on `select @var := concat('')`, so slurmdbd exits),
+# while their slurmdbd works with Debian 12's 10.11. The tables are still made and used by the
+# release's own slurmdbd.
+db_sql() { mariadb --no-defaults --socket="$DB_SOCKET" -u root -N -B -e "$1"; }
 
 start_mariadbd() {
     running mariadbd && return 0
     if [[ ! -d $DBDIR/data/mysql ]]; then
         rm -rf "$DBDIR/data"
-        install_as mysql -d -m 0750 "$DBDIR/data"
-        in_root mariadb-install-db --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
+        install -d -m 0750 -o mysql -g mysql "$DBDIR/data"
+        mariadb-install-db --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
             --auth-root-authentication-method=socket --skip-test-db \
             >"$LOG/mariadb-install.log" 2>&1 ||
             { tail -n 25 "$LOG/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
     fi
-    setsid "${IN_ROOT[@]}" /usr/sbin/mariadbd 9>&- --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
+    setsid /usr/sbin/mariadbd 9>&- --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
         --socket="$DB_SOCKET" --pid-file="${PIDFILE[mariadbd]}" --bind-address=127.0.0.1 \
         --port="$DB_PORT" --log-error="${LOGFILE[mariadbd]}" --skip-name-resolve \
         --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
         </dev/null >>"$LOG/mariadb.stdout" 2>&1 &
     local launched=$! deadline=$((SECONDS + START_TIMEOUT))
     # The pid file appears once the server is up; until then watch the launched process.
-    until in_root mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping >/dev/null 2>&1; do
+    until mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping >/dev/null 2>&1; do
         if ! kill -0 "$launched" 2>/dev/null; then
             tail_log mariadbd
             die "mariadbd exited during start-up"

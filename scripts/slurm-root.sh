@@ -5,7 +5,8 @@
 # Usage: scripts/slurm-root.sh RELEASE      RELEASE: 24.11 (Debian trixie) or 26.05 (Debian forky)
 #
 # The root is made with debootstrap from the mirror apt's own sources name, with SLURM's daemons,
-# clients and headers, munge, MariaDB and python3 (test jobs run inside it), under
+# clients and headers, munge and python3 with numpy (test jobs run inside it; MariaDB is the
+# host's, see scripts/sandbox.sh), under
 # $QUBEMEM_ROOTS_DIR (default .cache/roots/ at the top of the repository, ignored by git) and
 # reused by every later call: delete its folder to make it again. About a minute and 500 MB each.
 # Needs root (debootstrap, chroot); installs debootstrap with apt when it is missing.
@@ -13,7 +14,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 ROOTS=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}
-PACKAGES=slurmctld,slurmd,slurmdbd,slurm-client,slurm-wlm-basic-plugins,libslurm-dev,munge,mariadb-server,mariadb-client,python3,python3-numpy,lua5.1
+PACKAGES=slurmctld,slurmd,slurmdbd,slurm-wlm-mysql-plugin,slurm-client,slurm-wlm-basic-plugins,libslurm-dev,munge,python3,python3-numpy,lua5.1
 
 die() { echo "slurm-root: error: $*" >&2; exit 1; }
 
