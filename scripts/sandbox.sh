@@ -33,10 +33,12 @@
 #   QUBEMEM_BENCH_BRACKET  benchmarks only: folder holding bench/plugin/bracket's timer plugins,
 #                          placed before and after the job_submit plugin
 #   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
-#   QUBEMEM_SANDBOX_PORT_BASE slurmctld's port; slurmd and slurmdbd take the next two (default per
-#                          release, above). Any other value than the default gives the host's
-#                          release a node name of its own, so it can run beside the default one.
-#   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default: port base + 6489, i.e. 13306)
+#   QUBEMEM_SANDBOX_PORT_OFFSET added to every port of every release (default 0): a second set of
+#                          sandboxes (another checkout's tests) beside the default ones. slurmctld
+#                          listens on 6817 + offset (host release), slurmd and slurmdbd on the
+#                          next two ports, MariaDB on slurmctld's + 6489. Any sandbox but the
+#                          default one gets a node name of its own (and so its own cgroup tree).
+#   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default: as above, 13306 for the host)
 #   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
 #
 # All state lives in $REPO/.sandbox or .sandbox-RELEASE (etc/ log/ run/ spool/ mysql/ munge/).
@@ -70,8 +72,9 @@ esac
 if [[ $SB != "$REPO/.sandbox" ]]; then
     ROOT=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}/$RELEASE
 fi
-PORT_BASE=${QUBEMEM_SANDBOX_PORT_BASE:-$DEFAULT_PORT_BASE}
-[[ $PORT_BASE =~ ^[0-9]+$ ]] || { echo "sandbox: QUBEMEM_SANDBOX_PORT_BASE must be a number" >&2; exit 64; }
+PORT_OFFSET=${QUBEMEM_SANDBOX_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]+$ ]] || { echo "sandbox: QUBEMEM_SANDBOX_PORT_OFFSET must be a number" >&2; exit 64; }
+PORT_BASE=$((DEFAULT_PORT_BASE + PORT_OFFSET))
 CTLD_PORT=$PORT_BASE
 SLURMD_PORT=$((PORT_BASE + 1))
 DBD_PORT=$((PORT_BASE + 2))
@@ -590,7 +593,7 @@ stop_daemon() {
 need_root() {
     [[ $(id -u) -eq 0 ]] && return 0
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_BASE,QUBEMEM_ROOTS_DIR,PATH \
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_ROOTS_DIR,PATH \
             "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
     fi
     die "run as root (slurmd and the daemon users need it); no passwordless sudo here"
@@ -622,6 +625,12 @@ prepare_release() {
 }
 
 prepare_config() {
+    # Ports (QUBEMEM_SANDBOX_PORT_OFFSET) are fixed while the sandbox runs: rewriting slurm.conf
+    # under running daemons would leave the clients and the daemons on different ports.
+    if { running slurmctld || running slurmdbd; } && [[ -s $CONF ]] &&
+        ! grep -qx "SlurmctldPort=$CTLD_PORT" "$CONF"; then
+        die "this sandbox runs with $(grep '^SlurmctldPort=' "$CONF"), not $CTLD_PORT: stop it first (same QUBEMEM_SANDBOX_PORT_OFFSET as when it started)"
+    fi
     prepare_release
     choose_variant
     choose_memory_mode

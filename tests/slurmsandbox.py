@@ -12,7 +12,7 @@ Import it from any test under ``tests/`` (``tests/conftest.py`` puts ``tests/`` 
         rows = sacct_rows(job.jobid, ["JobID", "State", "MaxRSS"])
 
 Which sandbox: the SLURM release named by ``QUBEMEM_SANDBOX_RELEASE`` (default: the host's own)
-and ``QUBEMEM_SANDBOX_PORT_BASE``, exactly as ``scripts/sandbox.sh`` reads them; this module asks
+and ``QUBEMEM_SANDBOX_PORT_OFFSET``, exactly as ``scripts/sandbox.sh`` reads them; this module asks
 ``scripts/sandbox.sh env`` where that sandbox keeps its ``slurm.conf`` and its client commands.
 For 24.11 and 26.05 (run inside a Debian root) the clients are ``.sandbox-RELEASE/bin/sbatch``
 and friends, which run that release's own ``sbatch`` inside the root; :func:`sandbox_env` puts
