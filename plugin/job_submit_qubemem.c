@@ -106,15 +106,13 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 	if (status == QUBEMEM_V1_SET)
 		job_desc->pn_min_memory = result.pn_min_memory;
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
-	/* The limit qubemem sets is for the run's late peak: --mem-update, which lowers it to the
-	 * usage seen after a delay, would kill the run at that peak. Off; job_submit_qubemem(8). */
-	if (status == QUBEMEM_V1_SET && job_desc->mem_update_delay &&
-	    job_desc->mem_update_delay != NO_VAL16) { /* 0: not asked for */
-		job_desc->mem_update_delay = 0;
-		job_desc->mem_update_margin = 0;
+	/* --mem-update lowers the limit to the usage seen after a delay, below a QUBE run's late
+	 * peak: off when qubemem sets the memory (0: not asked for). See job_submit_qubemem(8). */
+	if (status == QUBEMEM_V1_SET && job_desc->mem_update_delay && job_desc->mem_update_delay != NO_VAL16) {
+		job_desc->mem_update_delay = job_desc->mem_update_margin = 0;
 		if (err_msg)
-			append(err_msg, "\n", "qubemem: --mem-update switched off: a QUBE run peaks "
-			       "late, a limit lowered earlier would kill it");
+			append(err_msg, "\n", "qubemem: --mem-update switched off: a QUBE run peaks late, "
+			       "a limit lowered earlier would kill it");
 	}
 #endif
 	if (record[0])
