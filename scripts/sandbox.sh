@@ -322,6 +322,20 @@ make_dirs() {
     # log/ stays root's: munged refuses a log folder owned by another user. (slurmctld, running as
     # slurm, then logs "chdir(.../log): Permission denied" once; it is harmless.)
     install -d -m 0755 "$SB" "$ETC" "$LOG" "$RUN" "$SPOOL"
+    # A root made again may give munge and slurm other ids: the state follows the current ones.
+    if [[ -n $ROOT ]]; then
+        local ids d
+        for d in "$MUNGEDIR:munge" "$RUN/munge:munge" "$RUN/slurm:slurm" "$SPOOL/ctld:slurm"; do
+            [[ -d ${d%:*} ]] || continue
+            ids=$(owner "${d##*:}")
+            chown -R "$ids" "${d%:*}"
+        done
+        for d in munged slurmdbd slurmctld; do
+            [[ -e ${LOGFILE[$d]} ]] || continue
+            if [[ $d == munged ]]; then ids=$(owner munge); else ids=$(owner slurm); fi
+            chown "$ids" "${LOGFILE[$d]}"
+        done
+    fi
     install_as munge -d -m 0700 "$MUNGEDIR"
     install_as munge -d -m 0755 "$RUN/munge"
     install -d -m 0750 -o mysql -g mysql "$DBDIR"
@@ -371,6 +385,7 @@ EOF
     chown "$(owner slurm)" "$tmp"
     chmod 0600 "$tmp"
     replace_if_changed "$tmp" "$ETC/slurmdbd.conf"
+    chown "$(owner slurm)" "$ETC/slurmdbd.conf"   # an unchanged file keeps its owner otherwise
 }
 
 write_slurm_conf() {
