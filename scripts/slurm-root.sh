@@ -8,7 +8,7 @@
 # clients and headers, munge and python3 with numpy (test jobs run inside it; MariaDB is the
 # host's, see scripts/sandbox.sh), under
 # $QUBEMEM_ROOTS_DIR (default .cache/roots/ at the top of the repository, ignored by git) and
-# reused by every later call: delete its folder to make it again. About a minute and 500 MB each.
+# reused by every later call: delete its folder to make it again. One to two minutes and 400 MB each.
 # Needs root (debootstrap, chroot); installs debootstrap with apt when it is missing.
 set -euo pipefail
 
