@@ -2,7 +2,13 @@
 // Builds job_submit_qubemem.so: the C shim (job_submit_qubemem.c) and the Swift half of qubemem
 // (the root package's QubeMemPlugin product) in one shared object. Use `make` here, which passes
 // `-Xswiftc -static-stdlib` so the Swift runtime is linked in (see FACTS.md section 6).
+import Foundation
 import PackageDescription
+
+// The SLURM release to build for: the Makefile names a folder holding only slurm/*.h (default: the
+// installed headers). Given to the C target alone, so another release recompiles the shim only.
+let slurmInclude: [String] = ProcessInfo.processInfo.environment["QUBEMEM_SLURM_INCLUDE"]
+    .map { ["-I", $0] } ?? []
 
 let hardening: [String] = [
     "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fno-strict-aliasing", "-Wall", "-Wextra",
@@ -24,7 +30,7 @@ let package = Package(
             path: ".",
             sources: ["job_submit_qubemem.c"],
             publicHeadersPath: ".",
-            cSettings: [.unsafeFlags(hardening)],
+            cSettings: [.unsafeFlags(slurmInclude + hardening)],
             linkerSettings: [
                 .unsafeFlags([
                     "-Xlinker", "--version-script=\(Context.packageDirectory)/job_submit_qubemem.lds",

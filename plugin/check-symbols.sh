@@ -4,15 +4,22 @@
 # reference loads (RTLD_LAZY) and then kills slurmctld the first time the code path runs.
 # Also fails when it needs a shared library other than those.
 # Usage: check-symbols.sh PLUGIN.so
+# Environment: SLURMCTLD and SLURM_LIBDIR (default: the installed SLURM), SYSROOT (a root holding
+# another release, whose libc and friends are then the providers too).
 set -eu
 so=$1
+sysroot=${SYSROOT:-}
 slurmctld=${SLURMCTLD:-/usr/sbin/slurmctld}
-libdir=$(dirname "$(gcc -print-file-name=libc.so.6)")
-[ -f "$libdir/libc.so.6" ] || libdir=/lib/x86_64-linux-gnu
+if [ -n "$sysroot" ]; then
+    libdir=$sysroot/lib/x86_64-linux-gnu
+else
+    libdir=$(dirname "$(gcc -print-file-name=libc.so.6)")
+    [ -f "$libdir/libc.so.6" ] || libdir=/lib/x86_64-linux-gnu
+fi
 slurmlib=${SLURM_LIBDIR:-/usr/lib/x86_64-linux-gnu/slurm-wlm}
 providers="$slurmctld $slurmlib/libslurmfull.so"
 for lib in libc.so.6 libm.so.6 libstdc++.so.6 libgcc_s.so.1 ld-linux-x86-64.so.2; do
-    for dir in "$libdir" /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu; do
+    for dir in "$libdir" "$sysroot/lib/x86_64-linux-gnu" "$sysroot/usr/lib/x86_64-linux-gnu"; do
         if [ -f "$dir/$lib" ]; then providers="$providers $dir/$lib"; break; fi
     done
 done
@@ -43,5 +50,5 @@ if [ "$exported" != "fini init job_modify job_submit plugin_name plugin_type plu
     echo "check-symbols: $so exports more than the plugin contract: $exported" >&2
     status=1
 fi
-[ $status -eq 0 ] && echo "check-symbols: $so: $(wc -l <"$tmp/needed") references, all provided by slurmctld"
+[ $status -eq 0 ] && echo "check-symbols: $so: $(wc -l <"$tmp/needed") references, all provided by $slurmctld"
 exit $status

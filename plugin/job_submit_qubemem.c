@@ -57,6 +57,15 @@ int fini(void)
 	return SLURM_SUCCESS;
 }
 
+/* *text = "*text<sep>line" (or line), with SLURM's allocator: SLURM frees it with xfree. */
+static void append(char **text, const char *sep, const char *line)
+{
+	char *joined = *text && (*text)[0] ? slurm_xstrdup_printf("%s%s%s", *text, sep, line)
+					   : slurm_xstrdup(line);
+	slurm_xfree_ptr(*text);
+	*text = joined;
+}
+
 /* Calls Swift for one job and applies the answer; err_msg may be NULL (job_modify). */
 static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify, char **err_msg)
 {
@@ -88,25 +97,26 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 	if (status == QUBEMEM_V1_FAILED || (status == QUBEMEM_V1_PASS && !record[0] && !message[0]))
 		return SLURM_SUCCESS; /* untouched */
 
-	if (err_msg && message[0]) { /* after any earlier plugin's message, on its own line */
-		char *joined = *err_msg && (*err_msg)[0]
-			? slurm_xstrdup_printf("%s\n%s", *err_msg, message) : slurm_xstrdup(message);
-		slurm_xfree_ptr(*err_msg);
-		*err_msg = joined;
-	}
+	if (err_msg && message[0]) /* after any earlier plugin's message, on its own line */
+		append(err_msg, "\n", message);
 	if (status == QUBEMEM_V1_REJECT_COMMENT)
 		return SLURM_ERROR;
 	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
 	if (status == QUBEMEM_V1_SET)
 		job_desc->pn_min_memory = result.pn_min_memory;
-	if (record[0]) {
-		char *joined = job_desc->admin_comment && job_desc->admin_comment[0]
-			? slurm_xstrdup_printf("%s; %s", job_desc->admin_comment, record)
-			: slurm_xstrdup(record);
-		slurm_xfree_ptr(job_desc->admin_comment);
-		job_desc->admin_comment = joined;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
+	/* --mem-update lowers the limit to the usage seen after a delay, below a QUBE run's late
+	 * peak: off when qubemem sets the memory (0: not asked for). See job_submit_qubemem(8). */
+	if (status == QUBEMEM_V1_SET && job_desc->mem_update_delay && job_desc->mem_update_delay != NO_VAL16) {
+		job_desc->mem_update_delay = job_desc->mem_update_margin = 0;
+		if (err_msg)
+			append(err_msg, "\n", "qubemem: --mem-update switched off: a QUBE run peaks late, "
+			       "a limit lowered earlier would kill it");
 	}
+#endif
+	if (record[0])
+		append(&job_desc->admin_comment, "; ", record);
 	return SLURM_SUCCESS;
 }
 
@@ -130,8 +140,12 @@ int job_modify(job_desc_msg_t *job_desc, void *job_ptr, uint32_t submit_uid)
 #endif
 	if (!job_desc || !job_ptr || !job_desc->comment)
 		return SLURM_SUCCESS;
-	/* An update names its job in job_id_str; job_id is NO_VAL. */
+	/* An update names its job in job_id_str; job_id is NO_VAL (in step_id from 25.11 on). */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+	uint32_t job_id = job_desc->step_id.job_id;
+#else
 	uint32_t job_id = job_desc->job_id;
+#endif
 	if (job_id == NO_VAL || job_id == 0)
 		job_id = qubemem_v1_plain_job_id(job_desc->job_id_str);
 	if (job_id == QUBEMEM_NO_VAL || !test_job_array_pending(job_id)) {

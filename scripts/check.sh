@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make check`: install what the tests need, build everything, start the local SLURM sandbox with
 # the plugin, run the Swift suites and the pytest suites (oracle, plugin, audit, profile), stop
-# the sandbox. Exits non-zero if anything fails.
+# the sandbox; then the plugin and audit sandbox suites again against each other SLURM release
+# (QUBEMEM_CHECK_RELEASES, default "24.11 26.05"; each in a Debian root made once and cached
+# under .cache/roots/, see scripts/slurm-root.sh). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+RELEASES=${QUBEMEM_CHECK_RELEASES-24.11 26.05}
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -17,13 +20,20 @@ make release
 step "fuzz every parser of outside input, briefly (make fuzz FUZZ_SECONDS=N for long runs)"
 scripts/fuzz.sh "${QUBEMEM_FUZZ_SECONDS:-15}"
 
-step "plugin"
+step "plugin, for the host's SLURM and for ${RELEASES:-no other release}"
 make -C plugin
+for release in $RELEASES; do make -C plugin SLURM_RELEASE="$release"; done
 
 step "sandbox SLURM"
-export QUBEMEM_PLUGIN_DIR="$PWD/plugin/build"
+export QUBEMEM_PLUGIN_DIR="$PWD/plugin/build"   # sandbox.sh picks build/<its version>/
+unset QUBEMEM_SANDBOX_RELEASE
 scripts/sandbox.sh start
-trap 'scripts/sandbox.sh stop' EXIT
+STARTED=(host)
+stop_all() {
+    local r
+    for r in "${STARTED[@]}"; do scripts/sandbox.sh stop --release "$r" || true; done
+}
+trap stop_all EXIT
 eval "$(scripts/sandbox.sh env)"
 
 step "man/qubemem.1 is generated from the current help"
@@ -36,3 +46,16 @@ swift test
 step "pytest"
 export QUBEMEM="$PWD/.build/release/qubemem"
 python3 -m pytest -q tests/
+
+# The same plugin and audit suites against each other release's own daemons and clients. Each
+# sandbox has its own state folder and ports, and is stopped when its suites are done.
+for release in $RELEASES; do
+    step "plugin and audit suites on SLURM $release"
+    STARTED+=("$release")
+    scripts/sandbox.sh start --release "$release"
+    # test_mpi_jobs.py (main's MPI suite) runs mpich and mpi4py from pip inside its jobs; the
+    # roots' python3 has numpy only, so that suite runs on the host release alone.
+    QUBEMEM_SANDBOX_RELEASE=$release python3 -m pytest -q tests/plugin tests/audit/test_audit_sandbox.py \
+        --ignore=tests/plugin/test_mpi_jobs.py
+    scripts/sandbox.sh stop --release "$release"
+done

@@ -19,6 +19,7 @@ APT_PACKAGES=(
     slurm-wlm-basic-plugins slurm-wlm-mysql-plugin libslurm-dev
     munge mariadb-server
     hyperfine valgrind time lua5.1 gcc
+    debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# A one-node SLURM 22.05 cluster on localhost, with accounting, for qubemem's tests and benchmarks.
+# A one-node SLURM cluster on localhost, with accounting, for qubemem's tests and benchmarks: the
+# host's own SLURM (Debian 12: 22.05), or 24.11 / 26.05 running in a Debian root of that release.
 #
-# Usage: scripts/sandbox.sh COMMAND
+# Usage: scripts/sandbox.sh COMMAND [--release RELEASE]
 #   start         start whatever is not running; if the job_submit variant changed, restart
 #                 slurmctld and slurmd with the new configuration. Returns when the node is usable.
 #   stop          cancel jobs, stop all daemons (by pid file) and wait for them to exit
 #   restart       restart slurmctld and slurmd with a configuration written from the environment
 #   restart-ctld  restart slurmctld only (after installing a new plugin .so with mv/install)
 #   status        one line per daemon; exit 0 when all are running, 3 otherwise
-#   env           print `export SLURM_CONF=...` for client commands (eval "$(scripts/sandbox.sh env)")
+#   env           print `export SLURM_CONF=...` for client commands (eval "$(scripts/sandbox.sh env)"),
+#                 and for a release in a root, `export PATH=...` with that release's client commands
+#
+# Releases (--release, or QUBEMEM_SANDBOX_RELEASE; default: the host's own):
+#   the host's (22.05)  state in .sandbox/, ports 6817 6818 6819 and 13306 (MariaDB)
+#   24.11, 26.05        state in .sandbox-RELEASE/, daemons and clients inside the root that
+#                       scripts/slurm-root.sh makes once (Debian trixie, forky) and
+#                       scripts/slurm-chroot.sh enters; ports 6827.. and 13316 (24.11),
+#                       6837.. and 13326 (26.05). Client commands: .sandbox-RELEASE/bin/ (sbatch,
+#                       sacct, ... run that release's own clients inside the root)
+# Several sandboxes run at once; each has its own node name, cgroup tree, database and ports.
 #
 # Environment read by start / restart / restart-ctld (the configuration follows the environment of
 # the last of these calls; restart and restart-ctld given none of the QUBEMEM_ variables below keep
@@ -22,15 +33,51 @@
 #   QUBEMEM_BENCH_BRACKET  benchmarks only: folder holding bench/plugin/bracket's timer plugins,
 #                          placed before and after the job_submit plugin
 #   QUBEMEM_SANDBOX_MEMORY auto | cgroup | gather  (how --mem is enforced; see docs/sandbox.md)
-#   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default 13306)
+#   QUBEMEM_SANDBOX_PORT_OFFSET added to every port of every release (default 0): a second set of
+#                          sandboxes (another checkout's tests) beside the default ones. slurmctld
+#                          listens on 6817 + offset (host release), slurmd and slurmdbd on the
+#                          next two ports, MariaDB on slurmctld's + 6489. Any sandbox but the
+#                          default one gets a node name of its own (and so its own cgroup tree).
+#   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default: as above, 13306 for the host)
 #   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
 #
-# All state lives in $REPO/.sandbox (etc/ log/ run/ spool/ mysql/ munge/). Nothing under /etc is
-# written. Must run as root: slurmd and the daemons' users (munge, mysql, slurm) need it.
+# All state lives in $REPO/.sandbox or .sandbox-RELEASE (etc/ log/ run/ spool/ mysql/ munge/).
+# Nothing under /etc is written. Must run as root: slurmd and the daemons' users (munge, mysql,
+# slurm) need it.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-SB=$REPO/.sandbox
+ORIGINAL_ARGS=("$@")
+COMMAND=${1:-}
+[[ $# -gt 0 ]] && shift
+RELEASE=${QUBEMEM_SANDBOX_RELEASE:-}
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --release) RELEASE=${2:-}; shift 2 || { echo "sandbox: --release needs a value" >&2; exit 64; } ;;
+        --release=*) RELEASE=${1#--release=}; shift ;;
+        *) echo "sandbox: unknown argument '$1'" >&2; exit 64 ;;
+    esac
+done
+HOST_VERSION=$(/usr/sbin/slurmctld -V 2>/dev/null | awk '{print $NF}') || true
+HOST_RELEASE=${HOST_VERSION%.*}
+[[ -z $RELEASE || $RELEASE == host ]] && RELEASE=${HOST_RELEASE:-host}
+# ROOT: empty for the host's SLURM, else the root holding the release (made by cmd_start).
+ROOT=""
+case $RELEASE in
+    "$HOST_RELEASE" | host) SB=$REPO/.sandbox; DEFAULT_PORT_BASE=6817 ;;
+    24.11) SB=$REPO/.sandbox-24.11; DEFAULT_PORT_BASE=6827 ;;
+    26.05) SB=$REPO/.sandbox-26.05; DEFAULT_PORT_BASE=6837 ;;
+    *) echo "sandbox: release must be ${HOST_RELEASE:-the host\'s}, 24.11 or 26.05 (got '$RELEASE')" >&2; exit 64 ;;
+esac
+if [[ $SB != "$REPO/.sandbox" ]]; then
+    ROOT=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}/$RELEASE
+fi
+PORT_OFFSET=${QUBEMEM_SANDBOX_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]+$ ]] || { echo "sandbox: QUBEMEM_SANDBOX_PORT_OFFSET must be a number" >&2; exit 64; }
+PORT_BASE=$((DEFAULT_PORT_BASE + PORT_OFFSET))
+CTLD_PORT=$PORT_BASE
+SLURMD_PORT=$((PORT_BASE + 1))
+DBD_PORT=$((PORT_BASE + 2))
 ETC=$SB/etc
 LOG=$SB/log
 RUN=$SB/run
@@ -40,12 +87,21 @@ MUNGEDIR=$SB/munge
 CONF=$ETC/slurm.conf
 MUNGE_SOCKET=$RUN/munge/munge.socket.2
 DB_SOCKET=$RUN/mysql/mysqld.sock
-DB_PORT=${QUBEMEM_SANDBOX_DB_PORT:-13306}
+DB_PORT=${QUBEMEM_SANDBOX_DB_PORT:-$((PORT_BASE + 6489))}
+BIN=$SB/bin
+IN_ROOT=()
+[[ -n $ROOT ]] && IN_ROOT=("$REPO/scripts/slurm-chroot.sh" "$ROOT")
+# The default sandbox keeps the host's name as node name; any other gets its own, so that slurmd's
+# cgroup tree (slurm_<node>, Debian builds SLURM with multiple-slurmd support) is its own too.
+NODE_NAME="" NODE_OPT=""
+if [[ -n $ROOT || $PORT_BASE != 6817 ]]; then
+    NODE_NAME="$(hostname -s)-q$PORT_BASE"
+    NODE_OPT="-N $NODE_NAME"
+fi
 CLUSTER=qubesandbox
 START_TIMEOUT=${QUBEMEM_SANDBOX_TIMEOUT:-60}   # seconds, per wait
 
 export SLURM_CONF=$CONF
-ORIGINAL_ARGS=("$@")
 
 # Daemons in start order: name, pid file, log file.
 DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
@@ -67,11 +123,38 @@ declare -A LOGFILE=(
 say() { echo "sandbox: $*"; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
 
-# The Debian plugin folder (holds auth_munge.so); the qubemem folder is appended to it.
+# in_root COMMAND...: run a SLURM, munge or MariaDB program of the sandbox's release (inside its
+# root, or on the host). as_user USER COMMAND...: the same as USER.
+in_root() {
+    if [[ -n $ROOT ]]; then "$REPO/scripts/slurm-chroot.sh" "$ROOT" "$@"; else "$@"; fi
+}
+as_user() {
+    local user=$1
+    shift
+    if [[ -n $ROOT ]]; then "$REPO/scripts/slurm-chroot.sh" "$ROOT" --user "$user" "$@"
+    else runuser -u "$user" -- "$@"; fi
+}
+# owner USER: uid:gid of USER in the release's passwd (the root's users have their own ids).
+owner() {
+    local ids
+    ids=$(awk -F: -v u="$1" '$1 == u {print $3 ":" $4}' "$ROOT/etc/passwd")
+    [[ -n $ids ]] || die "no user $1 in $ROOT/etc/passwd"
+    echo "$ids"
+}
+# install_as USER install-ARGS...: `install` with owner and group USER (as the release knows it).
+install_as() {
+    local ids
+    ids=$(owner "$1")
+    shift
+    install -o "${ids%:*}" -g "${ids#*:}" "$@"
+}
+
+# The Debian plugin folder (holds auth_munge.so), as the daemons see it; the qubemem folder is
+# appended to it.
 default_plugin_dir() {
     local d
-    for d in /usr/lib/*/slurm-wlm /usr/lib/slurm-wlm /usr/lib64/slurm /usr/lib/slurm; do
-        [[ -e $d/auth_munge.so ]] && { echo "$d"; return; }
+    for d in "$ROOT"/usr/lib/*/slurm-wlm "$ROOT"/usr/lib/slurm-wlm "$ROOT"/usr/lib64/slurm "$ROOT"/usr/lib/slurm; do
+        [[ -e $d/auth_munge.so ]] && { echo "${d#"$ROOT"}"; return; }
     done
     die "no SLURM plugin folder found (is slurm-wlm-basic-plugins installed? run scripts/install-deps.sh)"
 }
@@ -152,6 +235,12 @@ replace_if_changed() {
     fi
 }
 
+# visible_inside DIR: a release in a root sees only this repository and /tmp of the host.
+visible_inside() {
+    [[ -z $ROOT || $1/ == "$REPO"/* || $1/ == /tmp/* ]] ||
+        die "$1 is not visible inside the $RELEASE root: only $REPO and /tmp are"
+}
+
 # Sets VARIANT (a key that changes whenever the slurmctld configuration must change),
 # JOB_SUBMIT (none|qubemem|lua) and PLUGIN_DIR.
 choose_variant() {
@@ -174,8 +263,11 @@ choose_variant() {
             [[ -n ${QUBEMEM_PLUGIN_DIR:-} ]] || die "QUBEMEM_JOB_SUBMIT=qubemem needs QUBEMEM_PLUGIN_DIR"
             local dir so
             dir=$(cd "$QUBEMEM_PLUGIN_DIR" 2>/dev/null && pwd -P) || die "QUBEMEM_PLUGIN_DIR=$QUBEMEM_PLUGIN_DIR is not a folder"
+            # A folder of builds by release (plugin/build/22.05.8/...): the running release's.
+            [[ -f $dir/$SLURM_VERSION/job_submit_qubemem.so ]] && dir=$dir/$SLURM_VERSION
             so=$dir/job_submit_qubemem.so
-            [[ -f $so ]] || die "no job_submit_qubemem.so in $dir"
+            [[ -f $so ]] || die "no job_submit_qubemem.so in $dir (nor in $dir/$SLURM_VERSION: make -C plugin${ROOT:+ SLURM_RELEASE=$RELEASE})"
+            visible_inside "$dir"
             PLUGIN_DIR=$base:$dir
             # The file's identity is part of the key: a newly installed .so means a restart.
             VARIANT="qubemem $dir $(stat -c '%d:%i:%Y:%s' "$so")"
@@ -196,6 +288,8 @@ choose_variant() {
     BRACKET=""
     if [[ -n ${QUBEMEM_BENCH_BRACKET:-} ]]; then
         BRACKET=$(cd "$QUBEMEM_BENCH_BRACKET" 2>/dev/null && pwd -P) || die "QUBEMEM_BENCH_BRACKET=$QUBEMEM_BENCH_BRACKET is not a folder"
+        [[ -f $BRACKET/$SLURM_VERSION/job_submit_qmtime_begin.so ]] && BRACKET=$BRACKET/$SLURM_VERSION
+        visible_inside "$BRACKET"
         [[ -f $BRACKET/job_submit_qmtime_begin.so && -f $BRACKET/job_submit_qmtime_end.so ]] ||
             die "no job_submit_qmtime_{begin,end}.so in $BRACKET (make -C bench/plugin/bracket)"
         PLUGIN_DIR=$PLUGIN_DIR:$BRACKET
@@ -228,19 +322,36 @@ make_dirs() {
     # log/ stays root's: munged refuses a log folder owned by another user. (slurmctld, running as
     # slurm, then logs "chdir(.../log): Permission denied" once; it is harmless.)
     install -d -m 0755 "$SB" "$ETC" "$LOG" "$RUN" "$SPOOL"
-    install -d -m 0700 -o munge -g munge "$MUNGEDIR"
-    install -d -m 0755 -o munge -g munge "$RUN/munge"
+    # A root made again may give munge and slurm other ids: the state follows the current ones.
+    if [[ -n $ROOT ]]; then
+        local ids d
+        for d in "$MUNGEDIR:munge" "$RUN/munge:munge" "$RUN/slurm:slurm" "$SPOOL/ctld:slurm"; do
+            [[ -d ${d%:*} ]] || continue
+            ids=$(owner "${d##*:}")
+            chown -R "$ids" "${d%:*}"
+        done
+        for d in munged slurmdbd slurmctld; do
+            [[ -e ${LOGFILE[$d]} ]] || continue
+            if [[ $d == munged ]]; then ids=$(owner munge); else ids=$(owner slurm); fi
+            chown "$ids" "${LOGFILE[$d]}"
+        done
+    fi
+    install_as munge -d -m 0700 "$MUNGEDIR"
+    install_as munge -d -m 0755 "$RUN/munge"
     install -d -m 0750 -o mysql -g mysql "$DBDIR"
     install -d -m 0755 -o mysql -g mysql "$RUN/mysql"
-    install -d -m 0755 -o slurm -g slurm "$RUN/slurm"
-    install -d -m 0700 -o slurm -g slurm "$SPOOL/ctld"
+    install_as slurm -d -m 0755 "$RUN/slurm"
+    install_as slurm -d -m 0700 "$SPOOL/ctld"
     install -d -m 0755 "$SPOOL/d"
     local d
     for d in munged mariadbd slurmdbd slurmctld; do
         local owner=slurm
         [[ $d == munged ]] && owner=munge
-        [[ $d == mariadbd ]] && owner=mysql
-        [[ -e ${LOGFILE[$d]} ]] || install -m 0640 -o "$owner" -g "$owner" /dev/null "${LOGFILE[$d]}"
+        if [[ $d == mariadbd ]]; then
+            [[ -e ${LOGFILE[$d]} ]] || install -m 0640 -o mysql -g mysql /dev/null "${LOGFILE[$d]}"
+            continue
+        fi
+        [[ -e ${LOGFILE[$d]} ]] || install_as "$owner" -m 0640 /dev/null "${LOGFILE[$d]}"
     done
 }
 
@@ -257,7 +368,7 @@ AuthType=auth/munge
 AuthInfo=socket=$MUNGE_SOCKET
 DbdAddr=127.0.0.1
 DbdHost=localhost
-DbdPort=6819
+DbdPort=$DBD_PORT
 SlurmUser=slurm
 DebugLevel=info
 LogFile=${LOGFILE[slurmdbd]}
@@ -271,17 +382,20 @@ StoragePass=$DB_PASS
 StorageLoc=slurm_acct_db
 EOF
     )
-    chown slurm:slurm "$tmp"
+    chown "$(owner slurm)" "$tmp"
     chmod 0600 "$tmp"
     replace_if_changed "$tmp" "$ETC/slurmdbd.conf"
+    chown "$(owner slurm)" "$ETC/slurmdbd.conf"   # an unchanged file keeps its owner otherwise
 }
 
 write_slurm_conf() {
     local node
-    node=$(slurmd -C 2>/dev/null | head -n 1)
+    node=$(in_root slurmd -C 2>/dev/null | head -n 1)
     [[ $node == NodeName=* ]] || die "slurmd -C gave no NodeName line"
     local host=${node#NodeName=}
     host=${host%% *}
+    # Beside the default sandbox, a node name of its own: slurmd's cgroup tree is slurm_<node>.
+    if [[ -n $NODE_OPT ]]; then node="NodeName=$NODE_NAME ${node#NodeName=$host }"; fi
 
     local proctrack task gather_params=""
     if [[ $MEMORY_MODE == cgroup ]]; then
@@ -317,8 +431,8 @@ SlurmUser=slurm
 AuthType=auth/munge
 AuthInfo=socket=$MUNGE_SOCKET
 CredType=cred/munge
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 StateSaveLocation=$SPOOL/ctld
 SlurmdSpoolDir=$SPOOL/d
 SlurmctldPidFile=${PIDFILE[slurmctld]}
@@ -344,7 +458,7 @@ JobAcctGatherFrequency=1
 $gather_params
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
-AccountingStoragePort=6819
+AccountingStoragePort=$DBD_PORT
 AccountingStoragePass=$MUNGE_SOCKET
 AccountingStoreFlags=job_comment
 JobCompType=jobcomp/none
@@ -376,18 +490,22 @@ start_munged() {
     local key=$MUNGEDIR/munge.key
     if [[ ! -s $key ]]; then
         (umask 077 && head -c 1024 /dev/urandom >"$key")
-        chown munge:munge "$key"
+        chown "$(owner munge)" "$key"
         chmod 0400 "$key"
     fi
     rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
-    runuser -u munge -- /usr/sbin/munged 9>&- --socket="$MUNGE_SOCKET" --key-file="$key" \
+    as_user munge /usr/sbin/munged 9>&- --socket="$MUNGE_SOCKET" --key-file="$key" \
         --pid-file="${PIDFILE[munged]}" --log-file="${LOGFILE[munged]}" \
         --seed-file="$MUNGEDIR/munged.seed" ||
         { tail_log munged; die "munged did not start"; }
     wait_pidfile munged
-    wait_for "munged" munged bash -c "munge -n -S '$MUNGE_SOCKET' | unmunge -S '$MUNGE_SOCKET'"
+    wait_for "munged" munged in_root /bin/sh -c "munge -n -S '$MUNGE_SOCKET' | unmunge -S '$MUNGE_SOCKET'"
 }
 
+# MariaDB is the host's for every release: the 11.8 server of trixie and forky fails slurmdbd's
+# first query there (libmariadb error 5027 on `select @var := concat('')`, so slurmdbd exits),
+# while their slurmdbd works with Debian 12's 10.11. The tables are still made and used by the
+# release's own slurmdbd.
 db_sql() { mariadb --no-defaults --socket="$DB_SOCKET" -u root -N -B -e "$1"; }
 
 start_mariadbd() {
@@ -408,7 +526,7 @@ start_mariadbd() {
     local launched=$! deadline=$((SECONDS + START_TIMEOUT))
     # The pid file appears once the server is up; until then watch the launched process.
     until mariadb-admin --no-defaults --socket="$DB_SOCKET" -u root ping >/dev/null 2>&1; do
-        if ! alive "$launched" mariadbd; then
+        if ! kill -0 "$launched" 2>/dev/null; then
             tail_log mariadbd
             die "mariadbd exited during start-up"
         fi
@@ -430,32 +548,32 @@ start_mariadbd() {
 
 start_slurmdbd() {
     running slurmdbd && return 0
-    /usr/sbin/slurmdbd 9>&- || { tail_log slurmdbd; die "slurmdbd did not start"; }
+    in_root /usr/sbin/slurmdbd 9>&- || { tail_log slurmdbd; die "slurmdbd did not start"; }
     wait_pidfile slurmdbd
-    wait_for "slurmdbd on port 6819" slurmdbd port_open 6819
+    wait_for "slurmdbd on port $DBD_PORT" slurmdbd port_open "$DBD_PORT"
 }
 
 start_slurmctld() {
     running slurmctld && return 0
-    /usr/sbin/slurmctld 9>&- || { tail_log slurmctld; die "slurmctld did not start"; }
+    in_root /usr/sbin/slurmctld 9>&- || { tail_log slurmctld; die "slurmctld did not start"; }
     wait_pidfile slurmctld
-    wait_for "slurmctld to answer" slurmctld scontrol ping
+    wait_for "slurmctld to answer" slurmctld in_root scontrol ping
 }
 
 start_slurmd() {
     running slurmd && return 0
-    /usr/sbin/slurmd 9>&- || { tail_log slurmd; die "slurmd did not start"; }
+    in_root /usr/sbin/slurmd 9>&- $NODE_OPT || { tail_log slurmd; die "slurmd did not start"; }
     wait_pidfile slurmd
 }
 
 node_usable() {
     local state
-    state=$(sinfo -h -N -o '%T' 2>/dev/null | head -n 1)
+    state=$(in_root sinfo -h -N -o '%T' 2>/dev/null | head -n 1)
     [[ $state =~ ^(idle|mixed|allocated|completing)$ ]]
 }
 
 cluster_registered() {
-    sacctmgr -n -P list cluster format=cluster,controlhost 2>/dev/null | grep -q "^$CLUSTER|."
+    in_root sacctmgr -n -P list cluster format=cluster,controlhost 2>/dev/null | grep -q "^$CLUSTER|."
 }
 
 wait_ready() {
@@ -490,7 +608,7 @@ stop_daemon() {
 need_root() {
     [[ $(id -u) -eq 0 ]] && return 0
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,PATH \
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_ROOTS_DIR,PATH \
             "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
     fi
     die "run as root (slurmd and the daemon users need it); no passwordless sudo here"
@@ -502,7 +620,33 @@ with_lock() {
     flock -w 120 9 || die "another sandbox.sh holds $SB/.lock"
 }
 
+# The release's root (made once, see scripts/slurm-root.sh), its client commands in $BIN, and
+# SLURM_VERSION (e.g. 24.11.5) from its slurmctld.
+prepare_release() {
+    if [[ -n $ROOT ]]; then
+        ROOT=$("$REPO/scripts/slurm-root.sh" "$RELEASE") || die "no $RELEASE root"
+        IN_ROOT=("$REPO/scripts/slurm-chroot.sh" "$ROOT")
+        install -d -m 0755 "$BIN"
+        local c
+        for c in sbatch srun salloc scancel scontrol squeue sinfo sacct sacctmgr sstat sprio sshare sreport sdiag; do
+            printf '#!/bin/sh\n# %s of SLURM %s, run inside its root (scripts/sandbox.sh writes this)\nexec %q %q %s "$@"\n' \
+                "$c" "$RELEASE" "$REPO/scripts/slurm-chroot.sh" "$ROOT" "$c" >"$BIN/$c.new"
+            chmod 0755 "$BIN/$c.new"
+            replace_if_changed "$BIN/$c.new" "$BIN/$c"
+        done
+    fi
+    SLURM_VERSION=$(in_root /usr/sbin/slurmctld -V | awk '{print $NF}')
+    [[ $SLURM_VERSION == "$RELEASE".* ]] || die "slurmctld -V says '$SLURM_VERSION', not $RELEASE"
+}
+
 prepare_config() {
+    # Ports (QUBEMEM_SANDBOX_PORT_OFFSET) are fixed while the sandbox runs: rewriting slurm.conf
+    # under running daemons would leave the clients and the daemons on different ports.
+    if { running slurmctld || running slurmdbd; } && [[ -s $CONF ]] &&
+        ! grep -qx "SlurmctldPort=$CTLD_PORT" "$CONF"; then
+        die "this sandbox runs with $(grep '^SlurmctldPort=' "$CONF"), not $CTLD_PORT: stop it first (same QUBEMEM_SANDBOX_PORT_OFFSET as when it started)"
+    fi
+    prepare_release
     choose_variant
     choose_memory_mode
     make_dirs
@@ -540,7 +684,7 @@ cmd_start() {
     if $all_up; then
         say "already running ($new)"
     else
-        say "up in $((SECONDS - t0)) s ($new); $(sinfo -h -N -o '%N %T %c CPUs %m MiB')"
+        say "up in $((SECONDS - t0)) s (SLURM $SLURM_VERSION, $new); $(in_root sinfo -h -N -o '%N %T %c CPUs %m MiB')"
     fi
 }
 
@@ -588,12 +732,12 @@ cmd_stop() {
     with_lock
     if running slurmctld; then
         local jobs
-        jobs=$(squeue -h -r -o '%i' 2>/dev/null | wc -l)
+        jobs=$(in_root squeue -h -r -o '%i' 2>/dev/null | wc -l)
         if ((jobs > 0)); then
             say "cancelling $jobs queued or running jobs"
-            scancel --partition=debug 2>/dev/null || true
+            in_root scancel --partition=debug 2>/dev/null || true
             local deadline=$((SECONDS + 15))
-            while [[ -n $(squeue -h -o '%A' 2>/dev/null) ]] && ((SECONDS < deadline)); do sleep 0.3; done
+            while [[ -n $(in_root squeue -h -o '%A' 2>/dev/null) ]] && ((SECONDS < deadline)); do sleep 0.3; done
         fi
     fi
     local i
@@ -618,7 +762,7 @@ cmd_status() {
     done
     if [[ -s $ETC/variant ]]; then printf '%-10s %s\n' variant "$(cat "$ETC/variant")"; fi
     if running slurmctld; then
-        printf '%-10s %s\n' node "$(sinfo -h -N -o '%N %T' 2>/dev/null || echo '?')"
+        printf '%-10s %s\n' node "$(in_root sinfo -h -N -o '%N %T' 2>/dev/null || echo '?')"
     fi
     printf '%-10s %s\n' conf "$CONF"
     return $all
@@ -626,9 +770,10 @@ cmd_status() {
 
 cmd_env() {
     echo "export SLURM_CONF=$CONF"
+    if [[ -n $ROOT ]]; then echo "export PATH=$BIN:\$PATH"; fi
 }
 
-case "${1:-}" in
+case $COMMAND in
     start) cmd_start ;;
     stop) cmd_stop ;;
     restart) cmd_restart ;;

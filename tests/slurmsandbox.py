@@ -11,9 +11,16 @@ Import it from any test under ``tests/`` (``tests/conftest.py`` puts ``tests/`` 
         state = wait_final(job.jobid)           # "COMPLETED", "OUT_OF_MEMORY", ...
         rows = sacct_rows(job.jobid, ["JobID", "State", "MaxRSS"])
 
+Which sandbox: the SLURM release named by ``QUBEMEM_SANDBOX_RELEASE`` (default: the host's own)
+and ``QUBEMEM_SANDBOX_PORT_OFFSET``, exactly as ``scripts/sandbox.sh`` reads them; this module asks
+``scripts/sandbox.sh env`` where that sandbox keeps its ``slurm.conf`` and its client commands.
+For 24.11 and 26.05 (run inside a Debian root) the clients are ``.sandbox-RELEASE/bin/sbatch``
+and friends, which run that release's own ``sbatch`` inside the root; :func:`sandbox_env` puts
+them first on ``PATH``, so ``qubemem audit`` run with that environment reads that release's sacct.
+
 Conventions:
 
-* Every SLURM command runs with ``SLURM_CONF`` pointing at ``.sandbox/etc/slurm.conf`` (see
+* Every SLURM command runs with ``SLURM_CONF`` pointing at the sandbox's ``etc/slurm.conf`` (see
   :func:`sandbox_env`); the caller's own environment is otherwise kept.
 * Job ids are strings (``"42"``, ``"42_3"`` for array tasks, ``"42.batch"`` for steps).
 * Sizes from sacct are taken with ``--noconvert``: plain bytes, ``""`` when there is no data.
@@ -38,8 +45,26 @@ REPO = Path(__file__).resolve().parent.parent
 """The repository root."""
 
 SANDBOX_SCRIPT = REPO / "scripts" / "sandbox.sh"
-SANDBOX_DIR = REPO / ".sandbox"
-SLURM_CONF = SANDBOX_DIR / "etc" / "slurm.conf"
+
+
+def _sandbox_paths() -> tuple[Path, str | None]:
+    """(SLURM_CONF, client folder or None) of the selected sandbox, from ``sandbox.sh env``."""
+    out = subprocess.run([str(SANDBOX_SCRIPT), "env"], text=True, capture_output=True, timeout=30,
+                         check=True).stdout
+    conf = re.search(r"^export SLURM_CONF=(.*)$", out, re.M)
+    path = re.search(r"^export PATH=(.*):\$PATH$", out, re.M)
+    assert conf, out
+    return Path(conf.group(1)), (path.group(1) if path else None)
+
+
+SLURM_CONF, CLIENT_BIN = _sandbox_paths()
+SANDBOX_DIR = SLURM_CONF.parent.parent
+"""The selected sandbox's state folder: ``.sandbox`` (host release) or ``.sandbox-RELEASE``."""
+RELEASE = os.environ.get("QUBEMEM_SANDBOX_RELEASE", "")
+"""The release asked for (``""``: the host's own)."""
+PLUGIN_BUILD = REPO / "plugin" / "build"
+"""Plugin builds by SLURM version (``plugin/build/22.05.8/...``); ``sandbox.sh`` picks the one of the
+running release when given this folder as ``QUBEMEM_PLUGIN_DIR``."""
 JOB_OUTPUT_DIR = SANDBOX_DIR / "jobs"
 """Default folder for job stdout/stderr (``slurm-<jobid>.out``) when a test gives no ``--output``."""
 
@@ -83,6 +108,8 @@ def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """
     env = dict(os.environ)
     env["SLURM_CONF"] = str(SLURM_CONF)
+    if CLIENT_BIN:
+        env["PATH"] = f"{CLIENT_BIN}:{env.get('PATH', '')}"
     if extra:
         env.update(extra)
     return env
@@ -161,6 +188,22 @@ def require_sandbox() -> None:
         if proc.returncode != 0:
             raise SlurmCommandError([str(SANDBOX_SCRIPT), "start"], proc.returncode,
                                     proc.stdout, proc.stderr)
+
+
+def build_plugin(target: str | None = None, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """``make -C plugin [TARGET]`` for the selected release (``SLURM_RELEASE=...`` when it runs in a
+    root), so that ``PLUGIN_BUILD`` holds its build. Returns the CompletedProcess (text, captured)."""
+    argv = ["make", "-C", str(REPO / "plugin")]
+    if CLIENT_BIN and RELEASE:
+        argv.append(f"SLURM_RELEASE={RELEASE}")
+    if target:
+        argv.append(target)
+    return subprocess.run(argv, text=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def slurm_version() -> str:
+    """The selected sandbox's SLURM version, e.g. ``"24.11.5"`` (its client's ``sinfo -V``)."""
+    return run(["sinfo", "-V"]).stdout.split()[-1]
 
 
 def current_variant() -> str:

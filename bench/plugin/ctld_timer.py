@@ -9,9 +9,10 @@ line is added to the measured call, so the figure is what slurmctld pays, cold c
 The bracket's own cost is measured with no plugin between the two timers. Variants run in
 turns, round after round, so that machine load falls on all of them alike; medians over rounds.
 
-Usage: bench/plugin/ctld_timer.py [--jobs N] [--rounds R]
-Needs: root, the sandbox (scripts/sandbox.sh), plugin/build/job_submit_qubemem.so, and
-`make -C bench/plugin/bracket`. Leaves the sandbox on job_submit/qubemem without timers.
+Usage: [QUBEMEM_SANDBOX_RELEASE=24.11|26.05] bench/plugin/ctld_timer.py [--jobs N] [--rounds R]
+Needs: root, the sandbox (scripts/sandbox.sh) of the release measured, the plugin and the timer
+plugins built for it (`make -C plugin` and `make -C bench/plugin/bracket`, each with
+`SLURM_RELEASE=...` for 24.11 and 26.05). Leaves the sandbox on job_submit/qubemem without timers.
 """
 
 from __future__ import annotations

@@ -81,7 +81,21 @@ bool test_job_array_pending(uint32_t job_id) { return job_id == pending_job; }
 static int (*p_init)(void);
 static int (*p_fini)(void);
 static int (*p_submit)(job_desc_msg_t *, uint32_t, char **);
+/* job_modify gained err_msg in 23.02 (see job_submit_qubemem.c); p_modify takes the old shape. */
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 2, 0)
+static int (*p_modify_err)(job_desc_msg_t *, void *, uint32_t, char **);
+static int p_modify(job_desc_msg_t *desc, void *job_ptr, uint32_t uid)
+{
+	char *err = NULL;
+	int rc = p_modify_err(desc, job_ptr, uid, &err);
+	free(err);
+	return rc;
+}
+#define MODIFY_SYMBOL p_modify_err
+#else
 static int (*p_modify)(job_desc_msg_t *, void *, uint32_t);
+#define MODIFY_SYMBOL p_modify
+#endif
 
 static int failures, checks;
 #define CHECK(cond, ...)                                                                 \
@@ -106,7 +120,11 @@ static job_desc_msg_t job(const char *comment, uint64_t memory)
 	desc.num_tasks = NO_VAL;
 	desc.cpus_per_task = NO_VAL16;
 	desc.ntasks_per_node = NO_VAL16;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+	desc.step_id.job_id = NO_VAL;
+#else
 	desc.job_id = NO_VAL;
+#endif
 	return desc;
 }
 
@@ -388,8 +406,8 @@ int main(int argc, char **argv)
 	p_init = (int (*)(void))dlsym(so, "init");
 	p_fini = (int (*)(void))dlsym(so, "fini");
 	p_submit = (int (*)(job_desc_msg_t *, uint32_t, char **))dlsym(so, "job_submit");
-	p_modify = (int (*)(job_desc_msg_t *, void *, uint32_t))dlsym(so, "job_modify");
-	if (!version || !type || !p_init || !p_fini || !p_submit || !p_modify) {
+	*(void **)&MODIFY_SYMBOL = dlsym(so, "job_modify");
+	if (!version || !type || !p_init || !p_fini || !p_submit || !MODIFY_SYMBOL) {
 		fprintf(stderr, "missing plugin symbol\n");
 		return 1;
 	}

@@ -1,5 +1,8 @@
 """`qubemem audit` against the real sandbox SLURM with the job_submit plugin.
 
+The release is the sandbox's (QUBEMEM_SANDBOX_RELEASE, default the host's): scripts/check.sh runs
+this suite once per release, so sacct's output and slurmdbd's tables of each release are read.
+
 Jobs touch known amounts of memory (200, 600, 1000 MiB), with and without qube comments, and one
 job goes over the request the plugin set. The audit runs real sacct.
 
@@ -60,8 +63,9 @@ def vmhwm(output):
 @pytest.fixture(scope="module")
 def audited(slurm_sandbox):
     sb = slurm_sandbox
-    plugin_dir = REPO / "plugin" / "build"
-    assert (plugin_dir / "job_submit_qubemem.so").exists(), "build the plugin first: make -C plugin"
+    plugin_dir = sb.PLUGIN_BUILD
+    built = sb.build_plugin()  # for the sandbox's release; nothing to do when it is up to date
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     if not sb.current_variant().startswith("qubemem"):
         sb.start_sandbox(QUBEMEM_PLUGIN_DIR=str(plugin_dir))
     start = (datetime.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
@@ -191,7 +195,7 @@ def test_database_password_never_reaches_the_command_line(audited, tmp_path):
                 env={**sb.sandbox_env()})
     assert r.returncode == 0, r.stderr
     text = log.read_text()
-    conf = (REPO / ".sandbox" / "etc" / "slurmdbd.conf").read_text()
+    conf = (sb.SANDBOX_DIR / "etc" / "slurmdbd.conf").read_text()
     password = re.search(r"^StoragePass=(.*)$", conf, re.M).group(1)
     argv, _, option_file = text.partition("[client]")
     assert password not in argv

@@ -1,5 +1,8 @@
 """job_submit/qubemem inside the real slurmctld of the sandbox (scripts/sandbox.sh).
 
+The release is the sandbox's (QUBEMEM_SANDBOX_RELEASE, default the host's): scripts/check.sh runs
+this suite once per release, against the plugin built from that release's headers.
+
 Every expected memory figure comes from `qubemem predict --request` for the same comment (the CLI
 and the plugin share the QubeMem library), never from a number written here. slurmctld must keep
 the same pid through everything below, hostile comments and broken configs included.
@@ -17,7 +20,7 @@ import pytest
 
 import slurmsandbox as sb
 
-PLUGIN_DIR = sb.REPO / "plugin" / "build"
+PLUGIN_DIR = sb.PLUGIN_BUILD
 CONFIG = sb.SANDBOX_DIR / "etc" / "qubemem.conf"
 CTLD_PID = sb.SANDBOX_DIR / "run" / "slurm" / "slurmctld.pid"
 CTLD_LOG = sb.SANDBOX_DIR / "log" / "slurmctld.log"
@@ -103,8 +106,8 @@ SUBMITTED: list[str] = []
 @pytest.fixture(scope="module", autouse=True)
 def qubemem_sandbox():
     """The sandbox with JobSubmitPlugins=qubemem from plugin/build, on the default config."""
-    if not (PLUGIN_DIR / "job_submit_qubemem.so").exists():
-        subprocess.run(["make", "-C", str(sb.REPO / "plugin")], check=True, timeout=1800)
+    built = sb.build_plugin()  # for this release; nothing to do when it is up to date
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     write_config(None)
     sb.start_sandbox(QUBEMEM_PLUGIN_DIR=str(PLUGIN_DIR))
     pid = ctld_pid()
@@ -126,6 +129,10 @@ def test_plugin_is_loaded_with_its_version():
     out = sb.run(["scontrol", "show", "config"]).stdout
     assert re.search(r"^JobSubmitPlugins\s*=\s*qubemem\s*$", out, re.M), out
     assert "qubemem: init: abi=1" in CTLD_LOG.read_text(errors="replace")
+    # The release asked for is the one running (and it loaded a plugin built for it).
+    version = sb.slurm_version()
+    assert version.startswith(f"{sb.RELEASE}.") or not sb.RELEASE, version
+    assert (PLUGIN_DIR / version / "job_submit_qubemem.so").is_file()
 
 
 @pytest.mark.parametrize("comment", list(VALID.values()), ids=list(VALID.keys()))
@@ -327,3 +334,29 @@ def test_job_modify_leaves_a_running_job_alone():
     assert after["MinMemoryNode"] == before["MinMemoryNode"]
     assert after["AdminComment"] == before["AdminComment"]
     sb.cancel(sub.jobid)
+
+
+def test_mem_update_is_switched_off_when_qubemem_sets_the_memory():
+    """SLURM 26.05's `--mem-update=MARGIN@DELAY` lowers a job's limit once, DELAY after the start,
+    to the RSS seen then plus MARGIN %. A QUBE run's RSS climbs stage by stage to a late peak
+    (basis_setup, then the derivative cache), so a limit cut early would kill the run the
+    prediction was made for: when qubemem sets the memory it switches the reduction off and says
+    so. When the user's own --mem is kept (user_memory), the user's --mem-update is kept with it."""
+    version = tuple(int(x) for x in sb.slurm_version().split(".")[:2])
+    if version < (26, 5):
+        pytest.skip(f"--mem-update exists from SLURM 26.05 on (this sandbox runs {sb.slurm_version()})")
+    plain = sb.scontrol_job(held(None, "--mem=500", "--mem-update=20@5").jobid)
+    assert plain["MemUpdate"] == "20%@5min" and mib(plain["MinMemoryNode"]) == 500
+    sub = held(PIXEL, "--mem-update=20@5")
+    job = sb.scontrol_job(sub.jobid)
+    assert mib(job["MinMemoryNode"]) == predicted_mib(PIXEL)
+    assert "MemUpdate" not in job, job
+    assert "qubemem: --mem-update switched off" in sub.stderr
+    untouched = held(PIXEL)
+    assert "MemUpdate" not in sb.scontrol_job(untouched.jobid)
+    assert "--mem-update" not in untouched.stderr
+    write_config("user_memory = user\n")
+    kept = held(PIXEL, "--mem=400", "--mem-update=20@5")
+    job = sb.scontrol_job(kept.jobid)
+    assert mib(job["MinMemoryNode"]) == 400 and job["MemUpdate"] == "20%@5min"
+    assert "--mem-update" not in kept.stderr
