@@ -1,0 +1,103 @@
+"""Faults around the audit and the profiler, each with its exact outcome.
+
+- Reports written to a full disk: the write fails with "cannot write '<path>'", exit status 1, and
+  the file that was there before is left whole (outputs are written beside and renamed).
+- The accounting database down (`audit --source db` against a port nothing listens on): exit 1,
+  the client's error quoted, nothing on standard output presented as a report.
+- slurmdbd down (the sacct source, sacct pointed at a dead slurmdbd port): exit 1 with sacct's
+  own error, no report.
+The sandbox is not disturbed: the dead services are copies of its configuration with other ports.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import slurmsandbox as sb
+
+sys.path.insert(0, str(sb.REPO / "tests" / "audit"))
+from audit_helpers import EXAMPLES, QUBEMEM, qubemem  # noqa: E402
+
+DUMP = EXAMPLES / "sacct" / "demo-run.sacct"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs, filled to the last byte, holding one earlier report."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs (the fault tests run as root): {r.stderr}")
+    try:
+        (mnt / "report.svg").write_text("<svg>earlier report</svg>\n")
+        (mnt / "report.prom").write_text("# earlier figures\n")
+        (mnt / "run.json").write_text("{\"earlier\": true}\n")
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            for chunk in (65536, 4096, 512, 1):  # down to the last byte
+                try:
+                    while os.write(fd, b"\0" * chunk) > 0:
+                        pass
+                except OSError:
+                    pass  # ENOSPC for this chunk size
+        finally:
+            os.close(fd)
+        assert os.statvfs(mnt).f_bavail == 0
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_audit_reports_to_a_full_disk_fail_and_keep_the_earlier_file(full_disk):
+    for flag, name, before in (("--svg", "report.svg", "<svg>earlier report</svg>\n"),
+                               ("--prometheus", "report.prom", "# earlier figures\n")):
+        r = qubemem("audit", "--input", DUMP, flag, full_disk / name)
+        assert r.returncode == 1, (flag, r.stdout[-500:], r.stderr)
+        assert f"cannot write '{full_disk / name}'" in r.stderr, r.stderr
+        assert (full_disk / name).read_text() == before
+    leftovers = sorted(p.name for p in full_disk.iterdir())
+    assert leftovers == ["filler", "report.prom", "report.svg", "run.json"], leftovers
+
+
+def test_profile_report_to_a_full_disk_fails_and_keeps_the_earlier_file(full_disk):
+    r = subprocess.run([QUBEMEM, "profile", "--json", str(full_disk / "run.json"), "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert f"cannot write '{full_disk / 'run.json'}'" in r.stderr, r.stderr
+    assert (full_disk / "run.json").read_text() == "{\"earlier\": true}\n"
+
+
+def test_database_down_is_a_clear_error_without_a_report(tmp_path, slurm_sandbox):
+    conf = tmp_path / "slurmdbd.conf"
+    conf.write_text("StorageType=accounting_storage/mysql\nStorageHost=127.0.0.1\nStoragePort=1\n"
+                    "StorageUser=nobody\nStoragePass=none\nStorageLoc=slurm_acct_db\n")
+    conf.chmod(0o600)
+    empty = tmp_path / "qubemem.conf"
+    empty.write_text("")
+    r = qubemem("audit", "--source", "db", "--slurmdbd-conf", conf, "--start", "now-1days", "--json", "--config", empty,
+                env=sb.sandbox_env(), timeout=120)
+    assert r.returncode == 1, (r.stdout[-500:], r.stderr)
+    assert r.stdout == ""
+    assert "127.0.0.1" in r.stderr or "connect" in r.stderr.lower(), r.stderr
+
+
+def test_slurmdbd_down_is_saccts_error_without_a_report(tmp_path, slurm_sandbox):
+    text = sb.SLURM_CONF.read_text()
+    dead = "\n".join("AccountingStoragePort=1" if line.startswith("AccountingStoragePort=") else line
+                     for line in text.splitlines()) + "\n"
+    conf = tmp_path / "slurm.conf"
+    conf.write_text(dead)
+    env = sb.sandbox_env({"SLURM_CONF": str(conf)})
+    empty = tmp_path / "qubemem.conf"
+    empty.write_text("")
+    r = qubemem("audit", "--start", "2026-01-01", "--json", "--timeout", "60", "--config", empty,
+                env=env, timeout=180)
+    assert r.returncode == 1, (r.stdout[-500:], r.stderr)
+    assert r.stdout == ""
+    assert "sacct" in r.stderr, r.stderr
