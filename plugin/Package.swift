@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Builds job_submit_qubemem.so: the C shim (job_submit_qubemem.c) and the Swift half of qubemem
 // (the root package's QubeMemPlugin product) in one shared object. Use `make` here, which passes
-// `-Xswiftc -static-stdlib` so the Swift runtime is linked in (see FACTS.md section 6).
+// `-Xswiftc -static-stdlib` so the Swift runtime is linked in (see docs/facts.md §5).
 import Foundation
 import PackageDescription
 

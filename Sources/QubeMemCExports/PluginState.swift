@@ -151,9 +151,10 @@ final class PluginState: @unchecked Sendable {
         record.finish()
         if logged {
             log.finish()
+            // Decisions are info (verbose when routine); internal failures are logged as errors
+            // by the exports themselves.
             result.pointee.log_level =
-                decision.logIsError ? Int32(QUBEMEM_V1_LOG_ERROR)
-                : decision.logIsRoutine ? Int32(QUBEMEM_V1_LOG_VERBOSE) : Int32(QUBEMEM_V1_LOG_INFO)
+                decision.logIsRoutine ? Int32(QUBEMEM_V1_LOG_VERBOSE) : Int32(QUBEMEM_V1_LOG_INFO)
         } else {
             log.clear()
         }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # check-symbols.sh must fail on a plugin that calls a macro-only SLURM name (info) or links
-# (the real plugin passing is checked by every build): the guard against FACTS.md section 6's pitfalls.
+# (the real plugin passing is checked by every build): the guard against the pitfalls in docs/facts.md §5.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)

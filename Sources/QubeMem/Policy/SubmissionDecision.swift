@@ -253,10 +253,6 @@ public struct SubmissionDecision: Sendable, Equatable {
 
     // MARK: - The texts
 
-    /// Whether the log line reports a problem (error level) rather than a decision (info).
-    /// No decision is an error today: internal failures are reported by the C exports.
-    public var logIsError: Bool { false }
-
     /// Whether the decision is routine (memory set as predicted): logged at verbose level, since
     /// the job's AdminComment already records it and a log write costs more than the decision.
     public var logIsRoutine: Bool {
