@@ -105,6 +105,8 @@ final class PluginState: @unchecked Sendable {
         if polled == 0 { return false }  // nothing queued
         // Readable, or poll failed (then read to find out; an error means "look at the file").
         var changed = polled < 0
+        // 128 bytes on the stack for the inotify events (a tuple: no heap allocation on the
+        // job_submit path, which runs under slurmctld's locks).
         var events = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0),
                       UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         while true {

@@ -7,6 +7,8 @@ public enum DecimalDigits {
         // From the last digit: one division by a constant per digit. 24 bytes hold UInt64.max's 20.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         return try withUnsafeMutableBytes(of: &digits) { raw in
+            // A tuple's bytes always have an address; unsafelyUnwrapped skips a check that
+            // could only trap (and costs a branch on every number the plugin writes).
             let base = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self)
             var rest = value
             var start = raw.count
