@@ -330,17 +330,11 @@ enum SizeText {
         return overflow ? "\(mib)M" : render(bytes: bytes)
     }
 
-    /// Bytes as GiB with two decimals, rounded half up (`2.38`), without floating point.
+    /// Bytes as GiB with two decimals, rounded half up (`2.38`), without floating point: the
+    /// plugin's own writer (`TextSink.append(gibibytes:)`), as a String.
     static func gibibytes(_ bytes: UInt64) -> String {
-        let gib = Unit.gibi.rawValue
-        let whole = bytes / gib
-        let rest = bytes % gib  // < 2^30, so rest × 100 cannot overflow
-        var hundredths = (rest * 100 + gib / 2) / gib
-        var units = whole
-        if hundredths >= 100 {
-            hundredths -= 100
-            units = units &+ 1
-        }
-        return "\(units).\(hundredths < 10 ? "0" : "")\(hundredths)"
+        var sink = ByteArraySink()
+        sink.append(gibibytes: bytes)
+        return sink.text
     }
 }
