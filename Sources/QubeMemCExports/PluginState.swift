@@ -266,28 +266,14 @@ private func bytes(_ pointer: UnsafeMutablePointer<CChar>?) -> UnsafeMutablePoin
 enum CText {
     /// Writes `text` NUL-terminated into `buffer`, truncated at a UTF-8 boundary (with "...")
     /// to fit `capacity` bytes; control characters become '?'. Does nothing without a buffer.
+    /// The same writer as the decision's texts (`FixedBufferSink`), for texts built as Strings
+    /// (configuration and internal-failure lines, off the hot path).
     static func write(_ text: String, to buffer: UnsafeMutablePointer<CChar>?, capacity: UInt32) {
         guard let buffer, capacity > 0 else { return }
+        var sink = FixedBufferSink(bytes(buffer), capacity: Int(capacity))
         var text = text
-        text.withUTF8 { utf8 in
-            let limit = Int(capacity) - 1
-            var count = utf8.count
-            var ellipsis = false
-            if count > limit {
-                count = max(limit - 3, 0)
-                while count > 0, utf8[count] & 0xC0 == 0x80 { count -= 1 }  // not inside a character
-                ellipsis = limit >= 3
-            }
-            for index in 0..<count {
-                let byte = utf8[index]
-                buffer[index] = CChar(bitPattern: (byte < 0x20 || byte == 0x7F) ? 0x3F : byte)
-            }
-            if ellipsis {
-                for index in count..<(count + 3) { buffer[index] = 0x2E }
-                count += 3
-            }
-            buffer[count] = 0
-        }
+        text.withUTF8 { sink.append(bytes: $0) }
+        sink.finish()
     }
 
     /// Empties every output of a result (all buffers "", levels NONE, memory unchanged).

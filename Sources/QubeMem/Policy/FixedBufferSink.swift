@@ -56,7 +56,8 @@ public struct FixedBufferSink: TextSink {
         append(bytes: UnsafeBufferPointer(start: source + offset, count: other.count - offset))
     }
 
-    /// NUL-terminates, marking a cut with "..." (never inside a multi-byte character).
+    /// NUL-terminates, marking a cut with "..." (never inside a multi-byte character). A buffer
+    /// too small for the dots holds an empty text when the text did not fit.
     public mutating func finish() {
         guard let base else { return }
         if truncated, limit >= 3 {
@@ -66,6 +67,8 @@ public struct FixedBufferSink: TextSink {
                 base[count] = 0x2E
                 count += 1
             }
+        } else if truncated {
+            count = 0
         }
         base[count] = 0
     }
