@@ -81,7 +81,11 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run(_ ctx: CommandContext) throws {
-        let spec = try dimensions.runSpec()
+        let loaded = try dimensions.loadQubeConfig()
+        let spec = try dimensions.runSpec(loaded: loaded)
+        if let loaded {
+            for warning in loaded.file.warnings { ctx.err("qubemem: warning: \(warning)\n") }
+        }
         let site = try policyOptions.siteConfig()
         let policy = site.policy
         let prediction: Prediction
@@ -91,12 +95,15 @@ struct PredictCommand: AsyncParsableCommand {
         case let .failure(error): throw CLIError.prediction(error)
         }
         if comment {
+            if let loaded { ctx.err(QubeConfigReport.render(loaded)) }
             ctx.out(QubeComment.render(spec) + "\n")
         } else if json {
-            ctx.out(PredictionJSON.render(prediction, policy: policy) + "\n")
+            ctx.out(PredictionJSON.render(prediction, policy: policy, run: loaded) + "\n")
         } else if request {
+            if let loaded { ctx.err(QubeConfigReport.render(loaded)) }
             try printRequest(spec, prediction, site: site, layout: layout, ctx)
         } else {
+            if let loaded { ctx.out(QubeConfigReport.render(loaded) + "\n") }
             ctx.out(BudgetTable.render(prediction, policy: policy))
         }
     }
