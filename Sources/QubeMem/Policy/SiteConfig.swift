@@ -315,6 +315,7 @@ enum SizeText {
 
     /// Renders bytes with the largest binary unit that divides them exactly (`256M`, `1G`, `1000`).
     static func render(bytes: UInt64) -> String {
+        if bytes == 0 { return "0" }  // "0B" would not parse back ("12B" alone is refused)
         for (unit, name) in [(Unit.tebi, "T"), (.gibi, "G"), (.mebi, "M"), (.kibi, "K")]
         where bytes != 0 && bytes % unit.rawValue == 0 {
             return "\(bytes / unit.rawValue)\(name)"
