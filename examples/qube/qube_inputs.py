@@ -1,4 +1,6 @@
-"""Inputs for QUBE YAML runs, written the way QUBE reads them (tests/config and the example).
+"""Inputs for QUBE YAML runs, written the way QUBE reads them (examples/qube/run.yaml, tests/config).
+
+    python3 examples/qube/qube_inputs.py examples/qube/run.yaml    # writes them under the current directory
 
 `write_inputs(config, workdir)` reads a QUBE YAML config and writes, relative to `workdir`, every
 file it names that a Fisher run opens: the HEALPix mask (healpy, one column per map component),
@@ -71,3 +73,12 @@ def write_inputs(config_path, workdir, **mask_options):
         bl = np.ones(lmax_signal + 1)
         hp.write_cl(str(beam), [bl, bl, bl], overwrite=True)
     return cfg
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: qube_inputs.py CONFIG.yaml  (writes the inputs it names under the current directory)")
+    write_inputs(sys.argv[1], ".")
+    print(f"inputs of {sys.argv[1]} written under {Path.cwd()}")
