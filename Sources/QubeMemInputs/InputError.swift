@@ -34,7 +34,7 @@ public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .maskNotFITS(path, why):
             "mask '\(path)': not a HEALPix FITS map: \(why)"
         case let .maskNside(path, pixels, nside):
-            "mask '\(path)': has \(pixels) pixels per map\(Self.nsideOf(pixels).map { " (nside \($0))" } ?? ""), but the config's nside \(nside) needs \(12 * nside * nside)"
+            "mask '\(path)': has \(pixels) pixels per map\(Self.nsideOf(pixels).map { " (nside \($0))" } ?? ""), but the config's nside \(nside) needs \(Self.pixelsOf(nside).map(String.init) ?? "more than fit in 64 bits")"
         case let .maskColumns(path, columns, needed):
             "mask '\(path)': has \(columns) map column(s), the config's fields need \(needed) (one per component: T, Q, U)"
         case let .maskEmpty(path, column):
@@ -44,6 +44,13 @@ public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .derivation(path, error):
             "'\(path)': \(error)"
         }
+    }
+
+    /// 12 × nside², or nil when it does not fit.
+    private static func pixelsOf(_ nside: Int) -> Int? {
+        let (square, o1) = nside.multipliedReportingOverflow(by: nside)
+        let (pixels, o2) = square.multipliedReportingOverflow(by: 12)
+        return o1 || o2 ? nil : pixels
     }
 
     private static func nsideOf(_ pixels: Int) -> Int? {

@@ -126,6 +126,9 @@ public struct QubeConfigFile: Sendable {
             switch y {
             case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
                 return "\(problem) at line \(mark.line), column \(mark.column)"
+            case let .duplicatedKeysInMapping(duplicates, _):
+                let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+                return "\(keys) given more than once (QUBE would silently take the last); keep one"
             default:
                 return "\(y)"
             }

@@ -53,6 +53,14 @@ import Testing
         }
     }
 
+    @Test func aKeyGivenTwiceIsNamed() {
+        #expect {
+            _ = try QubeConfigFile.parse("nside: 8\nlmax: 16\nnside: 16\n", path: "twice.yaml")
+        } throws: { error in
+            "\(error)" == "'twice.yaml': not a QUBE YAML config: 'nside' given more than once (QUBE would silently take the last); keep one"
+        }
+    }
+
     @Test func refusesTextThatIsNotAYamlMapping() {
         for text in ["nside: [8\n", "just words\n", "- 1\n- 2\n"] {
             #expect {
