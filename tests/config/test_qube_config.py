@@ -209,3 +209,22 @@ def test_mask_with_too_few_columns(tmp_path):
     r = _bad(tmp_path, mask=lambda p: write_mask(p, 8, [0]))
     assert r.returncode == 1
     assert "has 1 map column(s), the config's fields need 2" in r.stderr
+
+
+def test_sweep_prices_each_row_from_its_qube_config(tmp_path):
+    rows = []
+    for name in ("QU_defaults.yaml", "TQU_defaults.yaml"):
+        config = tmp_path / name
+        shutil.copy(WHEEL / name, config)
+        write_inputs(config, tmp_path)
+        rows.append(name)
+    (tmp_path / "grid.csv").write_text("qube_config\n" + "\n".join(rows) + "\nmissing.yaml\n")
+    r = qubemem("sweep", "--grid", "grid.csv", "--json", "sweep.json", "--", "true", "{qube_config}", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+    report = json.loads((tmp_path / "sweep.json").read_text())
+    for row, name in zip(report["rows"], rows):
+        predicted = predict_json(tmp_path / name, tmp_path)
+        assert row["predicted_total_bytes"] == predicted["request"]["total_bytes"], name
+        assert row["path"] == predicted["path"]
+    assert "missing.yaml': cannot read it: no such file" in report["rows"][2]["prediction_error"]

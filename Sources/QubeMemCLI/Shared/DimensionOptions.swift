@@ -76,29 +76,7 @@ struct DimensionOptions: ParsableArguments {
             return nil
         }
         if fromComment != nil { throw ValidationError("Please give either --qube-config or --from-comment, not both.") }
-        do {
-            let file = try QubeConfigFile.read(path: qubeConfig)
-            let maskPath = mask ?? file.maskfile
-            var config = file.config
-            if config.spins.allSatisfy({ $0 == 0 || $0 == 2 }), !config.spins.isEmpty,
-               config.spins.count <= FieldSet.maxFields
-            {
-                guard FileManager.default.fileExists(atPath: maskPath) else {
-                    throw InputError.unreadable(
-                        path: maskPath,
-                        why: "no such mask file (maskfile of '\(qubeConfig)'; QUBE opens it relative to the working directory; --mask gives another)")
-                }
-                config.nObs = try HealpixMask.unmaskedPixels(path: maskPath, nside: config.nside, spins: config.spins)
-            }
-            switch config.derive(model: model) {
-            case let .success(derived):
-                return LoadedQubeConfig(file: file, maskPath: maskPath, derived: derived)
-            case let .failure(error):
-                throw InputError.derivation(path: qubeConfig, error: error)
-            }
-        } catch let error as InputError {
-            throw CLIError.input(error)
-        }
+        return try LoadedQubeConfig.load(config: qubeConfig, mask: mask, model: model)
     }
 
     /// The run these flags describe.
@@ -142,6 +120,37 @@ struct LoadedQubeConfig {
     var file: QubeConfigFile
     var maskPath: String
     var derived: DerivedRun
+
+    /// Reads a QUBE YAML config and its mask and derives the run as QUBE would.
+    /// - Parameters:
+    ///   - mask: the mask to read instead of the config's `maskfile`.
+    ///   - model: the model version to name in the run's spec (nil: the site's default).
+    /// - Throws: `CLIError.input` naming the config or mask file and the problem.
+    static func load(config path: String, mask: String?, model: ModelVersion?) throws -> LoadedQubeConfig {
+        do {
+            let file = try QubeConfigFile.read(path: path)
+            let maskPath = mask ?? file.maskfile
+            var config = file.config
+            if config.spins.allSatisfy({ $0 == 0 || $0 == 2 }), !config.spins.isEmpty,
+               config.spins.count <= FieldSet.maxFields
+            {
+                guard FileManager.default.fileExists(atPath: maskPath) else {
+                    throw InputError.unreadable(
+                        path: maskPath,
+                        why: "no such mask file (maskfile of '\(path)'; QUBE opens it relative to the working directory; --mask gives another)")
+                }
+                config.nObs = try HealpixMask.unmaskedPixels(path: maskPath, nside: config.nside, spins: config.spins)
+            }
+            switch config.derive(model: model) {
+            case let .success(derived):
+                return LoadedQubeConfig(file: file, maskPath: maskPath, derived: derived)
+            case let .failure(error):
+                throw InputError.derivation(path: path, error: error)
+            }
+        } catch let error as InputError {
+            throw CLIError.input(error)
+        }
+    }
 }
 
 /// The request policy flags shared by the commands that turn a budget into a request.
