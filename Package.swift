@@ -34,8 +34,9 @@ let package = Package(
         .target(name: "CQubeMemABI"),
         // @c / @_cdecl qubemem_v1_* functions: ABI structs <-> Swift types, statuses, config file.
         .target(name: "QubeMemCExports", dependencies: ["QubeMem", "CQubeMemABI"], swiftSettings: strict),
-        // CFITSIO (Debian's libcfitsio-dev), for reading HEALPix masks. CLI only.
-        .systemLibrary(name: "CCFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        // CFITSIO's header (Debian's libcfitsio-dev), for reading HEALPix masks. CLI only; the
+        // library itself is loaded with dlopen when a mask is read (see its module.modulemap).
+        .systemLibrary(name: "CCFITSIO", providers: [.apt(["libcfitsio-dev"])]),
         // A QUBE run's own inputs read from disk: its YAML config (Yams) and its FITS mask (CFITSIO).
         .target(
             name: "QubeMemInputs",

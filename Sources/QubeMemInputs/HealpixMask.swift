@@ -1,4 +1,5 @@
 internal import CCFITSIO
+import Foundation
 
 /// A HEALPix mask read from a FITS file with CFITSIO: the unmasked pixels of each map column.
 ///
@@ -37,6 +38,10 @@ public enum HealpixMask {
 
     /// The first `count` columns of the mask as active-pixel flags.
     static func readColumns(path: String, nside: Int, count: Int) throws(InputError) -> [[Bool]] {
+        let fits = try CFITSIO.load()
+        let ffdkopn = fits.open, ffclos = fits.close, ffmahd = fits.moveToHDU, ffgnrw = fits.rows
+        let ffgncl = fits.columns, ffgtcl = fits.columnType, ffgcvd = fits.readDoubles
+        func message(_ status: Int32) -> String { fits.message(status) }
         var status: Int32 = 0
         var file: UnsafeMutablePointer<fitsfile>? = nil
         // ffdkopn: the name is a plain path (no CFITSIO extended-filename syntax).
@@ -86,11 +91,68 @@ public enum HealpixMask {
         }
         return out
     }
+}
+
+/// The CFITSIO functions the mask reader calls, from libcfitsio loaded at first use.
+struct CFITSIO: @unchecked Sendable {
+    typealias File = UnsafeMutablePointer<fitsfile>
+    var open: @convention(c) (UnsafeMutablePointer<File?>?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Int32>?) -> Int32
+    var close: @convention(c) (File?, UnsafeMutablePointer<Int32>?) -> Int32
+    var moveToHDU: @convention(c) (File?, Int32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var rows: @convention(c) (File?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var columns: @convention(c) (File?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var columnType: @convention(c) (File?, Int32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int>?,
+                                    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var readDoubles: @convention(c) (File?, Int32, Int64, Int64, Int64, Double, UnsafeMutablePointer<Double>?,
+                                     UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var errorText: @convention(c) (Int32, UnsafeMutablePointer<CChar>?) -> Void
+
+    /// Sonames tried in order: the -dev package's link, then the runtime libraries of Debian 12/13.
+    static let libraries = ["libcfitsio.so", "libcfitsio.so.10", "libcfitsio.so.9"]
+
+    private static let loaded: Result<CFITSIO, InputError> = {
+        var reasons: [String] = []
+        for name in libraries {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+                reasons.append(String(cString: dlerror()))
+                continue
+            }
+            func symbol<T>(_ name: String, as type: T.Type) -> T? {
+                dlsym(handle, name).map { unsafeBitCast($0, to: type) }
+            }
+            if let open = symbol("ffdkopn", as: type(of: CFITSIO.placeholder.open)),
+               let close = symbol("ffclos", as: type(of: CFITSIO.placeholder.close)),
+               let move = symbol("ffmahd", as: type(of: CFITSIO.placeholder.moveToHDU)),
+               let rows = symbol("ffgnrw", as: type(of: CFITSIO.placeholder.rows)),
+               let columns = symbol("ffgncl", as: type(of: CFITSIO.placeholder.columns)),
+               let columnType = symbol("ffgtcl", as: type(of: CFITSIO.placeholder.columnType)),
+               let read = symbol("ffgcvd", as: type(of: CFITSIO.placeholder.readDoubles)),
+               let errorText = symbol("ffgerr", as: type(of: CFITSIO.placeholder.errorText))
+            {
+                return .success(CFITSIO(open: open, close: close, moveToHDU: move, rows: rows, columns: columns,
+                                        columnType: columnType, readDoubles: read, errorText: errorText))
+            }
+            reasons.append("\(name) lacks a CFITSIO function")
+        }
+        return .failure(.cfitsioMissing(why: reasons.joined(separator: "; ")))
+    }()
+
+    /// Function types only; never called.
+    private static let placeholder = CFITSIO(
+        open: { _, _, _, _ in 0 }, close: { _, _ in 0 }, moveToHDU: { _, _, _, _ in 0 }, rows: { _, _, _ in 0 },
+        columns: { _, _, _ in 0 }, columnType: { _, _, _, _, _, _ in 0 }, readDoubles: { _, _, _, _, _, _, _, _, _ in 0 },
+        errorText: { _, _ in })
+
+    /// The library, loaded once.
+    /// - Throws: `InputError.cfitsioMissing` when no CFITSIO library can be loaded.
+    static func load() throws(InputError) -> CFITSIO {
+        try loaded.get()
+    }
 
     /// CFITSIO's text for a status code.
-    private static func message(_ status: Int32) -> String {
+    func message(_ status: Int32) -> String {
         var text = [CChar](repeating: 0, count: 32)
-        ffgerr(status, &text)
+        errorText(status, &text)
         let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self) + " (CFITSIO status \(status))"
     }

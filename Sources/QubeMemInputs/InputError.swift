@@ -18,6 +18,8 @@ public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
     case maskEmpty(path: String, column: Int)
     /// The Q and U columns of one spin-2 field mask different pixels (QUBE refuses it).
     case maskSpin2Differs(path: String, columns: (Int, Int))
+    /// No CFITSIO library could be loaded to read the mask.
+    case cfitsioMissing(why: String)
     /// The config's values are refused by QUBE's own rules.
     case derivation(path: String, error: BudgetError)
 
@@ -41,6 +43,8 @@ public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
             "mask '\(path)': column \(column + 1) has no unmasked pixel (none above 0.5); QUBE needs at least one per field"
         case let .maskSpin2Differs(path, columns):
             "mask '\(path)': columns \(columns.0 + 1) and \(columns.1 + 1) are the Q and U of one spin-2 field but mask different pixels; QUBE refuses such a mask"
+        case let .cfitsioMissing(why):
+            "reading a FITS mask needs CFITSIO (Debian: apt-get install libcfitsio-dev): \(why)"
         case let .derivation(path, error):
             "'\(path)': \(error)"
         }

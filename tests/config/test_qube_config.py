@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import predict_json, qubemem
+from config_helpers import _binary, predict_json, qubemem  # noqa: F401 (_binary: autouse fixture)
 from qube_inputs import write_inputs, write_mask
 
 import qube

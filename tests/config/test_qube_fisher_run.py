@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import QUBEMEM, REPO, predict_json
+from config_helpers import QUBEMEM, REPO, _binary, predict_json  # noqa: F401 (_binary: autouse fixture)
 from qube_inputs import write_inputs
 
 EXAMPLE = REPO / "examples" / "qube" / "run.yaml"

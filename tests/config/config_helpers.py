@@ -1,4 +1,8 @@
-"""Set-up for the QUBE YAML config suite: the qubemem binary and a runner."""
+"""Helpers of the QUBE YAML config suite: the qubemem binary, a runner, and examples/qube on the path.
+
+Not a conftest.py: tests/profile imports names from its own `conftest`, and a second module of
+that name in one pytest session would shadow it.
+"""
 
 import json
 import os
