@@ -18,6 +18,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML for QUBE's own run configs (qubemem predict --qube-config). CLI only: never
+        // reachable from the plugin's product.
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // Pure budget math, comment grammar and request policy. Standard library only:
@@ -31,11 +34,20 @@ let package = Package(
         .target(name: "CQubeMemABI"),
         // @c / @_cdecl qubemem_v1_* functions: ABI structs <-> Swift types, statuses, config file.
         .target(name: "QubeMemCExports", dependencies: ["QubeMem", "CQubeMemABI"], swiftSettings: strict),
+        // CFITSIO's header (Debian's libcfitsio-dev), for reading HEALPix masks. CLI only; the
+        // library itself is loaded with dlopen when a mask is read (see its module.modulemap).
+        .systemLibrary(name: "CCFITSIO", providers: [.apt(["libcfitsio-dev"])]),
+        // A QUBE run's own inputs read from disk: its YAML config (Yams) and its FITS mask (CFITSIO).
+        .target(
+            name: "QubeMemInputs",
+            dependencies: ["QubeMem", "CCFITSIO", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         // Subcommands, context, typed CLI errors, output formatting.
         .target(
             name: "QubeMemCLI",
             dependencies: [
-                "QubeMem", "QubeMemSlurm", "QubeMemSystem",
+                "QubeMem", "QubeMemSlurm", "QubeMemSystem", "QubeMemInputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -52,6 +64,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "QubeMemSystemTests", dependencies: ["QubeMemSystem"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "QubeMemInputsTests", dependencies: ["QubeMemInputs", "QubeMem"],
+                    swiftSettings: strict),
         .testTarget(name: "QubeMemCLITests", dependencies: ["QubeMemCLI", "qubemem"],
                     resources: [.copy("Snapshots")], swiftSettings: strict),
     ]

@@ -14,12 +14,14 @@ set -euo pipefail
 #   libslurm-dev gives slurm/slurm.h for the plugin shim. time is GNU time (/usr/bin/time -v).
 #   lua5.1 is the interpreter matching job_submit_lua.so: `luac5.1 -p` checks a job_submit.lua
 #   before slurmctld loads it (a script that fails to load stops slurmctld).
+#   libcfitsio-dev is CFITSIO, with which `qubemem predict --qube-config` reads a run's HEALPix mask.
 APT_PACKAGES=(
     slurmctld slurmd slurm-client slurmdbd
     slurm-wlm-basic-plugins slurm-wlm-mysql-plugin libslurm-dev
     munge mariadb-server
     hyperfine valgrind time lua5.1 gcc
     debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
+    libcfitsio-dev   # FITS masks for predict --qube-config (loaded with dlopen)
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).

@@ -15,7 +15,18 @@ struct PredictCommand: AsyncParsableCommand {
 
             Dimensions come either as QUBE's own flags (--n-pix, --n-modes, ...) or from the \
             science (--fields, --n-obs or --nside with --fsky, --lmax, --lmax-signal), or from a \
-            job comment (--from-comment).
+            job comment (--from-comment), or from the run's own QUBE YAML config \
+            (--qube-config, what qube-fisher-run and qube-run take).
+
+            With --qube-config, qubemem reads the config as QUBE 1.3 does (its defaults for what \
+            the file leaves out) and counts the unmasked pixels (> 0.5) of each field in the \
+            FITS mask it names; it derives n_pix, n_modes, the bins and the path QUBE's CLI picks \
+            (automatically, with n_bins = max(lmax_signal - 1, 1), since the bins are set later), \
+            and prints them before the budget (on standard error with --comment and --request). \
+            Keys QUBE does not know are warnings naming the nearest key it knows. load_reduced: \
+            false (QUBE's default) prices the read of the full-sky covariance; do_cross: true \
+            prices QUBE's traditional path as pixel_direct with the second covariance and the \
+            derivatives the cross trace keeps. Spectra runs' maps (nsims) are not priced.
 
             MPI runs (mpiexec -n R qube-run ...) take the job's layout with sbatch's own options: \
             every rank holds its own copy of QUBE's matrices, so the request is for the busiest \
@@ -36,11 +47,17 @@ struct PredictCommand: AsyncParsableCommand {
                   --from-comment "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128"
               qubemem predict --fields QU --n-obs 2496 --lmax 64 --lmax-signal 128 \\
                   --ntasks 8 --nodes 2 --request
+              qubemem predict --qube-config examples/qube/run.yaml \\
+                  --mask examples/qube/run_mask.fits --ntasks-per-node 2
+              sbatch --comment "$(qubemem predict --qube-config run.yaml --comment)" \\
+                  --wrap "qube-fisher-run run.yaml"
 
             Exit status: 0 on success; 64 when an input is missing, invalid or too large (the \
             message names the input, quotes its value and says what is valid; a size whose bytes \
             do not fit in 64 bits is such an error, never a wrong number); 1 when the config file \
-            cannot be used or, with --request, when the plugin would reject the job.
+            cannot be used, when --qube-config's config or mask cannot be used (the message \
+            names the file and the problem) or, with --request, when the plugin would reject the \
+            job.
 
             JSON schema (--json, "schema": "qubemem.predict/1"): model, releases, path, \
             path_picked, config {n_pix, n_modes, lmax_signal, lmax, working_dim, n_bins, n_params, \
@@ -53,7 +70,11 @@ struct PredictCommand: AsyncParsableCommand {
             per_cpu, rank_floor_bytes, rank0, further_rank and node_phases {setup_bytes, \
             broadcast_bytes, run_bytes, peak_bytes}, total_bytes, request_mib, request_unit} (the \
             request the plugin sets for that layout; for one process the same as request), \
-            alternative {path, peak_bytes, request_mib} or null.
+            alternative {path, peak_bytes, request_mib} or null; with --qube-config also \
+            qube_config {file, maskfile, nside, fields, n_obs (one per field), n_pix, n_modes, \
+            lmin, lmax, lmax_signal, pick_n_bins, n_bins, n_params, path (harmonic, \
+            pixel_direct or traditional), priced_path, do_cross, load_reduced, \
+            full_sky_covariance_bytes, comment, warnings}.
             """
     )
 
@@ -81,7 +102,11 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run(_ ctx: CommandContext) throws {
-        let spec = try dimensions.runSpec()
+        let loaded = try dimensions.loadQubeConfig()
+        let spec = try dimensions.runSpec(loaded: loaded)
+        if let loaded {
+            for warning in loaded.file.warnings { ctx.err("qubemem: warning: \(warning)\n") }
+        }
         let site = try policyOptions.siteConfig()
         let policy = site.policy
         let prediction: Prediction
@@ -91,12 +116,15 @@ struct PredictCommand: AsyncParsableCommand {
         case let .failure(error): throw CLIError.prediction(error)
         }
         if comment {
+            if let loaded { ctx.err(QubeConfigReport.render(loaded)) }
             ctx.out(QubeComment.render(spec) + "\n")
         } else if json {
-            ctx.out(PredictionJSON.render(prediction, policy: policy) + "\n")
+            ctx.out(PredictionJSON.render(prediction, policy: policy, run: loaded) + "\n")
         } else if request {
+            if let loaded { ctx.err(QubeConfigReport.render(loaded)) }
             try printRequest(spec, prediction, site: site, layout: layout, ctx)
         } else {
+            if let loaded { ctx.out(QubeConfigReport.render(loaded) + "\n") }
             ctx.out(BudgetTable.render(prediction, policy: policy))
         }
     }

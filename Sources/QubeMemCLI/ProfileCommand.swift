@@ -139,13 +139,17 @@ struct ProfileCommand: AsyncParsableCommand {
     var argv: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
     /// The budget to compare with, when --compare or any dimension flag was given.
-    func comparisonSpec() throws -> RunSpec? {
+    /// - Parameter ctx: where the warnings of a `--qube-config` config go (standard error).
+    func comparisonSpec(_ ctx: CommandContext? = nil) throws -> RunSpec? {
         var dims = dimensions
         if let compare {
             if dims.fromComment != nil { throw ValidationError("Please give either --compare or --from-comment, not both.") }
+            if dims.qubeConfig != nil { throw ValidationError("Please give either --compare or --qube-config, not both.") }
             dims.fromComment = compare
         }
-        let spec = try dims.runSpec()
+        let loaded = try dims.loadQubeConfig()
+        for warning in loaded?.file.warnings ?? [] { ctx?.err("qubemem: warning: \(warning)\n") }
+        let spec = try dims.runSpec(loaded: loaded)
         return spec == RunSpec() ? nil : spec
     }
 
@@ -153,7 +157,7 @@ struct ProfileCommand: AsyncParsableCommand {
         guard !argv.isEmpty else { throw ValidationError("Please give the command to profile after '--'.") }
         // Price the budget first: a bad comment is reported before the run, not after.
         var prediction: Prediction?
-        if let spec = try comparisonSpec() {
+        if let spec = try comparisonSpec(ctx) {
             switch Predictor.predict(spec, policy: try policyOptions.policy()) {
             case let .success(p): prediction = p
             case let .failure(error): throw CLIError.prediction(error)

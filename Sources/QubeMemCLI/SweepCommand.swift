@@ -18,13 +18,17 @@ struct SweepCommand: AsyncParsableCommand {
 
             The prediction for a row comes from --predict (a 'qube:' comment template), or from \
             the row's columns that are keys of the comment grammar (fields, n_obs, nside, fsky, \
-            lmax, lmax_signal, path, n_bins, ...). Ratios are measured / predicted, for the total \
-            (baseline + peak) and for the peak above baseline.
+            lmax, lmax_signal, path, n_bins, ...), or from a column qube_config naming each row's \
+            QUBE YAML config, derived with its mask as `qubemem predict --qube-config` does (a \
+            column mask gives another mask; relative paths are taken from the working directory, \
+            as QUBE takes them). Ratios are measured / predicted, for the total (baseline + peak) \
+            and for the peak above baseline.
 
             Examples:
               qubemem sweep --grid examples/sweep/qube_grid.csv -- python3 examples/qube/qube_workload.py \\
                   --fields {fields} --nside {nside} --n-obs {n_obs} --lmax {lmax} --path {path}
               qubemem sweep --grid runs.json --timeout 600 --json sweep.json --csv sweep.csv -- ./run.sh {size}
+              qubemem sweep --grid configs.csv -- qube-fisher-run {qube_config}
 
             JSON (--json, "schema": "qubemem.sweep/1"): rows [{row, parameters {column: value}, \
             command, status (ok | exit N | SIGNAME | timeout | error), error, elapsed_seconds, \
@@ -77,7 +81,17 @@ struct SweepCommand: AsyncParsableCommand {
             var row = SweepRow(index: index, values: values, command: [], status: .ok)
             do {
                 row.command = try template.map { try SweepGrid.substitute($0, row: values) }
-                if let comment = try SweepGrid.comment(for: values, template: predict) {
+                if predict == nil, let config = values["qube_config"] {
+                    do {
+                        let run = try LoadedQubeConfig.load(config: config, mask: values["mask"], model: nil)
+                        switch Predictor.predict(run.derived.spec, policy: policy) {
+                        case .success(let p): row.prediction = p
+                        case .failure(let e): row.predictionError = e.description
+                        }
+                    } catch let e as CLIError {
+                        row.predictionError = e.description
+                    }
+                } else if let comment = try SweepGrid.comment(for: values, template: predict) {
                     switch QubeComment.parse(comment) {
                     case .success(let spec)?:
                         switch Predictor.predict(spec, policy: policy) {

@@ -159,6 +159,24 @@ func configure(_ path: String) -> (Int32, String) {
         #expect(buffers.guardsIntact)
     }
 
+    /// Comments written by `qubemem predict --qube-config --comment` (cross runs, the full-sky
+    /// covariance read, per-field pixels as n_pix) are priced by the plugin exactly as predict does.
+    @Test(arguments: [
+        "qube: path=pixel_direct fields=TQU nside=8 n_pix=848 lmax_signal=32 lmax=32 n_bins=31 cov_read=full",
+        "qube: path=pixel_direct fields=QU n_obs=864 nside=16 lmax_signal=64 lmax=32 n_bins=31 cross=yes cov_read=reduced",
+        "qube: path=harmonic fields=QU n_obs=864 nside=16 lmax_signal=64 lmax=32 n_bins=31 cov_read=full",
+    ])
+    func configCommentsArePricedAsPredictPricesThem(comment: String) throws {
+        let scratch = ScratchDirectory()
+        _ = configure(scratch.path + "/qubemem.conf")
+        let expected = try Self.expectedMiB(comment)
+        let buffers = ResultBuffers()
+        let (status, result) = comment.withCString { buffers.submit(makeJob($0)) }
+        #expect(status == Int32(QUBEMEM_V1_SET))
+        #expect(result.pn_min_memory == expected)
+        #expect(buffers.guardsIntact)
+    }
+
     @Test func memoryEncodingsAreDecoded() throws {
         let scratch = ScratchDirectory()
         scratch.write("qubemem.conf", "user_memory = larger\n")

@@ -163,8 +163,11 @@ import Testing
         #expect(fisher.transient.last == Term(TermName.harmonicDerivativeCache.rawValue, 1000))
         #expect(added.stagePeak(.fisherRun) == reference.stagePeak(.fisherRun) + 1000)
         #expect(added.stage(.spectraRun) == reference.stage(.spectraRun))
-        // One added term; a second is refused rather than dropped.
-        #expect(added.adding(transient: .harmonicDerivativeCache, 1, to: .spectraRun) == nil)
+        // Two added terms at most; a third is refused rather than dropped.
+        let twice = try #require(added.adding(transient: .fullSkyCovarianceRead, 7, to: .covarianceSetup))
+        #expect(twice.stage(.covarianceSetup)?.transient.last == Term(TermName.fullSkyCovarianceRead.rawValue, 7))
+        #expect(twice.stage(.fisherRun)?.transient.last == Term(TermName.harmonicDerivativeCache.rawValue, 1000))
+        #expect(twice.adding(transient: .harmonicDerivativeCache, 1, to: .spectraRun) == nil)
         #expect(reference.adding(transient: .harmonicDerivativeCache, UInt64.max, to: .fisherRun) == nil)
     }
 }

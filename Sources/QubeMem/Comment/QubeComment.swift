@@ -88,6 +88,8 @@ public enum QubeComment {
         add(.keepV, flag(spec.keepPixelProjector))
         add(.cache, flag(spec.cacheDerivatives))
         add(.switch, flag(spec.hasSwitch))
+        add(.cross, flag(spec.cross))
+        add(.covRead, spec.covarianceRead?.rawValue)
         return parts.joined(separator: " ")
     }
 
@@ -99,20 +101,21 @@ public enum QubeComment {
         case lmaxSignal = "lmax_signal", lmax
         case workingDim = "working_dim", nBins = "n_bins", nParams = "n_params"
         case keepV = "keep_v", cache, `switch`
+        case cross, covRead = "cov_read"
 
         /// The key spelled by these bytes, matched without building a `String` (a `rawValue`
         /// lookup is a linear string switch, the largest single cost of parsing a comment).
         init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
             // Candidates by length, so that at most five short comparisons run, with no
             // allocation (an array of candidates would cost one per pair).
-            let c: (Key?, Key?, Key?, Key?, Key?)
+            let c: (Key?, Key?, Key?, Key?, Key?, Key?)
             switch bytes.count {
-            case 4: c = (.path, .fsky, .lmax, nil, nil)
-            case 5: c = (.model, .nObs, .nside, .nPix, .cache)
-            case 6: c = (.fields, .nBins, .keepV, .switch, nil)
-            case 7: c = (.nModes, nil, nil, nil, nil)
-            case 8: c = (.nParams, nil, nil, nil, nil)
-            case 11: c = (.lmaxSignal, .workingDim, nil, nil, nil)
+            case 4: c = (.path, .fsky, .lmax, nil, nil, nil)
+            case 5: c = (.model, .nObs, .nside, .nPix, .cache, .cross)
+            case 6: c = (.fields, .nBins, .keepV, .switch, nil, nil)
+            case 7: c = (.nModes, nil, nil, nil, nil, nil)
+            case 8: c = (.nParams, .covRead, nil, nil, nil, nil)
+            case 11: c = (.lmaxSignal, .workingDim, nil, nil, nil, nil)
             default: return nil
             }
             func matches(_ key: Key?) -> Bool { key.map { ByteText.equal(bytes, $0.staticName) } ?? false }
@@ -121,6 +124,7 @@ public enum QubeComment {
             if matches(c.2), let key = c.2 { self = key; return }
             if matches(c.3), let key = c.3 { self = key; return }
             if matches(c.4), let key = c.4 { self = key; return }
+            if matches(c.5), let key = c.5 { self = key; return }
             return nil
         }
 
@@ -143,6 +147,8 @@ public enum QubeComment {
             case .keepV: "keep_v"
             case .cache: "cache"
             case .switch: "switch"
+            case .cross: "cross"
+            case .covRead: "cov_read"
             }
         }
 
@@ -165,6 +171,8 @@ public enum QubeComment {
             case .keepV: 1 << 13
             case .cache: 1 << 14
             case .switch: 1 << 15
+            case .cross: 1 << 16
+            case .covRead: 1 << 17
             }
         }
 
@@ -175,7 +183,8 @@ public enum QubeComment {
             case .path: "harmonic, pixel_direct or auto"
             case .fields: FieldSet.validSpellings
             case .fsky: "a decimal in (0, 1] with at most 6 decimals, such as 0.1"
-            case .keepV, .cache, .switch: "yes/no, true/false, on/off or 1/0"
+            case .keepV, .cache, .switch, .cross: "yes/no, true/false, on/off or 1/0"
+            case .covRead: "full or reduced"
             default: "a whole number from 1 to \(maxCount)"
             }
         }
@@ -224,12 +233,21 @@ public enum QubeComment {
         case .fsky:
             guard let f = parseMillionths(utf8: value), f > 0, f <= 1_000_000 else { return false }
             spec.fskyMillionths = f
-        case .keepV, .cache, .switch:
+        case .keepV, .cache, .switch, .cross:
             guard let b = parseBool(utf8: value) else { return false }
             switch k {
             case .keepV: spec.keepPixelProjector = b
             case .cache: spec.cacheDerivatives = b
+            case .cross: spec.cross = b
             default: spec.hasSwitch = b
+            }
+        case .covRead:
+            if ByteText.equal(value, "full") {
+                spec.covarianceRead = .full
+            } else if ByteText.equal(value, "reduced") {
+                spec.covarianceRead = .reduced
+            } else {
+                return false
             }
         case .nObs, .nside, .nPix, .nModes, .lmaxSignal, .lmax, .workingDim, .nBins, .nParams:
             guard let n = parseCount(utf8: value) else { return false }

@@ -32,6 +32,21 @@ public struct RunSpec: Sendable, Equatable {
     public var cacheDerivatives: Bool?
     /// Pixel-direct, model 1.0: Core allocated S_fixed.
     public var hasSwitch: Bool?
+    /// A cross run (QUBE's `do_cross`): a second noise covariance of n_pix² held all run.
+    public var cross: Bool?
+    /// How the noise covariance file is read: `full` prices QUBE's read of the full-sky
+    /// covariance before reduction (`load_reduced: false`, the default of QUBE's YAML runs).
+    /// Absent: not priced, as in comments written before this key existed.
+    public var covarianceRead: CovarianceRead?
 
     public init() {}
+}
+
+/// How QUBE reads a noise covariance file (its `load_reduced` setting).
+public enum CovarianceRead: String, Sendable, CaseIterable {
+    /// `load_reduced: false`: the whole full-sky matrix, (maps × 12 nside²)² × 8 bytes, is read
+    /// before the unmasked block is copied out (cosmocore's `read_covmat`).
+    case full
+    /// `load_reduced: true`: the file holds the reduced matrix already.
+    case reduced
 }

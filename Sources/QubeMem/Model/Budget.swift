@@ -45,7 +45,7 @@ public struct StageBudget: Sendable, Equatable {
 /// A whole-pipeline budget: the four stages and the lifetime peak, all above baseline RSS.
 ///
 /// A budget keeps the totals (each stage's peak, the lifetime peak) and its recipe: the reference
-/// model's inputs, plus at most one term added after it (qubemem's measured term). The terms
+/// model's inputs, plus at most two terms added after it (qubemem's measured terms). The terms
 /// themselves are written again from the recipe when asked for (`stages`, `stage(_:)`). Computing
 /// a budget therefore allocates nothing and stays a small value, which is what the plugin inside
 /// slurmctld and `qubemem predict` need; listing terms costs one more run of the formulas. Every
@@ -55,8 +55,9 @@ public struct Budget: Sendable, Equatable {
     public var path: PipelinePath
     /// The reference model's inputs: how to write the terms again.
     let recipe: Recipe
-    /// The term added after the reference's, if any.
+    /// The terms added after the reference's, if any (first `extra`, then `extra2`).
     private var extra: Entry?
+    private var extra2: Entry?
     /// Each stage's peak (persistent + transient), bytes, in `StageName` order.
     private var stagePeaks: (UInt64, UInt64, UInt64, UInt64)
     /// The largest stage peak, bytes.
@@ -110,7 +111,7 @@ public struct Budget: Sendable, Equatable {
     }
 
     public static func == (a: Budget, b: Budget) -> Bool {
-        a.model == b.model && a.path == b.path && a.recipe == b.recipe && a.extra == b.extra
+        a.model == b.model && a.path == b.path && a.recipe == b.recipe && a.extra == b.extra && a.extra2 == b.extra2
             && a.lifetimePeakBytes == b.lifetimePeakBytes
     }
 
@@ -128,9 +129,10 @@ public struct Budget: Sendable, Equatable {
     /// the added terms. Written again from the recipe on each call.
     var entries: [Entry] {
         var out = ReferenceModel.terms(recipe, model: model)
-        if let extra {
-            let end = out.lastIndex { $0.stage == extra.stage }.map { $0 + 1 } ?? out.count
-            out.insert(extra, at: end)
+        for added in [extra, extra2] {
+            guard let added else { continue }
+            let end = out.lastIndex { $0.stage == added.stage }.map { $0 + 1 } ?? out.count
+            out.insert(added, at: end)
         }
         return out
     }
@@ -164,11 +166,12 @@ public struct Budget: Sendable, Equatable {
 
     /// This budget with a transient term appended to a stage.
     /// - Returns: `nil` when the stage total no longer fits in 64 bits, or (which no caller does:
-    ///   qubemem measures one term) when a term was added already.
+    ///   qubemem adds at most two terms to one budget) when two terms were added already.
     func adding(transient name: TermName, _ bytes: UInt64, to stage: StageName) -> Budget? {
-        guard extra == nil, let total = Checked.add(stagePeak(stage), bytes) else { return nil }
+        guard extra2 == nil, let total = Checked.add(stagePeak(stage), bytes) else { return nil }
         var b = self
-        b.extra = Entry(name: name, bytes: bytes, stage: stage, transient: true)
+        let entry = Entry(name: name, bytes: bytes, stage: stage, transient: true)
+        if extra == nil { b.extra = entry } else { b.extra2 = entry }
         switch stage {
         case .covarianceSetup: b.stagePeaks.0 = total
         case .basisSetup: b.stagePeaks.1 = total

@@ -34,4 +34,6 @@ enum TermName: String, Sendable, CaseIterable {
     case perBinProducts = "per-bin C^{-1} dC products"
     // qubemem's measured terms.
     case harmonicDerivativeCache = "derivative_cache (qubemem, measured: 5 × n_modes² × 8 B)"
+    case crossDerivatives = "binned derivatives kept by the cross trace (qubemem: n_params × n_pix² × 8 B)"
+    case fullSkyCovarianceRead = "full-sky noise covariance read (qubemem: (maps × 12 nside²)² × 8 B)"
 }

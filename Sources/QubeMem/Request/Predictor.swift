@@ -16,6 +16,12 @@ public struct ResolvedConfig: Sendable, Equatable {
     public var releasePixelProjector: Bool
     public var cacheDerivatives: Bool?
     public var hasSwitch: Bool?
+    /// A cross run (`cross=yes`): QUBE's traditional path with two noise covariances.
+    public var cross: Bool = false
+    /// Noise covariances held as inputs (the policy's, plus one for a cross run).
+    public var inputCovariances: UInt64 = 1
+    /// The full-sky covariance read priced in covariance_setup (`cov_read=full`), bytes.
+    public var fullSkyCovarianceBytes: UInt64?
 }
 
 /// The other path's cost, reported when the path was picked automatically.
@@ -79,7 +85,16 @@ public enum Predictor {
     static func predictThrowing(_ spec: RunSpec, policy: RequestPolicy, layout: TaskLayout = .singleRank,
                                 priceAlternative: Bool) throws(PredictionError) -> Prediction {
         let config = try resolve(spec, policy: policy)
-        let choice = spec.path ?? .auto
+        var choice = spec.path ?? .auto
+        if spec.cross == true {
+            // QUBE runs a cross analysis on its traditional path (no computation basis), priced as
+            // pixel-direct: there is no pick to make.
+            guard choice != .harmonic else {
+                throw .invalid(input: "path", value: "harmonic",
+                               rule: "a cross run (cross=yes) takes QUBE's traditional path, priced as pixel_direct; leave path out or give pixel_direct")
+            }
+            choice = .pixelDirect
+        }
         var picked = false
         let path: PipelinePath
         switch choice {
@@ -162,13 +177,23 @@ public enum Predictor {
         let nPix = UInt64(max(c.nPix, 0))
         var budget = reference
         if policy.measuredTerms {
-            guard let extended = MeasuredTerms.extend(reference, nModes: c.nModes.map { UInt64(max($0, 0)) }) else {
+            var crossBytes: UInt64? = nil
+            if c.cross, let nParams = c.nParams {
+                guard let bytes = Checked.matrix(UInt64(max(c.nPix, 0)), UInt64(max(c.nPix, 0))).flatMap({
+                    Checked.mul($0, UInt64(max(nParams, 0)))
+                }) else { throw .overflow(input: "n_params", value: String(nParams)) }
+                crossBytes = bytes
+            }
+            guard let extended = MeasuredTerms.extend(reference, nModes: c.nModes.map { UInt64(max($0, 0)) },
+                                                      fullSkyCovarianceBytes: c.fullSkyCovarianceBytes,
+                                                      crossDerivativeBytes: crossBytes)
+            else {
                 throw .overflow(input: "n_modes", value: c.nModes.map(String.init) ?? "?")
             }
             budget = extended
         }
         guard let covariance = Checked.matrix(nPix, nPix),
-              let inputs = Checked.mul(covariance, policy.inputCovariances),
+              let inputs = Checked.mul(covariance, c.inputCovariances),
               let baseline = Checked.add(policy.interpreterFloorBytes, inputs),
               let total = Checked.add(baseline, budget.lifetimePeakBytes),
               let request = policy.slack.scaledMiB(total)
@@ -254,10 +279,23 @@ public enum Predictor {
         if model != .v1_0, s.hasSwitch != nil {
             throw .notInModel(input: "switch (has_switch)", model: model, validIn: "model 1.0")
         }
+        var fullSky: UInt64? = nil
+        if s.covarianceRead == .full {
+            guard let fields = s.fields, let nside = s.nside else {
+                throw .missing(input: "nside", why: "cov_read=full prices the full-sky covariance, (maps × 12 nside²)² × 8 bytes; give fields and nside")
+            }
+            guard let bytes = MeasuredTerms.fullSkyCovarianceBytes(fields: fields, nside: UInt64(nside)) else {
+                throw .overflow(input: "nside", value: String(nside))
+            }
+            fullSky = bytes
+        }
+        let (covariances, o) = policy.inputCovariances.addingReportingOverflow(s.cross == true ? 1 : 0)
+        if o { throw .overflow(input: "input_covariances", value: String(policy.inputCovariances)) }
         return ResolvedConfig(
             model: model, fields: s.fields, nObs: nObs, nPix: nPix, nModes: nModes, lmaxSignal: lmaxSignal,
             lmax: s.lmax, workingDim: s.workingDim, nBins: nBins, nParams: nParams,
             releasePixelProjector: !(s.keepPixelProjector ?? false),
-            cacheDerivatives: s.cacheDerivatives, hasSwitch: model == .v1_0 ? impliedSwitch(s, lmaxSignal) : nil)
+            cacheDerivatives: s.cacheDerivatives, hasSwitch: model == .v1_0 ? impliedSwitch(s, lmaxSignal) : nil,
+            cross: s.cross == true, inputCovariances: covariances, fullSkyCovarianceBytes: fullSky)
     }
 }

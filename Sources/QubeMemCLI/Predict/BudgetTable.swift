@@ -46,7 +46,7 @@ enum BudgetTable {
         let covariances = p.baselineBytes - min(p.baselineBytes, policy.interpreterFloorBytes)
         var text = "Request: \(p.requestMiB) MiB per node\n"
         text += "  = ceil((baseline \(Units.gib(p.baselineBytes)) + peak \(Units.gib(p.peakBytes))) × slack \(p.slack))\n"
-        text += "  baseline = interpreter floor \(Units.gib(policy.interpreterFloorBytes)) + \(policy.inputCovariances) input covariance(s) \(Units.gib(covariances))\n"
+        text += "  baseline = interpreter floor \(Units.gib(policy.interpreterFloorBytes)) + \(p.config.inputCovariances) input covariance(s) \(Units.gib(covariances))\n"
         text += "  model \(p.model.rawValue), path \(p.path.rawValue)\(p.pathWasPicked ? " (picked by QUBE's rule)" : "")\n"
         if let alt = p.alternative {
             text += "  \(alt.path.rawValue) would need \(alt.requestMiB) MiB (peak \(Units.gib(alt.peakBytes)))\n"

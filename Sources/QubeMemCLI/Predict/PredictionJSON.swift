@@ -4,7 +4,9 @@ import QubeMem
 enum PredictionJSON {
     static let schema = "qubemem.predict/1"
 
-    static func render(_ p: Prediction, policy: RequestPolicy) -> String {
+    /// - Parameter run: the QUBE YAML run the prediction came from (`--qube-config`), if any: an
+    ///   extra `qube_config` object with the derived dimensions.
+    static func render(_ p: Prediction, policy: RequestPolicy, run: LoadedQubeConfig? = nil) -> String {
         var w = JSONWriter()
         w.beginObject()
         w.field("schema", schema)
@@ -69,8 +71,40 @@ enum PredictionJSON {
         } else {
             w.field("alternative", raw: "null")
         }
+        if let run { qubeConfig(&w, run) }
         w.endObject()
         return w.text
+    }
+
+    /// `qube_config`: what qubemem derived from a QUBE YAML config and its mask, as QUBE would.
+    private static func qubeConfig(_ w: inout JSONWriter, _ run: LoadedQubeConfig) {
+        let d = run.derived
+        w.beginObject("qube_config")
+        w.field("file", run.file.path)
+        w.field("maskfile", run.maskPath)
+        w.field("nside", run.file.config.nside)
+        w.field("fields", d.fields.description)
+        w.beginArray("n_obs")
+        for n in d.nObs { w.element(raw: String(n)) }
+        w.endArray()
+        w.field("n_pix", d.nPix)
+        w.field("n_modes", d.nModes)
+        w.field("lmin", run.file.config.lmin)
+        w.field("lmax", d.lmax)
+        w.field("lmax_signal", d.lmaxSignal)
+        w.field("pick_n_bins", d.pickBins)
+        w.field("n_bins", d.nBins)
+        w.field("n_params", d.nParams)
+        w.field("path", d.path?.rawValue ?? "traditional")
+        w.field("priced_path", d.pricedPath.rawValue)
+        w.field("do_cross", run.file.config.doCross)
+        w.field("load_reduced", run.file.config.loadReduced)
+        w.field("full_sky_covariance_bytes", d.fullSkyCovarianceBytes)
+        w.field("comment", QubeComment.render(d.spec))
+        w.beginArray("warnings")
+        for warning in run.file.warnings { w.element(warning) }
+        w.endArray()
+        w.endObject()
     }
 
     /// The busiest node for the layout: per-rank phases and the per-node (or per-CPU) request.

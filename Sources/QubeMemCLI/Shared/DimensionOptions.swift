@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QubeMem
+import QubeMemInputs
 
 /// The flags that describe a QUBE run: `qube-memory-budget`'s own, plus the science that
 /// derives them. Shared by `predict` and `profile --compare`.
@@ -56,10 +57,37 @@ struct DimensionOptions: ParsableArguments {
     @Option(name: .customLong("from-comment"), help: "Read the dimensions from a job comment's 'qube:' section (flags given too override it).")
     var fromComment: String?
 
+    @Option(name: .customLong("qube-config"), help: ArgumentHelp(
+        "QUBE's own YAML run config (as given to qube-fisher-run or qube-run): every dimension is derived from it and its mask as QUBE does, including the CLI's automatic path pick (flags given too override it).",
+        valueName: "file.yaml"))
+    var qubeConfig: String?
+
+    @Option(name: .customLong("mask"), help: ArgumentHelp(
+        "With --qube-config: the run's HEALPix FITS mask (default: the config's maskfile, relative to the working directory, as QUBE opens it).",
+        valueName: "file.fits"))
+    var mask: String?
+
+    /// The QUBE YAML run of `--qube-config`, read with its mask and derived as QUBE would.
+    /// - Returns: nil without `--qube-config`.
+    /// - Throws: `CLIError.input` naming the config or mask file and the problem.
+    func loadQubeConfig() throws -> LoadedQubeConfig? {
+        guard let qubeConfig else {
+            if mask != nil { throw ValidationError("Please give --mask together with --qube-config.") }
+            return nil
+        }
+        if fromComment != nil { throw ValidationError("Please give either --qube-config or --from-comment, not both.") }
+        return try LoadedQubeConfig.load(config: qubeConfig, mask: mask, model: model)
+    }
+
     /// The run these flags describe.
-    /// - Throws: `CLIError.badComment` when `--from-comment` does not parse.
-    func runSpec() throws -> RunSpec {
+    /// - Parameter loaded: the `--qube-config` run, when the caller has read it already.
+    /// - Throws: `CLIError.badComment` when `--from-comment` does not parse; `CLIError.input`
+    ///   when `--qube-config` or its mask cannot be used.
+    func runSpec(loaded: LoadedQubeConfig? = nil) throws -> RunSpec {
         var spec = RunSpec()
+        if let run = try loaded ?? loadQubeConfig() {
+            spec = run.derived.spec
+        }
         if let comment = fromComment {
             switch QubeComment.parse(comment) {
             case nil: throw CLIError.noQubeSection(comment: comment)
@@ -84,6 +112,44 @@ struct DimensionOptions: ParsableArguments {
         if let nside { spec.nside = nside }
         if let fsky { spec.fskyMillionths = fsky.millionths }
         return spec
+    }
+}
+
+/// A QUBE YAML run read by `--qube-config`: the file, the mask used, and what QUBE derives.
+struct LoadedQubeConfig {
+    var file: QubeConfigFile
+    var maskPath: String
+    var derived: DerivedRun
+
+    /// Reads a QUBE YAML config and its mask and derives the run as QUBE would.
+    /// - Parameters:
+    ///   - mask: the mask to read instead of the config's `maskfile`.
+    ///   - model: the model version to name in the run's spec (nil: the site's default).
+    /// - Throws: `CLIError.input` naming the config or mask file and the problem.
+    static func load(config path: String, mask: String?, model: ModelVersion?) throws -> LoadedQubeConfig {
+        do {
+            let file = try QubeConfigFile.read(path: path)
+            let maskPath = mask ?? file.maskfile
+            var config = file.config
+            if config.spins.allSatisfy({ $0 == 0 || $0 == 2 }), !config.spins.isEmpty,
+               config.spins.count <= FieldSet.maxFields
+            {
+                guard FileManager.default.fileExists(atPath: maskPath) else {
+                    throw InputError.unreadable(
+                        path: maskPath,
+                        why: "no such mask file (maskfile of '\(path)'; QUBE opens it relative to the working directory; --mask gives another)")
+                }
+                config.nObs = try HealpixMask.unmaskedPixels(path: maskPath, nside: config.nside, spins: config.spins)
+            }
+            switch config.derive(model: model) {
+            case let .success(derived):
+                return LoadedQubeConfig(file: file, maskPath: maskPath, derived: derived)
+            case let .failure(error):
+                throw InputError.derivation(path: path, error: error)
+            }
+        } catch let error as InputError {
+            throw CLIError.input(error)
+        }
     }
 }
 

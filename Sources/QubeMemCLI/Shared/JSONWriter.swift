@@ -15,6 +15,7 @@ struct JSONWriter {
     mutating func field(_ key: String, _ value: Bool?) { emit(key, value.map { $0 ? "true" : "false" } ?? "null") }
     mutating func field(_ key: String, raw value: String) { emit(key, value) }
     mutating func element(_ value: String) { emit(nil, Self.quote(value)) }
+    mutating func element(raw value: String) { emit(nil, value) }
 
     private mutating func open(_ key: String?, _ bracket: String) {
         emit(key, bracket)

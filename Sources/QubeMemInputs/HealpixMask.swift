@@ -1,0 +1,159 @@
+internal import CCFITSIO
+import Foundation
+
+/// A HEALPix mask read from a FITS file with CFITSIO: the unmasked pixels of each map column.
+///
+/// healpy's `write_map` stores the maps as columns of the first binary-table extension (T, Q, U
+/// for a polarised mask), possibly several pixels per row; QUBE reads the first `nfields` columns
+/// with `hp.read_map(field=range(nfields))` and counts a pixel as unmasked when its value is
+/// above 0.5 (cosmocore's ACTIVE_THRESHOLD).
+public enum HealpixMask {
+    /// QUBE's threshold for an unmasked pixel.
+    public static let activeThreshold = 0.5
+
+    /// The unmasked pixels of each field, as QUBE counts them.
+    /// - Parameters:
+    ///   - path: the FITS file.
+    ///   - nside: the config's nside; the map must have 12 × nside² pixels.
+    ///   - spins: one spin per field; a spin-2 field takes two columns (Q, U) that must agree.
+    /// - Returns: one count per field.
+    /// - Throws: `InputError` naming the file: not FITS, no table, too few columns, another
+    ///   nside, an empty field, or Q and U that differ.
+    public static func unmaskedPixels(path: String, nside: Int, spins: [Int]) throws(InputError) -> [Int] {
+        let columns = try readColumns(path: path, nside: nside, count: spins.reduce(0) { $0 + ($1 == 2 ? 2 : 1) })
+        var counts: [Int] = []
+        var column = 0
+        for spin in spins {
+            let active = columns[column + (spin == 2 ? 1 : 0)]
+            if spin == 2, active != columns[column] {
+                throw .maskSpin2Differs(path: path, columns: (column, column + 1))
+            }
+            let n = active.reduce(0) { $0 + ($1 ? 1 : 0) }
+            if n == 0 { throw .maskEmpty(path: path, column: column) }
+            counts.append(n)
+            column += spin == 2 ? 2 : 1
+        }
+        return counts
+    }
+
+    /// The first `count` columns of the mask as active-pixel flags.
+    static func readColumns(path: String, nside: Int, count: Int) throws(InputError) -> [[Bool]] {
+        let fits = try CFITSIO.load()
+        let ffdkopn = fits.open, ffclos = fits.close, ffmahd = fits.moveToHDU, ffgnrw = fits.rows
+        let ffgncl = fits.columns, ffgtcl = fits.columnType, ffgcvd = fits.readDoubles
+        func message(_ status: Int32) -> String { fits.message(status) }
+        var status: Int32 = 0
+        var file: UnsafeMutablePointer<fitsfile>? = nil
+        // ffdkopn: the name is a plain path (no CFITSIO extended-filename syntax).
+        ffdkopn(&file, path, READONLY, &status)
+        guard status == 0, let file else { throw .maskNotFITS(path: path, why: message(status)) }
+        defer {
+            var closeStatus: Int32 = 0
+            ffclos(file, &closeStatus)
+        }
+        var hduType: Int32 = 0
+        ffmahd(file, 2, &hduType, &status)
+        guard status == 0 else {
+            throw .maskNotFITS(path: path, why: "no table extension after the primary header (\(message(status)))")
+        }
+        guard hduType == BINARY_TBL else {
+            throw .maskNotFITS(path: path, why: "its first extension is not a binary table")
+        }
+        var rows: Int = 0
+        var available: Int32 = 0
+        ffgnrw(file, &rows, &status)
+        ffgncl(file, &available, &status)
+        guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
+        guard Int(available) >= count else {
+            throw .maskColumns(path: path, columns: Int(available), needed: count)
+        }
+        var out: [[Bool]] = []
+        for column in stride(from: 1, through: count, by: 1) {
+            var typeCode: Int32 = 0
+            var repeatCount: Int = 0
+            var width: Int = 0
+            ffgtcl(file, Int32(column), &typeCode, &repeatCount, &width, &status)
+            guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
+            let (pixels, overflow) = rows.multipliedReportingOverflow(by: max(repeatCount, 1))
+            guard !overflow else { throw .maskNotFITS(path: path, why: "its table size overflows") }
+            guard nside > 0, nside <= 1 << 13, pixels == 12 * nside * nside else {
+                throw .maskNside(path: path, pixels: pixels, nside: nside)
+            }
+            var values = [Double](repeating: 0, count: pixels)
+            var anyNull: Int32 = 0
+            values.withUnsafeMutableBufferPointer { buffer in
+                _ = ffgcvd(file, Int32(column), 1, 1, Int64(pixels), 0, buffer.baseAddress, &anyNull, &status)
+            }
+            guard status == 0 else {
+                throw .maskNotFITS(path: path, why: "column \(column): \(message(status))")
+            }
+            out.append(values.map { $0 > activeThreshold })
+        }
+        return out
+    }
+}
+
+/// The CFITSIO functions the mask reader calls, from libcfitsio loaded at first use.
+struct CFITSIO: @unchecked Sendable {
+    typealias File = UnsafeMutablePointer<fitsfile>
+    var open: @convention(c) (UnsafeMutablePointer<File?>?, UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<Int32>?) -> Int32
+    var close: @convention(c) (File?, UnsafeMutablePointer<Int32>?) -> Int32
+    var moveToHDU: @convention(c) (File?, Int32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var rows: @convention(c) (File?, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var columns: @convention(c) (File?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var columnType: @convention(c) (File?, Int32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int>?,
+                                    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var readDoubles: @convention(c) (File?, Int32, Int64, Int64, Int64, Double, UnsafeMutablePointer<Double>?,
+                                     UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
+    var errorText: @convention(c) (Int32, UnsafeMutablePointer<CChar>?) -> Void
+
+    /// Sonames tried in order: the -dev package's link, then the runtime libraries of Debian 12/13.
+    static let libraries = ["libcfitsio.so", "libcfitsio.so.10", "libcfitsio.so.9"]
+
+    private static let loaded: Result<CFITSIO, InputError> = {
+        var reasons: [String] = []
+        for name in libraries {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+                reasons.append(String(cString: dlerror()))
+                continue
+            }
+            func symbol<T>(_ name: String, as type: T.Type) -> T? {
+                dlsym(handle, name).map { unsafeBitCast($0, to: type) }
+            }
+            if let open = symbol("ffdkopn", as: type(of: CFITSIO.placeholder.open)),
+               let close = symbol("ffclos", as: type(of: CFITSIO.placeholder.close)),
+               let move = symbol("ffmahd", as: type(of: CFITSIO.placeholder.moveToHDU)),
+               let rows = symbol("ffgnrw", as: type(of: CFITSIO.placeholder.rows)),
+               let columns = symbol("ffgncl", as: type(of: CFITSIO.placeholder.columns)),
+               let columnType = symbol("ffgtcl", as: type(of: CFITSIO.placeholder.columnType)),
+               let read = symbol("ffgcvd", as: type(of: CFITSIO.placeholder.readDoubles)),
+               let errorText = symbol("ffgerr", as: type(of: CFITSIO.placeholder.errorText))
+            {
+                return .success(CFITSIO(open: open, close: close, moveToHDU: move, rows: rows, columns: columns,
+                                        columnType: columnType, readDoubles: read, errorText: errorText))
+            }
+            reasons.append("\(name) lacks a CFITSIO function")
+        }
+        return .failure(.cfitsioMissing(why: reasons.joined(separator: "; ")))
+    }()
+
+    /// Function types only; never called.
+    private static let placeholder = CFITSIO(
+        open: { _, _, _, _ in 0 }, close: { _, _ in 0 }, moveToHDU: { _, _, _, _ in 0 }, rows: { _, _, _ in 0 },
+        columns: { _, _, _ in 0 }, columnType: { _, _, _, _, _, _ in 0 }, readDoubles: { _, _, _, _, _, _, _, _, _ in 0 },
+        errorText: { _, _ in })
+
+    /// The library, loaded once.
+    /// - Throws: `InputError.cfitsioMissing` when no CFITSIO library can be loaded.
+    static func load() throws(InputError) -> CFITSIO {
+        try loaded.get()
+    }
+
+    /// CFITSIO's text for a status code.
+    func message(_ status: Int32) -> String {
+        var text = [CChar](repeating: 0, count: 32)
+        errorText(status, &text)
+        let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self) + " (CFITSIO status \(status))"
+    }
+}

@@ -1,0 +1,73 @@
+import QubeMem
+import QubeMemInputs
+import Testing
+
+@Suite struct QubeConfigFileTests {
+    @Test func readsTheKeysThatSetMemoryWithQubesDefaults() throws {
+        let file = try QubeConfigFile.parse("""
+            nside: 8
+            spins: [2]
+            labels: ["E", "B"]
+            maskfile: 'inputs/QU_mask.fits'
+            lmax: 32
+            outfilefisher: 'outputs/QU_fisher.dat'
+            """, path: "QU.yaml")
+        #expect(file.config.nside == 8)
+        #expect(file.config.spins == [2])
+        #expect(file.config.labelCount == 2)
+        #expect(file.config.lmax == 32)
+        #expect(file.config.lmaxSignal == nil)
+        #expect(file.config.loadReduced == false)
+        #expect(file.maskfile == "inputs/QU_mask.fits")
+        #expect(file.warnings.isEmpty)
+    }
+
+    @Test func expandsConcatenatedLabelsAsQubeDoes() throws {
+        let file = try QubeConfigFile.parse("spins: [0, 2]\nlabels: [\"TQU\"]\n", path: "c.yaml")
+        #expect(file.config.labelCount == 3)
+        let underscores = try QubeConfigFile.parse("spins: [0, 0]\nlabels: [\"T1_T2\"]\n", path: "c.yaml")
+        #expect(underscores.config.labelCount == 2)
+    }
+
+    @Test func warnsOnAnUnknownKeyWithTheNearestKnownOne() throws {
+        let file = try QubeConfigFile.parse("nside: 8\nlmax_signa: 40\n", path: "c.yaml")
+        #expect(file.warnings.count == 1)
+        #expect(file.warnings[0].contains("'lmax_signa'"))
+        #expect(file.warnings[0].contains("did you mean 'lmax_signal'"))
+        #expect(file.warnings[0].contains("line 2"))
+    }
+
+    @Test(arguments: [
+        ("nside: eight\n", "nside is 'eight', expected a whole number"),
+        ("nside: '8'\n", "nside is '8', expected a whole number"),
+        ("spins: 2\n", "spins is '2', expected a list"),
+        ("do_cross: maybe\n", "do_cross is 'maybe', expected true or false"),
+        ("maskfile: [a, b]\n", "maskfile is 'a list', expected a file name"),
+    ])
+    func refusesAKeyOfTheWrongTypeNamingFileKeyAndValue(text: String, message: String) {
+        #expect {
+            _ = try QubeConfigFile.parse(text, path: "bad.yaml")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("'bad.yaml', line 1") && text.contains(message)
+        }
+    }
+
+    @Test func aKeyGivenTwiceIsNamed() {
+        #expect {
+            _ = try QubeConfigFile.parse("nside: 8\nlmax: 16\nnside: 16\n", path: "twice.yaml")
+        } throws: { error in
+            "\(error)" == "'twice.yaml': not a QUBE YAML config: 'nside' given more than once (QUBE would silently take the last); keep one"
+        }
+    }
+
+    @Test func refusesTextThatIsNotAYamlMapping() {
+        for text in ["nside: [8\n", "just words\n", "- 1\n- 2\n"] {
+            #expect {
+                _ = try QubeConfigFile.parse(text, path: "x.yaml")
+            } throws: { error in
+                "\(error)".hasPrefix("'x.yaml': not a QUBE YAML config")
+            }
+        }
+    }
+}
