@@ -323,6 +323,9 @@ struct ReportJob {
     /// Requested memory per node, bytes: ReqMem's, else (with a record) the record's request.
     var requested: UInt64?
     var found: Found
+    /// The record's index in the table's list of distinct records, when it has one (-1 otherwise):
+    /// jobs with the same record class are in the same groups.
+    var classID = -1
 
     enum Found {
         /// A record, and the prediction per node worked out from it (`AuditEntry.predicted`).
@@ -386,7 +389,8 @@ extension SummaryJobs: ReportJobTable {
         case .record:
             return ReportJob(
                 figures: figures, requested: requested,
-                found: .record(classes[Int(j.aux)], predicted: j.has(SummaryJob.hasPredicted) ? j.predicted : nil))
+                found: .record(classes[Int(j.aux)], predicted: j.has(SummaryJob.hasPredicted) ? j.predicted : nil),
+                classID: Int(j.aux))
         case .warned: return ReportJob(figures: figures, requested: requested, found: .warned)
         case .invalid: return ReportJob(figures: figures, requested: requested, found: .invalid(reasons[Int(j.aux)] ?? ""))
         case .none: return ReportJob(figures: figures, requested: requested, found: .none)
@@ -692,25 +696,31 @@ public struct AuditReport: Sendable {
         needCount: Int, target: Double, currentSlack: UInt64, forEachNeed: ((Need) -> Void) -> Void
     ) -> Recommendation {
         let minimum = max(20, Int((1 / max(1 - target, 1e-9)).rounded(.up)))
-        func cost(_ slack: UInt64) -> (covered: Int, requested: Double, waste: Double) {
+        /// What requests at a slack would have covered and cost, summed in entry order.
+        struct Cost {
+            var slack: UInt64
             var covered = 0
             var requested = 0.0
             var waste = 0.0
-            forEachNeed { n in
-                if covers(slack, n) { covered += 1 }
-                let r = requestBytes(total: n.total, slack: slack) * Double(max(n.nodes, 1))
+            init(_ slack: UInt64) { self.slack = slack }
+
+            @inline(__always)
+            mutating func add(_ n: Need) {
+                if AuditReport.covers(slack, n) { covered += 1 }
+                let r = AuditReport.requestBytes(total: n.total, slack: slack) * Double(max(n.nodes, 1))
                 requested += r
                 let unused = max(0, r - Double(n.peak) * Double(max(n.nodes, 1)))
                 waste += unused / 1_073_741_824 * n.hours
             }
-            return (covered, requested / 1_073_741_824, waste)
+
+            var figures: (covered: Int, requested: Double, waste: Double) {
+                (covered, requested / 1_073_741_824, waste)
+            }
         }
-        func coveredCount(_ slack: UInt64) -> Int {
-            var covered = 0
-            forEachNeed { if covers(slack, $0) { covered += 1 } }
-            return covered
-        }
+        // The current slack's cost is summed in the first pass that tries slacks.
+        var current = Cost(currentSlack)
         var slack: UInt64? = nil
+        if needCount == 0 { forEachNeed { current.add($0) } }
         if needCount > 0 {
             var ratios: [Double] = []
             ratios.reserveCapacity(needCount)
@@ -723,15 +733,42 @@ public struct AuditReport: Sendable {
             // predicting a few bytes).
             var s = UInt64(min(max(0, (ratios[k - 1] * 100).rounded(.down)), 1.8e17)) * 100
             ratios = []
-            while coveredCount(s) < k {
-                let (next, overflow) = s.addingReportingOverflow(100)
-                if overflow { break }
+            // Slacks s, s + 0.01, … are tried 8 to a pass over the needs; the first that covers k
+            // needs wins (or the last before 64-bit overflow, where the search gives up).
+            var firstPass = true
+            search: while true {
+                var candidates: [UInt64] = [s]
+                while candidates.count < 8, case let (next, false) = candidates[candidates.count - 1]
+                    .addingReportingOverflow(100)
+                {
+                    candidates.append(next)
+                }
+                var covered = [Int](repeating: 0, count: candidates.count)
+                let withCurrent = firstPass
+                forEachNeed { n in
+                    if withCurrent { current.add(n) }
+                    for j in candidates.indices where covers(candidates[j], n) { covered[j] += 1 }
+                }
+                firstPass = false
+                for j in candidates.indices where covered[j] >= k {
+                    s = candidates[j]
+                    break search
+                }
+                s = candidates[candidates.count - 1]
+                guard case let (next, false) = s.addingReportingOverflow(100) else { break }
                 s = next
             }
             slack = s
         }
-        let now = cost(currentSlack)
-        let at = slack.map { $0 == currentSlack ? now : cost($0) } ?? now
+        let now = current.figures
+        let at: (covered: Int, requested: Double, waste: Double)
+        if let slack, slack != currentSlack {
+            var cost = Cost(slack)
+            forEachNeed { cost.add($0) }
+            at = cost.figures
+        } else {
+            at = now
+        }
         return Recommendation(
             target: target, eligible: needCount, minimumJobs: minimum, slack: slack, covered: slack == nil ? 0 : at.covered,
             currentSlack: currentSlack, currentCovered: now.covered, requestedGiB: slack == nil ? 0 : at.requested,
@@ -761,6 +798,8 @@ struct ReportCounter<Table: ReportJobTable> {
     var outcomes: [Int32] = []
     var pathIDs = NameIDs(), modelIDs = NameIDs(), rankIDs = NameIDs()
     var sawMultiRank = false
+    /// The groups (path, model, ranks) of each record class seen (`ReportJob.classID`).
+    private var classGroups: [(path: Int, model: Int, rank: Int)?] = []
 
     init(table: Table, settings: AuditSettings) {
         self.table = table
@@ -785,6 +824,12 @@ struct ReportCounter<Table: ReportJobTable> {
         var c = Counted(
             figures: EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss), source: source)
         guard source != .none else { return c }
+        c.need = AuditReport.Need(f, predicted: predicted, requested: requested)
+        let k = job.classID
+        if k >= 0 && k < classGroups.count, let g = classGroups[k] {
+            (c.path, c.model, c.rank) = g
+            return c
+        }
         c.path = pathIDs.id(record?.path ?? prediction?.path ?? "?")
         c.model = modelIDs.id(record?.model ?? prediction?.model ?? "?")
         switch record?.ranks {
@@ -792,7 +837,10 @@ struct ReportCounter<Table: ReportJobTable> {
         case .perNode(let r)?: c.rank = rankIDs.id(String(r)); sawMultiRank = true
         case .perCPU?: c.rank = rankIDs.id("per-CPU"); sawMultiRank = true
         }
-        c.need = AuditReport.Need(f, predicted: predicted, requested: requested)
+        if k >= 0 {
+            if k >= classGroups.count { classGroups += repeatElement(nil, count: k + 1 - classGroups.count) }
+            classGroups[k] = (c.path, c.model, c.rank)
+        }
         return c
     }
 
