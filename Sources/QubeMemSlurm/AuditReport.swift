@@ -317,7 +317,9 @@ struct JobFigures {
     var elapsedSeconds: UInt64
 }
 
-/// What the report reads of one job, from either job table (`ReportJobTable`).
+/// What the report reads of one job, from either job table (`ReportJobTable`). Plain numbers
+/// only (the table gives the record's texts on request), so going through a table copies no
+/// string.
 struct ReportJob {
     var figures: JobFigures
     /// Requested memory per node, bytes: ReqMem's, else (with a record) the record's request.
@@ -328,10 +330,12 @@ struct ReportJob {
     var classID = -1
 
     enum Found {
-        /// A record, and the prediction per node worked out from it (`AuditEntry.predicted`).
-        case record(RecordClass, predicted: UInt64?)
+        /// A record (`ReportJobTable.recordClass`): its slack, and the prediction per node worked
+        /// out from it (`AuditEntry.predicted`).
+        case record(slack: UInt64, predicted: UInt64?)
         case warned
-        case invalid(String)
+        /// An unreadable record (`ReportJobTable.reason`).
+        case invalid
         case none
     }
 }
@@ -344,6 +348,10 @@ protocol ReportJobTable {
     func job(_ i: Int) -> ReportJob
     /// The comment of a job without a usable record.
     func comment(_ i: Int) -> String
+    /// What the report reads of the record of a job with one.
+    func recordClass(_ i: Int) -> RecordClass
+    /// Why the record of a job with an unreadable one is so.
+    func reason(_ i: Int) -> String
 }
 
 /// `[AccountedJob]` as a report table.
@@ -366,15 +374,25 @@ struct AccountedJobTable: ReportJobTable {
             case .record(let r):
                 return ReportJob(
                     figures: figures, requested: AuditEntry.requested(perNode: perNode, record: r),
-                    found: .record(RecordClass(r), predicted: AuditEntry.predicted(r, cpus: cpus, nodes: nodes)))
+                    found: .record(slack: r.slackTenThousandths, predicted: AuditEntry.predicted(r, cpus: cpus, nodes: nodes)))
             case .warned: return ReportJob(figures: figures, requested: perNode, found: .warned)
-            case .invalid(let why): return ReportJob(figures: figures, requested: perNode, found: .invalid(why))
+            case .invalid: return ReportJob(figures: figures, requested: perNode, found: .invalid)
             case .none: return ReportJob(figures: figures, requested: perNode, found: .none)
             }
         }
     }
 
     func comment(_ i: Int) -> String { jobs[i].comment }
+
+    func recordClass(_ i: Int) -> RecordClass {
+        guard case .record(let r) = jobs[i].record else { return RecordClass(action: "", model: "?", path: "?") }
+        return RecordClass(r)
+    }
+
+    func reason(_ i: Int) -> String {
+        guard case .invalid(let why) = jobs[i].record else { return "" }
+        return why
+    }
 }
 
 extension SummaryJobs: ReportJobTable {
@@ -389,15 +407,19 @@ extension SummaryJobs: ReportJobTable {
         case .record:
             return ReportJob(
                 figures: figures, requested: requested,
-                found: .record(classes[Int(j.aux)], predicted: j.has(SummaryJob.hasPredicted) ? j.predicted : nil),
+                found: .record(slack: classes[Int(j.aux)].slack, predicted: j.has(SummaryJob.hasPredicted) ? j.predicted : nil),
                 classID: Int(j.aux))
         case .warned: return ReportJob(figures: figures, requested: requested, found: .warned)
-        case .invalid: return ReportJob(figures: figures, requested: requested, found: .invalid(reasons[Int(j.aux)] ?? ""))
+        case .invalid: return ReportJob(figures: figures, requested: requested, found: .invalid)
         case .none: return ReportJob(figures: figures, requested: requested, found: .none)
         }
     }
 
     func comment(_ i: Int) -> String { comments[Int(jobs[i].aux)] }
+
+    func recordClass(_ i: Int) -> RecordClass { classes[Int(jobs[i].aux)] }
+
+    func reason(_ i: Int) -> String { reasons[Int(jobs[i].aux)] ?? "" }
 }
 
 /// Small integer ids for the few distinct group names (paths, models) of an audit.
@@ -522,21 +544,21 @@ public struct AuditReport: Sendable {
             }
             var recomputedIndex: Int32 = -1
             switch job.found {
-            case .record(let r, _):
-                if lastVote < 0 || slackVotes[lastVote].slack != r.slack {
-                    lastVote = slackVotes.firstIndex { $0.slack == r.slack } ?? -1
+            case .record(let slack, _):
+                if lastVote < 0 || slackVotes[lastVote].slack != slack {
+                    lastVote = slackVotes.firstIndex { $0.slack == slack } ?? -1
                     if lastVote < 0 {
                         lastVote = slackVotes.count
-                        slackVotes.append((r.slack, 0))
+                        slackVotes.append((slack, 0))
                     }
                 }
                 slackVotes[lastVote].votes += 1
             case .warned, .invalid, .none:
                 if case .warned = job.found {
                     add(note: "the plugin could not read the qube comment and left the job as submitted (action=warn)")
-                } else if case .invalid(let why) = job.found {
+                } else if case .invalid = job.found {
                     badRecords += 1
-                    add(note: "AdminComment record unreadable: \(why)")
+                    add(note: "AdminComment record unreadable: \(table.reason(i))")
                 }
                 switch recompute(table.comment(i)) {
                 case .some(.success(let p)):
@@ -559,7 +581,7 @@ public struct AuditReport: Sendable {
             case .none: none += 1
             }
             if source == .none && !settings.includeAll { continue }
-            let c = counter.count(job, source: source, prediction: prediction)
+            let c = counter.count(job, at: i, source: source, prediction: prediction)
             overallTally.add(c.figures)
             if source != .none {
                 if c.path == pathTallies.count { pathTallies.append(GroupTally()) }
@@ -808,19 +830,17 @@ struct ReportCounter<Table: ReportJobTable> {
 
     /// A listed job's figures, groups and need.
     @inline(__always)
-    mutating func count(_ job: ReportJob, source: PredictionSource, prediction: RecomputedPrediction?) -> Counted {
+    mutating func count(_ job: ReportJob, at i: Int, source: PredictionSource, prediction: RecomputedPrediction?)
+        -> Counted
+    {
         let f = job.figures
         let requested = job.requested
         var nearMiss = false
         if !f.oom, let r = requested, let p = f.peak, Double(p) >= settings.nearMiss * Double(r) {
             nearMiss = true
         }
-        var record: RecordClass? = nil
         var predicted = prediction?.totalBytes
-        if case .record(let r, let p) = job.found {
-            record = r
-            predicted = p
-        }
+        if case .record(_, let p) = job.found { predicted = p }
         var c = Counted(
             figures: EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss), source: source)
         guard source != .none else { return c }
@@ -830,6 +850,8 @@ struct ReportCounter<Table: ReportJobTable> {
             (c.path, c.model, c.rank) = g
             return c
         }
+        var record: RecordClass? = nil
+        if case .record = job.found { record = table.recordClass(i) }
         c.path = pathIDs.id(record?.path ?? prediction?.path ?? "?")
         c.model = modelIDs.id(record?.model ?? prediction?.model ?? "?")
         switch record?.ranks {
@@ -858,7 +880,7 @@ struct ReportCounter<Table: ReportJobTable> {
                 source = prediction == nil ? .none : .recomputed
                 if source == .none && !settings.includeAll { continue }
             }
-            body(count(job, source: source, prediction: prediction))
+            body(count(job, at: i, source: source, prediction: prediction))
         }
     }
 

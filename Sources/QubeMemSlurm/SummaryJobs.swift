@@ -75,6 +75,14 @@ struct RecordClass: Hashable, Sendable {
     var slack: UInt64
     var ranks: RanksGroup
 
+    init(action: String, model: String, path: String, slack: UInt64 = 0, ranks: RanksGroup = .single) {
+        self.action = action
+        self.model = model
+        self.path = path
+        self.slack = slack
+        self.ranks = ranks
+    }
+
     init(_ record: AdminRecord) {
         action = record.action
         model = record.model
