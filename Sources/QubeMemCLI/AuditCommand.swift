@@ -240,16 +240,21 @@ struct AuditCommand: AsyncParsableCommand {
         let policy = try policy()  // a broken qubemem.conf stops the audit here, with its line
         let database = source == .db
             ? try AuditDatabase.make(query: query, slurmdbdConf: slurmdbdConf, client: dbClient) : nil
+        // Only the summary is printed (the config line, and the Prometheus figures): keep only what
+        // the summary needs of each job, about a quarter of the whole job.
+        let summaryOnly = suggestConfig && svg == nil
         var accumulator = try AuditInput.read(
             input: input, query: query, program: sacct, timeoutSeconds: timeout,
             outputLimit: maxOutputMiB.multipliedReportingOverflow(by: 1 << 20).overflow
                 ? Int.max : maxOutputMiB << 20,
-            database: database, ctx: ctx)
+            database: database, keeping: summaryOnly ? .summary : .jobs, ctx: ctx)
         if let message = accumulator.headerError { throw AuditError.badHeader(message) }
         let source = AuditSourceSummary(accumulator: accumulator, input: input, database: database)
-        let report = AuditReport(
-            jobs: accumulator.takeFinishedJobs(), settings: settings(policy: policy),
-            recompute: AuditRecompute.closure(policy: policy))
+        let report = summaryOnly
+            ? AuditReport(summary: accumulator.takeSummary(), settings: settings(policy: policy),
+                          recompute: AuditRecompute.closure(policy: policy))
+            : AuditReport(jobs: accumulator.takeFinishedJobs(), settings: settings(policy: policy),
+                          recompute: AuditRecompute.closure(policy: policy))
 
         if suggestConfig {
             ctx.out(try AuditText.configLines(report))

@@ -224,7 +224,7 @@ public struct Quantiles: Sendable, Equatable {
 }
 
 /// Summary of a group of audited jobs.
-public struct AuditGroup: Sendable {
+public struct AuditGroup: Sendable, Equatable {
     public var name: String
     public var jobs = 0
     public var byState: [JobState: Int] = [:]
@@ -236,21 +236,23 @@ public struct AuditGroup: Sendable {
     public var wastedGiB = 0.0
     public var wastedGiBHours = 0.0
 
-    init(name: String, _ tally: consuming GroupTally) {
+    init(name: String, _ tally: GroupTally, measuredOverPredicted: Quantiles?, requestedOverMeasured: Quantiles?) {
         self.name = name
         jobs = tally.jobs
         for (i, n) in tally.states.enumerated() where n > 0 { byState[JobState.allCases[i]] = n }
         oom = tally.oom
         nearMisses = tally.nearMisses
         noData = tally.noData
-        measuredOverPredicted = Quantiles(selectingIn: &tally.measuredOverPredicted)
-        requestedOverMeasured = Quantiles(selectingIn: &tally.requestedOverMeasured)
+        self.measuredOverPredicted = measuredOverPredicted
+        self.requestedOverMeasured = requestedOverMeasured
         wastedGiB = tally.wastedGiB
         wastedGiBHours = tally.wastedGiBHours
     }
 }
 
-/// A group's figures as its entries are counted (one pass over all entries fills every group).
+/// A group's counts and sums as its entries are counted (one pass over all entries fills every
+/// group). The ratios are not kept here: each quantile is selected from the group's values,
+/// gathered again when it is computed (`AuditReport.quantiles`).
 struct GroupTally {
     var jobs = 0
     /// Jobs per state, indexed like `JobState.allCases`.
@@ -258,8 +260,9 @@ struct GroupTally {
     var oom = 0
     var nearMisses = 0
     var noData = 0
-    var measuredOverPredicted: [Double] = []
-    var requestedOverMeasured: [Double] = []
+    /// How many entries have each ratio (the size of the list its quantiles are selected from).
+    var measuredOverPredicted = 0
+    var requestedOverMeasured = 0
     var wastedGiB = 0.0
     var wastedGiBHours = 0.0
 
@@ -271,8 +274,8 @@ struct GroupTally {
         if f.oom { oom += 1 }
         if f.nearMiss { nearMisses += 1 }
         if f.noData { noData += 1 }
-        if let v = f.measuredOverPredicted { measuredOverPredicted.append(v) }
-        if let v = f.requestedOverMeasured { requestedOverMeasured.append(v) }
+        if f.measuredOverPredicted != nil { measuredOverPredicted += 1 }
+        if f.requestedOverMeasured != nil { requestedOverMeasured += 1 }
         if let gib = f.wastedGiB {
             wastedGiB += gib
             wastedGiBHours += gib * f.elapsedSeconds / 3600
@@ -305,25 +308,118 @@ struct EntryFigures {
     }
 }
 
-/// The plain figures of an `AccountedJob` that the report reads (read once, without copying the job).
+/// The plain figures of a job that the report reads.
 struct JobFigures {
     var state: JobState
     var oom: Bool
     var peak: UInt64?
-    var requestedPerNode: UInt64?
     var nodes: UInt32
     var elapsedSeconds: UInt64
+}
+
+/// What the report reads of one job, from either job table (`ReportJobTable`). Plain numbers
+/// only (the table gives the record's texts on request), so going through a table copies no
+/// string.
+struct ReportJob {
+    var figures: JobFigures
+    /// Requested memory per node, bytes: ReqMem's, else (with a record) the record's request.
+    var requested: UInt64?
+    var found: Found
+    /// The record's index in the table's list of distinct records, when it has one (-1 otherwise):
+    /// jobs with the same record class are in the same groups.
+    var classID = -1
+
+    enum Found {
+        /// A record (`ReportJobTable.recordClass`): its slack, and the prediction per node worked
+        /// out from it (`AuditEntry.predicted`).
+        case record(slack: UInt64, predicted: UInt64?)
+        case warned
+        /// An unreadable record (`ReportJobTable.reason`).
+        case invalid
+        case none
+    }
+}
+
+/// A table of finished jobs in job-id order that the report can read again and again (it reads
+/// it once to count, then once per quantile list and per slack it tries, instead of keeping the
+/// values of every job).
+protocol ReportJobTable {
+    var count: Int { get }
+    func job(_ i: Int) -> ReportJob
+    /// The comment of a job without a usable record.
+    func comment(_ i: Int) -> String
+    /// What the report reads of the record of a job with one.
+    func recordClass(_ i: Int) -> RecordClass
+    /// Why the record of a job with an unreadable one is so.
+    func reason(_ i: Int) -> String
+}
+
+/// `[AccountedJob]` as a report table.
+struct AccountedJobTable: ReportJobTable {
+    let jobs: [AccountedJob]
+
+    var count: Int { jobs.count }
 
     @inline(__always)
-    init(_ job: UnsafePointer<AccountedJob>) {
-        // Stored properties only: a computed one would copy the whole job to call its getter.
-        state = job.pointee.state
-        oom = state == .outOfMemory || job.pointee.oomStep  // AccountedJob.outOfMemory
-        peak = job.pointee.peakBytes
-        nodes = job.pointee.nodes
-        requestedPerNode = job.pointee.requested?.perNodeBytes(nodes: nodes, cpus: job.pointee.cpus)
-        elapsedSeconds = job.pointee.elapsedSeconds
+    func job(_ i: Int) -> ReportJob {
+        jobs.withUnsafeBufferPointer { all -> ReportJob in
+            // Stored properties only, read in place: the 264-byte job is not copied.
+            let nodes = all[i].nodes, cpus = all[i].cpus
+            let state = all[i].state
+            let figures = JobFigures(
+                state: state, oom: state == .outOfMemory || all[i].oomStep, peak: all[i].peakBytes,
+                nodes: nodes, elapsedSeconds: all[i].elapsedSeconds)
+            let perNode = all[i].requested?.perNodeBytes(nodes: nodes, cpus: cpus)
+            switch all[i].record {
+            case .record(let r):
+                return ReportJob(
+                    figures: figures, requested: AuditEntry.requested(perNode: perNode, record: r),
+                    found: .record(slack: r.slackTenThousandths, predicted: AuditEntry.predicted(r, cpus: cpus, nodes: nodes)))
+            case .warned: return ReportJob(figures: figures, requested: perNode, found: .warned)
+            case .invalid: return ReportJob(figures: figures, requested: perNode, found: .invalid)
+            case .none: return ReportJob(figures: figures, requested: perNode, found: .none)
+            }
+        }
     }
+
+    func comment(_ i: Int) -> String { jobs[i].comment }
+
+    func recordClass(_ i: Int) -> RecordClass {
+        guard case .record(let r) = jobs[i].record else { return RecordClass(action: "", model: "?", path: "?") }
+        return RecordClass(r)
+    }
+
+    func reason(_ i: Int) -> String {
+        guard case .invalid(let why) = jobs[i].record else { return "" }
+        return why
+    }
+}
+
+extension SummaryJobs: ReportJobTable {
+    @inline(__always)
+    func job(_ i: Int) -> ReportJob {
+        let j = jobs[i]
+        let figures = JobFigures(
+            state: j.state, oom: j.state == .outOfMemory || j.has(SummaryJob.oomStep),
+            peak: j.has(SummaryJob.hasPeak) ? j.peak : nil, nodes: j.nodes, elapsedSeconds: j.elapsedSeconds)
+        let requested = j.has(SummaryJob.hasRequested) ? j.requested : nil
+        switch j.found {
+        case .record:
+            return ReportJob(
+                figures: figures, requested: requested,
+                found: .record(slack: classes[Int(j.aux)].slack, predicted: j.has(SummaryJob.hasPredicted) ? j.predicted : nil),
+                classID: Int(j.aux))
+        case .warned: return ReportJob(figures: figures, requested: requested, found: .warned)
+        case .invalid: return ReportJob(figures: figures, requested: requested, found: .invalid)
+        case .none: return ReportJob(figures: figures, requested: requested, found: .none)
+        }
+    }
+
+    func comment(_ i: Int) -> String { comments[Int(jobs[i].aux)] }
+
+    func recordClass(_ i: Int) -> RecordClass { classes[Int(jobs[i].aux)] }
+
+    func reason(_ i: Int) -> String { reasons[Int(jobs[i].aux)] ?? "" }
 }
 
 /// Small integer ids for the few distinct group names (paths, models) of an audit.
@@ -355,7 +451,7 @@ struct NameIDs {
 }
 
 /// The smallest slack that would have covered a target share of jobs.
-public struct Recommendation: Sendable {
+public struct Recommendation: Sendable, Equatable {
     public var target: Double
     /// Jobs the figure is computed from: a prediction, a measured peak, and an ending that shows the
     /// whole run's need (COMPLETED, or OUT_OF_MEMORY as a lower bound).
@@ -378,7 +474,8 @@ public struct Recommendation: Sendable {
 
 /// The audit of a set of finished jobs.
 public struct AuditReport: Sendable {
-    /// The jobs listed: those with a prediction, or all with `--all`.
+    /// The jobs listed: those with a prediction, or all with `--all`. Empty for a report made from
+    /// `SummaryJobs`.
     public var entries: AuditEntries
     public var overall: AuditGroup
     public var byPath: [AuditGroup]
@@ -398,16 +495,38 @@ public struct AuditReport: Sendable {
     public var unpricedComments: Int
     public var settings: AuditSettings
 
-    /// Builds the report.
+    /// Builds the report, with its entries.
     /// - Parameters:
     ///   - jobs: finished jobs from `SacctAccumulator.finishedJobs`.
     ///   - settings: target, near-miss threshold, `--all`, current slack.
     ///   - recompute: prices a job comment with the current model.
     public init(jobs: [AccountedJob], settings: AuditSettings, recompute: Recompute) {
+        self.init(table: AccountedJobTable(jobs: jobs), listing: jobs, settings: settings, recompute: recompute)
+    }
+
+    /// Builds the report without entries (`entries` is empty): the same counts, summary groups and
+    /// recommendation as from the same jobs kept whole, in memory that follows what those need.
+    /// - Parameters:
+    ///   - summary: finished jobs from `SacctAccumulator.takeSummary()`.
+    ///   - settings: target, near-miss threshold, `--all`, current slack.
+    ///   - recompute: prices a job comment with the current model.
+    public init(summary: SummaryJobs, settings: AuditSettings, recompute: Recompute) {
+        self.init(table: summary, listing: nil, settings: settings, recompute: recompute)
+    }
+
+    /// Builds the report from any job table; with `listing` (the same jobs as `AccountedJob`s) it
+    /// also makes the entries.
+    ///
+    /// The table is read once to count everything but the quantiles, keeping no per-job figure,
+    /// then once per list of values a quantile or the recommendation is selected from: memory
+    /// beyond the table is one such list at a time (8 bytes a value), not every group's lists.
+    init<Table: ReportJobTable>(
+        table: Table, listing jobs: [AccountedJob]?, settings: AuditSettings, recompute: Recompute
+    ) {
         self.settings = settings
+        var counter = ReportCounter(table: table, settings: settings)
         var listed: [AuditEntries.Listed] = []
-        listed.reserveCapacity(jobs.count)
-        var recomputedPredictions: [RecomputedPrediction] = []
+        if jobs != nil { listed.reserveCapacity(table.count) }
         var notes: [String] = []
         var withRecord = 0, recomputed = 0, none = 0, badRecords = 0, badComments = 0
         // Votes for the slack in force: few distinct values, so a list beats a dictionary.
@@ -415,92 +534,67 @@ public struct AuditReport: Sendable {
         var lastVote = -1
         // The summary groups are counted as the jobs are read, each job's figures computed once.
         var overallTally = GroupTally()
-        var pathIDs = NameIDs(), modelIDs = NameIDs()
-        var pathTallies: [GroupTally] = [], modelTallies: [GroupTally] = []
-        var rankIDs = NameIDs(), rankTallies: [GroupTally] = [], sawMultiRank = false
-        var needs: [Need] = []
-        jobs.withUnsafeBufferPointer { all in
-            guard let base = all.baseAddress else { return }
-            for i in all.indices {
-                let job = base + i
-                var source = PredictionSource.none
-                var record: AdminRecord? = nil
-                var prediction: RecomputedPrediction? = nil
-                var note: String? = nil
-                func add(note text: String) {
-                    if let earlier = note { note = earlier + "; " + text } else { note = text }
-                }
-                switch job.pointee.record {
-                case .record(let r):
-                    source = .record
-                    record = r
-                    if lastVote < 0 || slackVotes[lastVote].slack != r.slackTenThousandths {
-                        lastVote = slackVotes.firstIndex { $0.slack == r.slackTenThousandths } ?? -1
-                        if lastVote < 0 {
-                            lastVote = slackVotes.count
-                            slackVotes.append((r.slackTenThousandths, 0))
-                        }
+        var pathTallies: [GroupTally] = [], modelTallies: [GroupTally] = [], rankTallies: [GroupTally] = []
+        var eligible = 0
+        for i in 0..<table.count {
+            let job = table.job(i)
+            var note: String? = nil
+            func add(note text: String) {
+                if let earlier = note { note = earlier + "; " + text } else { note = text }
+            }
+            var recomputedIndex: Int32 = -1
+            switch job.found {
+            case .record(let slack, _):
+                if lastVote < 0 || slackVotes[lastVote].slack != slack {
+                    lastVote = slackVotes.firstIndex { $0.slack == slack } ?? -1
+                    if lastVote < 0 {
+                        lastVote = slackVotes.count
+                        slackVotes.append((slack, 0))
                     }
-                    slackVotes[lastVote].votes += 1
-                case .warned:
+                }
+                slackVotes[lastVote].votes += 1
+            case .warned, .invalid, .none:
+                if case .warned = job.found {
                     add(note: "the plugin could not read the qube comment and left the job as submitted (action=warn)")
-                case .invalid(let why):
+                } else if case .invalid = job.found {
                     badRecords += 1
-                    add(note: "AdminComment record unreadable: \(why)")
-                case .none:
+                    add(note: "AdminComment record unreadable: \(table.reason(i))")
+                }
+                switch recompute(table.comment(i)) {
+                case .some(.success(let p)):
+                    recomputedIndex = Int32(truncatingIfNeeded: counter.predictions.count)
+                    counter.predictions.append(p)
+                case .some(.failure(let e)):
+                    badComments += 1
+                    add(note: "qube comment not priced: \(e.description)")
+                case nil:
                     break
                 }
-                if source == .none {
-                    switch recompute(job.pointee.comment) {
-                    case .some(.success(let p)):
-                        source = .recomputed
-                        prediction = p
-                    case .some(.failure(let e)):
-                        badComments += 1
-                        add(note: "qube comment not priced: \(e.description)")
-                    case nil:
-                        break
-                    }
-                }
-                switch source {
-                case .record: withRecord += 1
-                case .recomputed: recomputed += 1
-                case .none: none += 1
-                }
-                if source == .none && !settings.includeAll { continue }
-                let f = JobFigures(job)
-                let requested = AuditEntry.requested(perNode: f.requestedPerNode, record: record)
-                var nearMiss = false
-                if !f.oom, let r = requested, let p = f.peak, Double(p) >= settings.nearMiss * Double(r) {
-                    nearMiss = true
-                }
-                let predicted = AuditEntry.predicted(record, cpus: job.pointee.cpus, nodes: job.pointee.nodes)
-                    ?? prediction?.totalBytes
-                let figures = EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss)
-                overallTally.add(figures)
-                if source != .none {
-                    let p = pathIDs.id(record?.path ?? prediction?.path ?? "?")
-                    if p == pathTallies.count { pathTallies.append(GroupTally()) }
-                    pathTallies[p].add(figures)
-                    let m = modelIDs.id(record?.model ?? prediction?.model ?? "?")
-                    if m == modelTallies.count { modelTallies.append(GroupTally()) }
-                    modelTallies[m].add(figures)
-                    let ranksName: String
-                    switch record?.ranks {
-                    case nil: ranksName = "1"
-                    case .perNode(let r, _): ranksName = String(r); sawMultiRank = true
-                    case .perCPU: ranksName = "per-CPU"; sawMultiRank = true
-                    }
-                    let k = rankIDs.id(ranksName)
-                    if k == rankTallies.count { rankTallies.append(GroupTally()) }
-                    rankTallies[k].add(figures)
-                    if let need = Need(f, predicted: predicted, requested: requested) { needs.append(need) }
-                }
-                var entry = AuditEntries.Listed(job: i, recomputed: -1, note: -1, source: source, nearMiss: nearMiss)
-                if let prediction {
-                    entry.recomputed = Int32(truncatingIfNeeded: recomputedPredictions.count)
-                    recomputedPredictions.append(prediction)
-                }
+                counter.outcomes.append(recomputedIndex)
+            }
+            let prediction = recomputedIndex >= 0 ? counter.predictions[Int(recomputedIndex)] : nil
+            let source: PredictionSource
+            if case .record = job.found { source = .record } else { source = prediction == nil ? .none : .recomputed }
+            switch source {
+            case .record: withRecord += 1
+            case .recomputed: recomputed += 1
+            case .none: none += 1
+            }
+            if source == .none && !settings.includeAll { continue }
+            let c = counter.count(job, at: i, source: source, prediction: prediction)
+            overallTally.add(c.figures)
+            if source != .none {
+                if c.path == pathTallies.count { pathTallies.append(GroupTally()) }
+                pathTallies[c.path].add(c.figures)
+                if c.model == modelTallies.count { modelTallies.append(GroupTally()) }
+                modelTallies[c.model].add(c.figures)
+                if c.rank == rankTallies.count { rankTallies.append(GroupTally()) }
+                rankTallies[c.rank].add(c.figures)
+                if c.need != nil { eligible += 1 }
+            }
+            if jobs != nil {
+                var entry = AuditEntries.Listed(
+                    job: i, recomputed: recomputedIndex, note: -1, source: source, nearMiss: c.figures.nearMiss)
                 if let note {
                     entry.note = Int32(truncatingIfNeeded: notes.count)
                     notes.append(note)
@@ -508,13 +602,21 @@ public struct AuditReport: Sendable {
                 listed.append(entry)
             }
         }
-        entries = AuditEntries(jobs: jobs, listed: listed, recomputed: recomputedPredictions, notes: notes)
-        let overall = AuditGroup(name: "all", overallTally)
+        entries = AuditEntries(jobs: jobs ?? [], listed: listed, recomputed: jobs == nil ? [] : counter.predictions,
+                               notes: notes)
+        let overallQ = counter.quantiles(groups: [overallTally]) { _ in 0 }
+        let overall = AuditGroup(name: "all", overallTally, measuredOverPredicted: overallQ[0].0,
+                                 requestedOverMeasured: overallQ[0].1)
         self.overall = overall
-        byPath = Self.groups(pathTallies, names: pathIDs.names, prefix: "path ", overall: overall)
-        byModel = Self.groups(modelTallies, names: modelIDs.names, prefix: "model ", overall: overall)
-        byRanks = sawMultiRank ? Self.groups(rankTallies, names: rankIDs.names, prefix: "ranks ", overall: overall) : []
-        finishedJobs = jobs.count
+        byPath = Self.groups(pathTallies, names: counter.pathIDs.names, prefix: "path ", overall: overall,
+                             counter: &counter) { $0.path }
+        byModel = Self.groups(modelTallies, names: counter.modelIDs.names, prefix: "model ", overall: overall,
+                              counter: &counter) { $0.model }
+        byRanks = counter.sawMultiRank
+            ? Self.groups(rankTallies, names: counter.rankIDs.names, prefix: "ranks ", overall: overall,
+                          counter: &counter) { $0.rank }
+            : []
+        finishedJobs = table.count
         self.withRecord = withRecord
         self.recomputed = recomputed
         withoutPrediction = none
@@ -522,20 +624,27 @@ public struct AuditReport: Sendable {
         unpricedComments = badComments
         let voted = slackVotes.max { a, b in a.votes < b.votes || (a.votes == b.votes && a.slack > b.slack) }?.slack
         let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
-        recommendation = Self.recommend(needs, target: settings.target, currentSlack: current)
+        recommendation = Self.recommend(needCount: eligible, target: settings.target, currentSlack: current) { body in
+            counter.forEachListed { c in if let n = c.need { body(n) } }
+        }
     }
 
     /// The groups of a grouping, sorted by name. A single group holding every listed job (one model,
     /// say) has the overall figures: they are not computed again.
-    static func groups(_ tallies: [GroupTally], names: [String], prefix: String, overall: AuditGroup)
-        -> [AuditGroup]
-    {
+    static func groups<Table>(
+        _ tallies: [GroupTally], names: [String], prefix: String, overall: AuditGroup,
+        counter: inout ReportCounter<Table>, group: (Counted) -> Int
+    ) -> [AuditGroup] {
         if tallies.count == 1 && tallies[0].jobs == overall.jobs {
             var group = overall
             group.name = prefix + names[0]
             return [group]
         }
-        return names.indices.sorted { names[$0] < names[$1] }.map { AuditGroup(name: prefix + names[$0], tallies[$0]) }
+        let q = counter.quantiles(groups: tallies, group: group)
+        return names.indices.sorted { names[$0] < names[$1] }.map {
+            AuditGroup(name: prefix + names[$0], tallies[$0], measuredOverPredicted: q[$0].0,
+                       requestedOverMeasured: q[$0].1)
+        }
     }
 
     /// A job's need in slack units: the slack s at which predicted × s first holds its peak.
@@ -597,23 +706,47 @@ public struct AuditReport: Sendable {
 
     /// The recommendation from the needs of the jobs with a prediction, in entry order.
     static func recommend(_ needs: [Need], target: Double, currentSlack: UInt64) -> Recommendation {
+        recommend(needCount: needs.count, target: target, currentSlack: currentSlack) { body in
+            for n in needs { body(n) }
+        }
+    }
+
+    /// The recommendation from `needCount` needs that `forEachNeed` goes through, in entry order,
+    /// as often as asked (once to select the figure, then once per slack tried): the needs are
+    /// not kept, only their ratios while the figure is selected.
+    static func recommend(
+        needCount: Int, target: Double, currentSlack: UInt64, forEachNeed: ((Need) -> Void) -> Void
+    ) -> Recommendation {
         let minimum = max(20, Int((1 / max(1 - target, 1e-9)).rounded(.up)))
-        func cost(_ slack: UInt64) -> (covered: Int, requested: Double, waste: Double) {
+        /// What requests at a slack would have covered and cost, summed in entry order.
+        struct Cost {
+            var slack: UInt64
             var covered = 0
             var requested = 0.0
             var waste = 0.0
-            for n in needs {
-                if covers(slack, n) { covered += 1 }
-                let r = requestBytes(total: n.total, slack: slack) * Double(max(n.nodes, 1))
+            init(_ slack: UInt64) { self.slack = slack }
+
+            @inline(__always)
+            mutating func add(_ n: Need) {
+                if AuditReport.covers(slack, n) { covered += 1 }
+                let r = AuditReport.requestBytes(total: n.total, slack: slack) * Double(max(n.nodes, 1))
                 requested += r
                 let unused = max(0, r - Double(n.peak) * Double(max(n.nodes, 1)))
                 waste += unused / 1_073_741_824 * n.hours
             }
-            return (covered, requested / 1_073_741_824, waste)
+
+            var figures: (covered: Int, requested: Double, waste: Double) {
+                (covered, requested / 1_073_741_824, waste)
+            }
         }
+        // The current slack's cost is summed in the first pass that tries slacks.
+        var current = Cost(currentSlack)
         var slack: UInt64? = nil
-        if !needs.isEmpty {
-            var ratios = needs.map(\.ratio)
+        if needCount == 0 { forEachNeed { current.add($0) } }
+        if needCount > 0 {
+            var ratios: [Double] = []
+            ratios.reserveCapacity(needCount)
+            forEachNeed { ratios.append($0.ratio) }
             let k = min(max(Int((target * Double(ratios.count)).rounded(.up)), 1), ratios.count)
             Quantiles.select(&ratios, k - 1, from: 0)
             // Smallest multiple of 0.01 covering the k-th smallest need; coverage is then checked
@@ -621,19 +754,159 @@ public struct AuditReport: Sendable {
             // in 64 bits, and so is the search, which ends even for an absurd ratio (a record
             // predicting a few bytes).
             var s = UInt64(min(max(0, (ratios[k - 1] * 100).rounded(.down)), 1.8e17)) * 100
-            while needs.lazy.filter({ covers(s, $0) }).count < k {
-                let (next, overflow) = s.addingReportingOverflow(100)
-                if overflow { break }
+            ratios = []
+            // Slacks s, s + 0.01, … are tried 8 to a pass over the needs; the first that covers k
+            // needs wins (or the last before 64-bit overflow, where the search gives up).
+            var firstPass = true
+            search: while true {
+                var candidates: [UInt64] = [s]
+                while candidates.count < 8, case let (next, false) = candidates[candidates.count - 1]
+                    .addingReportingOverflow(100)
+                {
+                    candidates.append(next)
+                }
+                var covered = [Int](repeating: 0, count: candidates.count)
+                let withCurrent = firstPass
+                forEachNeed { n in
+                    if withCurrent { current.add(n) }
+                    for j in candidates.indices where covers(candidates[j], n) { covered[j] += 1 }
+                }
+                firstPass = false
+                for j in candidates.indices where covered[j] >= k {
+                    s = candidates[j]
+                    break search
+                }
+                s = candidates[candidates.count - 1]
+                guard case let (next, false) = s.addingReportingOverflow(100) else { break }
                 s = next
             }
             slack = s
         }
-        let now = cost(currentSlack)
-        let at = slack.map { $0 == currentSlack ? now : cost($0) } ?? now
+        let now = current.figures
+        let at: (covered: Int, requested: Double, waste: Double)
+        if let slack, slack != currentSlack {
+            var cost = Cost(slack)
+            forEachNeed { cost.add($0) }
+            at = cost.figures
+        } else {
+            at = now
+        }
         return Recommendation(
-            target: target, eligible: needs.count, minimumJobs: minimum, slack: slack, covered: slack == nil ? 0 : at.covered,
+            target: target, eligible: needCount, minimumJobs: minimum, slack: slack, covered: slack == nil ? 0 : at.covered,
             currentSlack: currentSlack, currentCovered: now.covered, requestedGiB: slack == nil ? 0 : at.requested,
             currentRequestedGiB: now.requested, wasteGiBHours: slack == nil ? 0 : at.waste,
             currentWasteGiBHours: now.waste)
+    }
+}
+
+/// One listed job as the summary counts it.
+struct Counted {
+    var figures: EntryFigures
+    var source: PredictionSource
+    /// Group ids (`ReportCounter.pathIDs`, …); -1 for a job without a prediction.
+    var path = -1
+    var model = -1
+    var rank = -1
+    var need: AuditReport.Need?
+}
+
+/// Reads a job table for the report: counts a job, and goes through the listed jobs again.
+struct ReportCounter<Table: ReportJobTable> {
+    let table: Table
+    let settings: AuditSettings
+    /// Predictions recomputed from comments, and for each job without a usable record, in order,
+    /// the index of its prediction here or -1 (filled by the first pass, read by the next ones).
+    var predictions: [RecomputedPrediction] = []
+    var outcomes: [Int32] = []
+    var pathIDs = NameIDs(), modelIDs = NameIDs(), rankIDs = NameIDs()
+    var sawMultiRank = false
+    /// The groups (path, model, ranks) of each record class seen (`ReportJob.classID`).
+    private var classGroups: [(path: Int, model: Int, rank: Int)?] = []
+
+    init(table: Table, settings: AuditSettings) {
+        self.table = table
+        self.settings = settings
+    }
+
+    /// A listed job's figures, groups and need.
+    @inline(__always)
+    mutating func count(_ job: ReportJob, at i: Int, source: PredictionSource, prediction: RecomputedPrediction?)
+        -> Counted
+    {
+        let f = job.figures
+        let requested = job.requested
+        var nearMiss = false
+        if !f.oom, let r = requested, let p = f.peak, Double(p) >= settings.nearMiss * Double(r) {
+            nearMiss = true
+        }
+        var predicted = prediction?.totalBytes
+        if case .record(_, let p) = job.found { predicted = p }
+        var c = Counted(
+            figures: EntryFigures(f, predicted: predicted, requested: requested, nearMiss: nearMiss), source: source)
+        guard source != .none else { return c }
+        c.need = AuditReport.Need(f, predicted: predicted, requested: requested)
+        let k = job.classID
+        if k >= 0 && k < classGroups.count, let g = classGroups[k] {
+            (c.path, c.model, c.rank) = g
+            return c
+        }
+        var record: RecordClass? = nil
+        if case .record = job.found { record = table.recordClass(i) }
+        c.path = pathIDs.id(record?.path ?? prediction?.path ?? "?")
+        c.model = modelIDs.id(record?.model ?? prediction?.model ?? "?")
+        switch record?.ranks {
+        case nil, .single?: c.rank = rankIDs.id("1")
+        case .perNode(let r)?: c.rank = rankIDs.id(String(r)); sawMultiRank = true
+        case .perCPU?: c.rank = rankIDs.id("per-CPU"); sawMultiRank = true
+        }
+        if k >= 0 {
+            if k >= classGroups.count { classGroups += repeatElement(nil, count: k + 1 - classGroups.count) }
+            classGroups[k] = (c.path, c.model, c.rank)
+        }
+        return c
+    }
+
+    /// Goes through the listed jobs again, in order (after the first pass).
+    mutating func forEachListed(_ body: (Counted) -> Void) {
+        var next = 0
+        for i in 0..<table.count {
+            let job = table.job(i)
+            var source = PredictionSource.record
+            var prediction: RecomputedPrediction? = nil
+            if case .record = job.found {} else {
+                let k = next < outcomes.count ? outcomes[next] : -1
+                next += 1
+                if k >= 0 { prediction = predictions[Int(k)] }
+                source = prediction == nil ? .none : .recomputed
+                if source == .none && !settings.includeAll { continue }
+            }
+            body(count(job, at: i, source: source, prediction: prediction))
+        }
+    }
+
+    /// The quantiles of each group's ratios (peak / predicted, requested / peak): the values of one
+    /// ratio are gathered for all groups (`group` gives a job's, -1 for none), selected, and dropped
+    /// before the other's are gathered.
+    mutating func quantiles(groups tallies: [GroupTally], group: (Counted) -> Int) -> [(Quantiles?, Quantiles?)] {
+        var result = [(Quantiles?, Quantiles?)](repeating: (nil, nil), count: tallies.count)
+        for ratio in 0..<2 {
+            var values = tallies.map { t -> [Double] in
+                var v: [Double] = []
+                v.reserveCapacity(ratio == 0 ? t.measuredOverPredicted : t.requestedOverMeasured)
+                return v
+            }
+            forEachListed { c in
+                let g = group(c)
+                guard g >= 0, let v = ratio == 0 ? c.figures.measuredOverPredicted : c.figures.requestedOverMeasured
+                else { return }
+                values[g].append(v)
+            }
+            for g in values.indices {
+                let q = Quantiles(selectingIn: &values[g])
+                values[g] = []
+                if ratio == 0 { result[g].0 = q } else { result[g].1 = q }
+            }
+        }
+        return result
     }
 }

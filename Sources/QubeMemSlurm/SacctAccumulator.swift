@@ -78,7 +78,18 @@ public struct MalformedRow: Equatable, Sendable, CustomStringConvertible {
 ///
 /// Feed bytes in chunks of any size (`feed`), then call `finish()`. Each line is one row with the
 /// fields of `SacctField` in order, or in the order of a header line if the input starts with one.
+/// Rows may come in any order; a job's rows need not be together.
 public struct SacctAccumulator: Sendable {
+    /// What is kept of each job.
+    public enum Keeping: Sendable {
+        /// Everything (`AccountedJob`, 264 bytes a job): for reports that list jobs.
+        case jobs
+        /// What the summary and the recommendation need (`SummaryJobs`, 64 bytes a job).
+        case summary
+    }
+
+    public let keeping: Keeping
+
     /// How many malformed rows are kept with their reasons; the rest are only counted.
     public static let keptIssues = 5
 
@@ -95,6 +106,11 @@ public struct SacctAccumulator: Sendable {
 
     private var index = JobIndex()
     private var records: [AccountedJob] = []
+    private var summary = SummaryJobs()
+    private var classIDs = RecordClassIDs()
+    /// True while every job was first seen in increasing key order (sacct's order): the table is
+    /// then sorted and searched by bisection, and `index` is not built (it costs 16 bytes a job).
+    private var inOrder = true
     private var liveKeys: Set<JobKey> = []
     private var carry: [UInt8] = []
     private var lineNumber = 0
@@ -106,7 +122,9 @@ public struct SacctAccumulator: Sendable {
     private var ends: [Int] = []
     private var fieldCount = 0
 
-    public init() {}
+    public init(keeping: Keeping = .jobs) {
+        self.keeping = keeping
+    }
 
     /// Column of each field in a row.
     struct Layout: Sendable {
@@ -123,7 +141,33 @@ public struct SacctAccumulator: Sendable {
     /// job table as it grows. Only address space: pages are touched as jobs arrive, so memory still
     /// follows the jobs read (the index is not reserved, since reserving it touches its storage).
     public mutating func reserve(jobs: Int) {
-        records.reserveCapacity(min(max(jobs, 0), 1 << 24))
+        switch keeping {
+        case .jobs: records.reserveCapacity(min(max(jobs, 0), 1 << 24))
+        case .summary: summary.jobs.reserveCapacity(min(max(jobs, 0), 1 << 26))
+        }
+    }
+
+    /// Moves the finished jobs out as `SummaryJobs` (with `keeping: .summary`; empty otherwise),
+    /// like `takeFinishedJobs`: jobs that are not listed are removed, the rest are in key order.
+    public mutating func takeSummary() -> SummaryJobs {
+        index = JobIndex()
+        inOrder = true
+        lastSlot = -1
+        var taken = summary
+        summary = SummaryJobs()
+        let liveKeys = liveKeys
+        let anyLive = !liveKeys.isEmpty
+        func unlisted(_ job: SummaryJob) -> Bool {
+            !job.has(SummaryJob.hasAllocation) || job.state.isLive || (anyLive && liveKeys.contains(job.key))
+        }
+        var sorted = true, allListed = true
+        for i in taken.jobs.indices {
+            if unlisted(taken.jobs[i]) { allListed = false }
+            if i > 0 && !(taken.jobs[i - 1].key < taken.jobs[i].key) { sorted = false }
+        }
+        if !allListed { taken.jobs.removeAll { unlisted($0) } }
+        if !sorted { taken.jobs.sort { $0.key < $1.key } }
+        return taken
     }
 
     /// Moves the finished jobs out (see `finishedJobs`), leaving the accumulator without jobs; the
@@ -131,6 +175,7 @@ public struct SacctAccumulator: Sendable {
     /// in place, and it is sorted in place only when sacct's order was not by id.
     public mutating func takeFinishedJobs() -> [AccountedJob] {
         index = JobIndex()
+        inOrder = true
         lastSlot = -1
         var jobs = records
         records = []
@@ -206,7 +251,15 @@ public struct SacctAccumulator: Sendable {
     }
 
     /// Jobs seen only through step rows.
-    public var orphanJobs: Int { records.lazy.filter { !$0.hasAllocation && !liveKeys.contains($0.key) }.count }
+    public var orphanJobs: Int {
+        switch keeping {
+        case .jobs: return records.lazy.filter { !$0.hasAllocation && !liveKeys.contains($0.key) }.count
+        case .summary:
+            return summary.jobs.lazy.filter {
+                !$0.has(SummaryJob.hasAllocation) && !self.liveKeys.contains($0.key)
+            }.count
+        }
+    }
 
     // MARK: - Rows
 
@@ -272,7 +325,9 @@ public struct SacctAccumulator: Sendable {
             // Usually the job's first row: then its entry is made whole and appended, else the
             // entry its step rows started is completed.
             let existing = existingSlot(key)
-            if let slot = existing, records[slot].hasAllocation {
+            if let slot = existing,
+               keeping == .jobs ? records[slot].hasAllocation : summary.jobs[slot].has(SummaryJob.hasAllocation)
+            {
                 return reject("second allocation row for job \(key)")
             }
             let comment: UnsafeBufferPointer<UInt8>
@@ -287,6 +342,11 @@ public struct SacctAccumulator: Sendable {
                 admin = field(.adminComment)
             }
             let record = AdminRecord.find(in: admin)
+            if keeping == .summary {
+                return addSummaryAllocation(
+                    key: key, slot: existing, state: state, elapsed: elapsed, nodes: UInt32(nodes), cpus: UInt32(cpus),
+                    requested: requested, record: record, comment: comment)
+            }
             var hasRecord = false
             if case .record = record { hasRecord = true }
             let allocation = Allocation(
@@ -319,11 +379,16 @@ public struct SacctAccumulator: Sendable {
             guard let tasks, let nodes else {
                 return reject("NTasks/NNodes '\(text(tasksField))'/'\(text(nodesField))' are not counts")
             }
-            let slot = existingSlot(key) ?? append(AccountedJob(key: key, line: lineNumber))
             var peak: (UInt64, PeakBasis)? = nil
             if case .bytes(let rss) = maxRSS {
                 peak = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
             }
+            if keeping == .summary {
+                let slot = existingSlot(key) ?? appendSummary(SummaryJob(key: key))
+                summary.jobs[slot].addStep(outOfMemory: state == .outOfMemory, peak: peak?.0)
+                return
+            }
+            let slot = existingSlot(key) ?? append(AccountedJob(key: key, line: lineNumber))
             Self.addStep(to: &records[slot], outOfMemory: state == .outOfMemory, peak: peak)
         }
     }
@@ -387,15 +452,92 @@ public struct SacctAccumulator: Sendable {
         }
     }
 
+    /// An allocation row's figures, for `keeping: .summary`: what the report would work out from
+    /// the whole row (`AuditEntry.requested`, `.predicted`) is worked out now, and the rest dropped.
+    private mutating func addSummaryAllocation(
+        key: JobKey, slot: Int?, state: JobState, elapsed: UInt64, nodes: UInt32, cpus: UInt32,
+        requested: RequestedMemory?, record: AdminRecord.Found, comment: UnsafeBufferPointer<UInt8>
+    ) {
+        var job = slot.map { summary.jobs[$0] } ?? SummaryJob(key: key)
+        job.bits |= SummaryJob.hasAllocation
+        job.state = state
+        job.elapsedSeconds = elapsed
+        job.nodes = nodes
+        var request = requested?.perNodeBytes(nodes: nodes, cpus: cpus)
+        var predicted: UInt64? = nil
+        switch record {
+        case .record(let r):
+            job.found = .record
+            job.aux = UInt32(truncatingIfNeeded: classIDs.id(RecordClass(r), in: &summary.classes))
+            request = AuditEntry.requested(perNode: request, record: r)
+            predicted = AuditEntry.predicted(r, cpus: cpus, nodes: nodes)
+        case .warned, .invalid, .none:
+            // As `AccountedJob.comment`: kept when there is no usable record.
+            job.aux = UInt32(truncatingIfNeeded: summary.comments.count)
+            summary.comments.append(text(comment))
+            if case .invalid(let why) = record {
+                job.found = .invalid
+                summary.reasons.append(why)
+            } else {
+                job.found = record == .warned ? .warned : .none
+                summary.reasons.append(nil)
+            }
+        }
+        job.requested = request ?? 0
+        job.set(SummaryJob.hasRequested, request != nil)
+        job.predicted = predicted ?? 0
+        job.set(SummaryJob.hasPredicted, predicted != nil)
+        if let slot {
+            summary.jobs[slot] = job
+        } else {
+            appendSummary(job)
+        }
+    }
+
+    /// The key of the job in a slot of the table kept.
+    @inline(__always)
+    private func key(at slot: Int) -> JobKey {
+        keeping == .jobs ? records[slot].key : summary.jobs[slot].key
+    }
+
+    private var tableCount: Int { keeping == .jobs ? records.count : summary.jobs.count }
+
     /// The slot of a job already in the table.
     private mutating func existingSlot(_ key: JobKey) -> Int? {
         // sacct prints a job's steps right after it: most lookups are for the previous row's job.
         if key == lastKey, lastSlot >= 0 { return lastSlot }
-        let slot = index.slot(of: key, in: records)
+        var slot = -1
+        if inOrder {
+            // Sorted table: a key above the last is new; any other is found by bisection.
+            let n = tableCount
+            guard n > 0, !(self.key(at: n - 1) < key) else { return nil }
+            var lo = 0, hi = n - 1
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                if self.key(at: mid) < key { lo = mid + 1 } else { hi = mid }
+            }
+            if self.key(at: lo) == key { slot = lo }
+        } else if keeping == .jobs {
+            slot = index.slot(of: key) { records[$0].key }
+        } else {
+            slot = index.slot(of: key) { summary.jobs[$0].key }
+        }
         guard slot >= 0 else { return nil }
         lastKey = key
         lastSlot = slot
         return slot
+    }
+
+    /// Notes a job appended at `slot` (the last): keeps the bisection order, or the index.
+    private mutating func noteAppended(_ slot: Int, key: JobKey) {
+        if inOrder && slot > 0 && !(self.key(at: slot - 1) < key) {
+            // The first job out of order: index every job from now on.
+            inOrder = false
+            for s in 0..<slot { index.insert(s, key: self.key(at: s)) }
+        }
+        if !inOrder { index.insert(slot, key: key) }
+        lastKey = key
+        lastSlot = slot
     }
 
     /// Adds a job not in the table yet; returns its slot.
@@ -403,10 +545,16 @@ public struct SacctAccumulator: Sendable {
     private mutating func append(_ job: consuming AccountedJob) -> Int {
         let slot = records.count
         records.append(job)
-        let key = records[slot].key
-        index.insert(slot, key: key)
-        lastKey = key
-        lastSlot = slot
+        noteAppended(slot, key: records[slot].key)
+        return slot
+    }
+
+    /// Adds a job not in the summary table yet; returns its slot.
+    @discardableResult
+    private mutating func appendSummary(_ job: SummaryJob) -> Int {
+        let slot = summary.jobs.count
+        summary.jobs.append(job)
+        noteAppended(slot, key: job.key)
         return slot
     }
 
@@ -586,9 +734,9 @@ struct JobIndex: Sendable {
         return Int(truncatingIfNeeded: (UInt64(hash) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
     }
 
-    /// The slot of `key` in `jobs`, or -1.
+    /// The slot of `key`, or -1; `keyAt` gives the key of the job in a slot.
     @inline(__always)
-    mutating func slot(of key: JobKey, in jobs: [AccountedJob]) -> Int {
+    mutating func slot(of key: JobKey, keyAt: (Int) -> JobKey) -> Int {
         if cells.isEmpty { return -1 }
         let h = Self.hash(key)
         let (slot, probes) = cells.withUnsafeBufferPointer { c -> (Int, Int) in
@@ -600,7 +748,7 @@ struct JobIndex: Sendable {
                 if cell == 0 { return (-1, probes) }
                 if UInt32(truncatingIfNeeded: cell >> 32) == h {
                     let s = Int(truncatingIfNeeded: cell & 0xFFFF_FFFF) &- 1
-                    if jobs[s].key == key { return (s, probes) }
+                    if keyAt(s) == key { return (s, probes) }
                 }
                 i = (i &+ 1) & mask
                 probes &+= 1

@@ -8,6 +8,8 @@
 #                                 the sandbox's real finished jobs since SINCE, end to end:
 #                                 qubemem audit vs reportseff (pip), both running sacct, and
 #                                 qubemem audit --source db (slurmdbd's database, read directly)
+#   bench/audit/run.sh scale      --suggest-config on 10 M jobs (30 M rows, 5.3 GB; JSON=1 adds
+#                                 --json on 1 M jobs); BEFORE=<binary> runs another build beside
 #
 # Environment: QUBEMEM (default .build/release/qubemem; build it with
 # `swift build -c release --product qubemem`), RUNS (repetitions, default 3; the best is kept).
@@ -100,8 +102,28 @@ sandbox)
         printf "%-44s %8.3f %8.2f %8d\n", sprintf("reportseff (replayed x%d)", k), g[1], g[3], g[2] / 1024;
         printf "%-44s %7.1fx %7.1fx\n", "  reportseff / qubemem, scaled", g[1] / f[1], (f[3] > 0 ? g[3] / f[3] : 0) }'
     ;;
+scale)
+    # A year of a large site: 30 M rows, 10 M jobs, 5.3 GB (gen_dump.py 30000000 2), audited for
+    # the config line (--suggest-config) and, with JSON=1, as the full JSON report of 1 M jobs
+    # (3 M rows). BEFORE=<binary> runs another build too, interleaved, for a side-by-side figure.
+    f="$DATA/rows-30m-steps2.sacct"
+    [[ -f "$f" ]] || python3 "$REPO/bench/audit/gen_dump.py" 30000000 2 "$f" >/dev/null
+    printf '%-12s %-44s %8s %8s %9s\n' build command "wall s" "cpu s" "RSS MiB"
+    report() { awk -v b="$1" -v c="$2" -v r="$3" 'BEGIN { split(r, a, " "); printf "%-12s %-44s %8.2f %8.2f %9.0f\n", b, c, a[1], a[3], a[2] / 1024 }'; }
+    for bin in ${BEFORE:-} "$QUBEMEM"; do
+        report "$(basename "$(dirname "$bin")")" "audit --input 30m --suggest-config" \
+            "$(best_of "$bin" audit --input "$f" --suggest-config)"
+    done
+    if [[ -n "${JSON:-}" ]]; then
+        g="$DATA/rows-3m-steps2.sacct"
+        [[ -f "$g" ]] || python3 "$REPO/bench/audit/gen_dump.py" 3000000 2 "$g" >/dev/null
+        for bin in ${BEFORE:-} "$QUBEMEM"; do
+            report "$(basename "$(dirname "$bin")")" "audit --input 3m --json" "$(best_of "$bin" audit --input "$g" --json)"
+        done
+    fi
+    ;;
 *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 64
     ;;
 esac

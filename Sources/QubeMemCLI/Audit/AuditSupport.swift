@@ -63,9 +63,9 @@ enum AuditError: Error, CustomStringConvertible {
 enum AuditInput {
     static func read(
         input: String?, query: SacctQuery, program: String, timeoutSeconds: Int, outputLimit: Int,
-        database: AuditDatabase? = nil, ctx: AuditContext
+        database: AuditDatabase? = nil, keeping: SacctAccumulator.Keeping = .jobs, ctx: AuditContext
     ) throws -> SacctAccumulator {
-        var acc = SacctAccumulator()
+        var acc = SacctAccumulator(keeping: keeping)
         if let database {
             let users = UserDirectory()
             do {
@@ -86,7 +86,8 @@ enum AuditInput {
             }
             defer { if fd != 0 { close(fd) } }
             // A capacity hint: a job with its step rows takes 256 bytes or more of sacct -P output
-            // (reserved but untouched room costs address space, not memory).
+            // (reserved but untouched room costs address space, not memory; the job table grown
+            // by doubling instead would hold its old and new storage at once while copying).
             var info = stat()
             if fstat(fd, &info) == 0, info.st_size > 0 { acc.reserve(jobs: Int(info.st_size / 256)) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
