@@ -28,12 +28,32 @@ def _fisher_run_argv(config):
             "fisher_main()", str(config)]
 
 
-def _example(tmp_path):
+def _example(tmp_path, **mask_options):
     config = tmp_path / "run.yaml"
     shutil.copy(EXAMPLE, config)
-    write_inputs(config, tmp_path)
+    write_inputs(config, tmp_path, **mask_options)
     (tmp_path / "outputs").mkdir(exist_ok=True)
     return config
+
+
+def test_pixel_direct_qube_fisher_run_from_yaml_fits_the_request(tmp_path):
+    """A small polarisation cap (about 70 pixels per map): QUBE's CLI picks pixel-direct."""
+    config = _example(tmp_path, p_cap=0.3)
+    predicted = predict_json(config, tmp_path)
+    assert predicted["qube_config"]["path"] == "pixel_direct"
+    peak = _profiled_peak(config, tmp_path)
+    request = predicted["request"]["request_mib"] * MIB
+    assert peak <= request, f"measured {peak / MIB:.0f} MiB above the request {request / MIB:.0f} MiB"
+    assert peak / predicted["request"]["total_bytes"] >= 0.6, (peak / MIB, predicted["request"]["total_bytes"] / MIB)
+
+
+def _profiled_peak(config, tmp_path):
+    report_path = tmp_path / "profile.json"
+    proc = subprocess.run([QUBEMEM, "profile", "--json", str(report_path), "--qube-config", str(config), "--",
+                           *_fisher_run_argv(config)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "outputs" / "run_fisher.dat").exists()
+    return json.loads(report_path.read_text())["peak_bytes"]
 
 
 def test_qube_fisher_run_from_yaml_fits_the_request(tmp_path):
