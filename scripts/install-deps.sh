@@ -20,6 +20,7 @@ APT_PACKAGES=(
     munge mariadb-server
     hyperfine valgrind time lua5.1 gcc
     debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
+    lintian       # checks the Debian packages of `make deb` (tests/packages/)
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
