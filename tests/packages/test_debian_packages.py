@@ -253,6 +253,11 @@ def test_remove_keeps_the_conffile_and_purge_leaves_nothing(root):
             elif full.is_dir() and p.startswith(("/usr/share/doc/qubemem", "/usr/share/doc/slurm-wlm-qubemem")):
                 left.append(p)
     assert left == [], left
+    # Nor anything else named after qubemem, anywhere in the root (dpkg's backups, the lintian
+    # overrides, completions, man pages, doc folders), once the .deb files we copied in are gone.
+    shutil.rmtree(root.path / "root" / "debs")
+    named = [p for p in root.sh("find / -xdev -name '*qubemem*'").stdout.split()]
+    assert named == [], named
     listed = root.sh("dpkg -l qubemem slurm-wlm-qubemem-plugin", check=False).stdout
     assert not re.search(r"^(ii|rc) ", listed, re.M), listed
     # SLURM itself, pulled in as a dependency, is still there and untouched.
