@@ -25,7 +25,7 @@ make -C plugin
 for release in $RELEASES; do make -C plugin SLURM_RELEASE="$release"; done
 
 step "Debian packages (make deb, lintian included; tests/packages/ installs them with apt)"
-make deb
+make deb DEB_SLURM_RELEASES="$RELEASES"
 
 step "sandbox SLURM"
 export QUBEMEM_PLUGIN_DIR="$PWD/plugin/build"   # sandbox.sh picks build/<its version>/

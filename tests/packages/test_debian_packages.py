@@ -112,10 +112,21 @@ def root(tmp_path_factory):
 
 
 def test_lintian_reports_no_error_or_warning():
-    cli, plugin = debs()
-    res = run(["lintian", "--fail-on", "error,warning", "--no-tag-display-limit", str(cli), str(plugin)])
+    debs()
+    every = sorted(DEB_DIR.glob("*.deb"))   # the other releases' plugin packages too
+    res = run(["lintian", "--fail-on", "error,warning", "--tag-display-limit", "0", *map(str, every)])
     assert res.returncode == 0, res.stdout + res.stderr
     assert not re.search(r"^[EW]: ", res.stdout, re.M), res.stdout
+
+
+def test_every_plugin_package_pins_the_slurmctld_of_its_release():
+    plugins = sorted(DEB_DIR.glob("slurm-wlm-qubemem-plugin_*.deb"))
+    assert plugins
+    for deb in plugins:
+        fields = run(["dpkg-deb", "-f", str(deb), "Version", "Depends"], check=True).stdout
+        release = re.search(r"^Version: .*\+slurm(\d+\.\d+\.\d+)-", fields, re.M)
+        assert release, fields
+        assert re.search(rf"slurmctld \(= {re.escape(release.group(1))}-[^)]+\)", fields), fields
 
 
 def test_plugin_package_pins_the_slurmctld_it_was_built_for():
@@ -228,17 +239,37 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
     root.sh(f"scancel {jobid}")
 
 
+def test_upgrade_keeps_the_admins_conffile(root, tmp_path):
+    """The same plugin package at a later Debian revision replaces the files, not the edits."""
+    _, plugin = debs()
+    tree = tmp_path / "tree"
+    subprocess.run(["dpkg-deb", "-R", str(plugin), str(tree)], check=True)
+    control = tree / "DEBIAN" / "control"
+    text = control.read_text()
+    version = re.search(r"^Version: (\S+)$", text, re.M).group(1)
+    newer = version + ".1"
+    control.write_text(text.replace(f"Version: {version}", f"Version: {newer}"))
+    subprocess.run(["dpkg-deb", "--root-owner-group", "-b", str(tree), str(root.path / "root/p2.deb")],
+                   check=True, capture_output=True)
+    conf = root.path / CONF.lstrip("/")
+    conf.write_text(conf.read_text() + "\n# edited by the admin\n")
+    root.sh("apt-get install -y -q /root/p2.deb")
+    (root.path / "root/p2.deb").unlink()
+    got = root.sh("dpkg-query -W -f='${Version}' slurm-wlm-qubemem-plugin").stdout
+    assert got == newer
+    assert "# edited by the admin" in root.read(CONF)
+    assert not root.exists(CONF + ".dpkg-dist") and not root.exists(CONF + ".dpkg-new")
+
+
 def test_remove_keeps_the_conffile_and_purge_leaves_nothing(root):
     owned = {}
     for pkg in ("qubemem", "slurm-wlm-qubemem-plugin"):
         paths = root.sh(f"dpkg -L {pkg}").stdout.split()
         assert paths, pkg
         owned[pkg] = paths
-    # An admin's edit of the conffile survives remove.
-    conf = root.path / CONF.lstrip("/")
-    conf.write_text(conf.read_text() + "\nslack = 1.3\n")
+    # The admin's edit (test_upgrade_keeps_the_admins_conffile) survives remove.
     root.sh("apt-get remove -y -q qubemem slurm-wlm-qubemem-plugin")
-    assert root.exists(CONF) and "slack = 1.3" in root.read(CONF)
+    assert root.exists(CONF) and "# edited by the admin" in root.read(CONF)
     assert "rc slurm-wlm-qubemem-plugin" in " ".join(
         root.sh("dpkg -l slurm-wlm-qubemem-plugin", check=False).stdout.split())
     root.sh("apt-get purge -y -q qubemem slurm-wlm-qubemem-plugin")
