@@ -6,7 +6,7 @@
 # for the network. Under $QUBEMEM_ROOTS_DIR (default .cache/roots/, ignored by git) as
 # apt-SUITE/; delete it to make it again. Needs root.
 #
-# Usage: scripts/apt-root.sh [SUITE]      SUITE: bookworm (default: the host's)
+# Usage: scripts/apt-root.sh [SUITE]      SUITE: bookworm (default: the host's), trixie, forky
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 ROOTS=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}
@@ -34,7 +34,10 @@ rm -rf "$dir"
 log=$ROOTS/apt-$suite.debootstrap.log
 m=$(mirror)
 echo "apt-root: making $dir (Debian $suite from $m); log in $log" >&2
-debootstrap --variant=minbase "$suite" "$dir" "$m" >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "debootstrap failed"; }
+# bookworm's debootstrap has no script for forky: sid's works for any testing suite.
+script=/usr/share/debootstrap/scripts/$suite
+[[ -e $script ]] || script=/usr/share/debootstrap/scripts/sid
+debootstrap --variant=minbase "$suite" "$dir" "$m" "$script" >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "debootstrap failed"; }
 # Updates and security too, as on the host: the plugin package pins the host's slurmctld version.
 {
     echo "deb $m $suite main"

@@ -6,6 +6,9 @@ once under .cache/roots/apt-bookworm): `apt-get install ./qubemem_*.deb
 index. Then munged and slurmctld (JobSubmitPlugins=qubemem, no accounting, ports 6917/6918) run
 inside it, a `qube:` job gets the memory `qubemem predict --request` gives, and `apt-get remove`
 and `apt-get purge` must leave nothing of the packages behind but the conffile (after remove).
+Each other release's plugin package in build/deb/ (make deb DEB_SLURM_RELEASES=...) is installed
+the same way into a root of the suite that has its slurmctld (trixie, forky; ports 6927/6928 and
+6937/6938) and must load there.
 
 Every command inside the root runs in a private mount namespace (its /proc, /sys and /dev bound
 in), so nothing stays mounted on the host; the daemons are stopped by pid at the end.
@@ -16,6 +19,7 @@ Needs root and network access to the Debian archive (the first time, to make the
 come from build/deb/ (`make deb`); $QUBEMEM_DEB_DIR overrides it.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -30,9 +34,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DEB_DIR = Path(os.environ.get("QUBEMEM_DEB_DIR", REPO / "build" / "deb"))
 COMMENT = "qube: path=pixel_direct n_pix=3008 lmax=32 fields=QU"
-CTLD_PORT, SLURMD_PORT = 6917, 6918
+# slurmctld and slurmd ports: the host release's root, then 6927/6928 and 6937/6938 for the others
+# (the sandboxes use 6817-6819 and 6847 up).
+CTLD_PORT = 6917
 CONF = "/etc/slurm/qubemem.conf"
 PLUGIN = "/usr/lib/x86_64-linux-gnu/slurm-wlm/job_submit_qubemem.so"
+HOST_SUITE = "bookworm"
+# The Debian suite whose slurmctld each other release's plugin package is built for
+# (scripts/slurm-root.sh).
+SUITES = {"24.11": "trixie", "26.05": "forky"}
 
 
 def run(args, **kw):
@@ -80,35 +90,43 @@ class Root:
         return os.path.lexists(self.path / path.lstrip("/"))
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
+@contextlib.contextmanager
+def fresh_root(suite: str, tmp: Path):
+    """A copy of the cached bare root of SUITE; its daemons are stopped by pid at the end."""
     if os.geteuid() != 0:
         pytest.fail("the package install test needs root (chroot, mounts)")
-    cached = run([str(REPO / "scripts" / "apt-root.sh")], timeout=1800)
+    cached = run([str(REPO / "scripts" / "apt-root.sh"), suite], timeout=1800)
     if cached.returncode != 0:
-        pytest.fail(f"scripts/apt-root.sh failed:\n{cached.stderr}")
-    base = tmp_path_factory.mktemp("apt-root")
-    path = base / "root"
+        pytest.fail(f"scripts/apt-root.sh {suite} failed:\n{cached.stderr}")
+    path = tmp / "root"
     subprocess.run(["cp", "-a", cached.stdout.strip(), str(path)], check=True)
     r = Root(path)
-    yield r
-    for pid in reversed(r.pids):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-        for _ in range(100):
+    try:
+        yield r
+    finally:
+        for pid in reversed(r.pids):
             try:
-                os.kill(pid, 0)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
-    # Nothing of the root may stay mounted (the namespaces went with their processes).
-    mounts = Path("/proc/self/mountinfo").read_text()
-    assert str(path) not in mounts, "a mount inside the test root was left behind"
-    shutil.rmtree(base)
+                continue
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        # Nothing of the root may stay mounted (the namespaces went with their processes).
+        mounts = Path("/proc/self/mountinfo").read_text()
+        assert str(path) not in mounts, "a mount inside the test root was left behind"
+        shutil.rmtree(path)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    with fresh_root(HOST_SUITE, tmp_path_factory.mktemp("apt-root")) as r:
+        yield r
 
 
 def test_lintian_reports_no_error_or_warning():
@@ -187,11 +205,17 @@ def test_qubemem_runs_inside_the_root(root):
 
 
 def test_plugin_loads_in_slurmctld_and_sets_the_memory(root):
+    check_plugin_in_slurmctld(root)
+
+
+def check_plugin_in_slurmctld(root: Root, ctld_port: int = CTLD_PORT) -> None:
+    """Starts munged and slurmctld (JobSubmitPlugins=qubemem) in ROOT; a qube: job gets the
+    memory qubemem predict --request gives in that root."""
     host = socket.gethostname().split(".")[0]
     conf = f"""ClusterName=pkgtest
 SlurmctldHost={host}(127.0.0.1)
-SlurmctldPort={CTLD_PORT}
-SlurmdPort={SLURMD_PORT}
+SlurmctldPort={ctld_port}
+SlurmdPort={ctld_port + 1}
 SlurmUser=root
 AuthType=auth/munge
 StateSaveLocation=/var/lib/slurm/slurmctld
@@ -237,6 +261,29 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
     assert int(got.group(1)) == int(want.group(1))
     assert "qubemem:v1 action=set" in job
     root.sh(f"scancel {jobid}")
+
+
+def other_release_plugins() -> list[Path]:
+    return sorted(p for p in DEB_DIR.glob("slurm-wlm-qubemem-plugin_*.deb")
+                  if re.search(r"\+slurm(\d+\.\d+)\.", p.name).group(1) in SUITES)
+
+
+@pytest.mark.parametrize("plugin", other_release_plugins(), ids=lambda p: p.name)
+def test_other_release_installs_with_its_slurmctld_and_loads(plugin, tmp_path):
+    """Each other release's plugin package (make deb DEB_SLURM_RELEASES=...) in a fresh root of
+    the Debian suite that has its slurmctld: apt pulls exactly that slurmctld, which loads it."""
+    cli, _ = debs()
+    release = re.search(r"\+slurm(\d+\.\d+)\.", plugin.name).group(1)
+    with fresh_root(SUITES[release], tmp_path) as r:
+        dest = r.path / "root" / "debs"
+        dest.mkdir(parents=True)
+        for deb in (cli, plugin):
+            shutil.copy(deb, dest)
+        r.sh(f"cd /root/debs && apt-get install -y -q ./{cli.name} ./{plugin.name}")
+        pinned = re.search(r"slurmctld \(= ([^)]+)\)",
+                           run(["dpkg-deb", "-f", str(plugin), "Depends"], check=True).stdout).group(1)
+        assert r.sh("dpkg-query -W -f='${Version}' slurmctld").stdout == pinned
+        check_plugin_in_slurmctld(r, CTLD_PORT + 10 * (1 + sorted(SUITES).index(release)))
 
 
 def test_upgrade_keeps_the_admins_conffile(root, tmp_path):
