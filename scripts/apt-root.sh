@@ -38,12 +38,21 @@ echo "apt-root: making $dir (Debian $suite from $m); log in $log" >&2
 script=/usr/share/debootstrap/scripts/$suite
 [[ -e $script ]] || script=/usr/share/debootstrap/scripts/sid
 debootstrap --variant=minbase "$suite" "$dir" "$m" "$script" >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "debootstrap failed"; }
-# Updates and security too, as on the host: the plugin package pins the host's slurmctld version.
+# Updates and security too for a stable suite, as on the host: the plugin package pins the host's
+# slurmctld version. Testing (forky) gets main alone, as scripts/slurm-root.sh's roots do (its
+# security Release file can be expired on a dated mirror).
 {
     echo "deb $m $suite main"
-    echo "deb $m $suite-updates main"
-    echo "deb ${m%/debian*}/debian-security $suite-security main"
+    if [[ $suite != forky && $suite != sid ]]; then
+        echo "deb $m $suite-updates main"
+        echo "deb ${m%/debian*}/debian-security $suite-security main"
+    fi
 } >"$dir/etc/apt/sources.list"
+# A testing suite's Release file is valid for a week only, and a dated mirror (a snapshot) serves
+# an expired one: apt then refuses it. Signatures are still checked; only the expiry is not.
+if [[ $suite == forky || $suite == sid ]]; then
+    echo 'Acquire::Check-Valid-Until "false";' >"$dir/etc/apt/apt.conf.d/99qubemem-test-root"
+fi
 cp /etc/hosts "$dir/etc/hosts"
 cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
 # No daemon may start inside the root while packages are installed (policy-rc.d), in the copy too.

@@ -107,7 +107,10 @@ build() {   # build ROOT PKG VERSION (control fields on stdin)
         echo "Version: $version"
         echo "Architecture: $ARCH"
         echo "Maintainer: $MAINTAINER"
-        echo "Installed-Size: $(du -k -s --exclude=DEBIAN "$root" | cut -f1)"
+        # As dpkg-gencontrol counts it: each file's KiB rounded up, 1 per folder or link (du's
+        # folder sizes depend on the file system's history, and so would the package).
+        echo "Installed-Size: $(cd "$root" && find . -path ./DEBIAN -prune -o -printf '%y %s\n' |
+            awk '$1 == "f" {t += int(($2 + 1023) / 1024); next} {t += 1} END {print t}')"
         cat
     } >"$root/DEBIAN/control"
     (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z |
