@@ -5,7 +5,7 @@ MANDIR ?= $(PREFIX)/share/man
 # A fixed date keeps the generated man page reproducible (it is checked in and snapshot-tested).
 MAN_DATE ?= 2026-11-21
 
-.PHONY: all build release plugin install demo check test man fuzz clean
+.PHONY: all build release plugin install deb demo check test man fuzz clean
 
 all: build
 
@@ -31,6 +31,17 @@ install: release plugin
 	-install -m 0644 man/job_submit_qubemem.8 $(DESTDIR)$(MANDIR)/man8/
 	$(MAKE) -C plugin install
 
+## deb: Debian packages into build/deb/: qubemem (the CLI) and slurm-wlm-qubemem-plugin for the
+## host's SLURM, plus one per release in DEB_SLURM_RELEASES (e.g. "24.11 26.05", each built in its
+## Debian root, scripts/slurm-root.sh). Each plugin package depends on exactly its slurmctld.
+DEB_SLURM_RELEASES ?=
+deb: release plugin
+	for r in $(DEB_SLURM_RELEASES); do $(MAKE) -C plugin SLURM_RELEASE=$$r || exit 1; done
+	scripts/make-deb.sh --out build/deb "$$(readlink -f plugin/build/job_submit_qubemem.so)" \
+		$(foreach r,$(DEB_SLURM_RELEASES),"$$(scripts/slurm-root.sh $(r) >/dev/null && \
+		ls -d plugin/build/$(r).*/job_submit_qubemem.so | tail -n 1):$$(scripts/slurm-root.sh $(r))")
+	lintian --fail-on error,warning build/deb/*.deb
+
 ## demo: the main job on a local single-node SLURM sandbox (installs what it needs first)
 demo:
 	scripts/install-deps.sh
@@ -52,4 +63,5 @@ man:
 
 clean:
 	$(SWIFT) package clean
+	rm -rf build/deb
 	-$(MAKE) -C plugin clean

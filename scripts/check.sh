@@ -24,6 +24,9 @@ step "plugin, for the host's SLURM and for ${RELEASES:-no other release}"
 make -C plugin
 for release in $RELEASES; do make -C plugin SLURM_RELEASE="$release"; done
 
+step "Debian packages (make deb, lintian included; tests/packages/ installs them with apt)"
+make deb DEB_SLURM_RELEASES="$RELEASES"
+
 step "sandbox SLURM"
 export QUBEMEM_PLUGIN_DIR="$PWD/plugin/build"   # sandbox.sh picks build/<its version>/
 unset QUBEMEM_SANDBOX_RELEASE

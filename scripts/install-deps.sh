@@ -22,6 +22,7 @@ APT_PACKAGES=(
     hyperfine valgrind time lua5.1 gcc
     debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
     libcfitsio-dev   # FITS masks for predict --qube-config (loaded with dlopen)
+    lintian       # checks the Debian packages of `make deb` (tests/packages/)
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).
