@@ -152,6 +152,9 @@ lintian_overrides "$pkg" "$root" <<'EOF'
 qubemem: groff-message Empty input line * [usr/share/man/man1/qubemem.1.gz:*]
 # Not uploaded to Debian: there is no ITP bug for the changelog to close.
 qubemem: initial-upload-closes-no-bugs *
+# The YAML reader of --qube-config is the Swift package Yams, which compiles its own copy of
+# libyaml's C sources into its module; Debian packages no Yams that could use the system libyaml.
+qubemem: embedded-library libyaml [usr/bin/qubemem]
 EOF
 depends=$(shlibdeps "$root/usr/bin/qubemem")
 build "$root" "$pkg" "$version" <<EOF
