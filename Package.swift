@@ -54,10 +54,14 @@ let package = Package(
         ),
         // The @main root command only.
         .executableTarget(name: "qubemem", dependencies: ["QubeMemCLI"], swiftSettings: strict),
+        // Timing utilities for qubemem's own measurements (standard library only). A module of
+        // its own, so that nothing of it is linked into the plugin.
+        .target(name: "QubeMemTiming", swiftSettings: strict),
         // In-process timing of the budget library for BENCHMARKS.md (bench/predict/run.sh).
         .executableTarget(name: "qubemem-bench", dependencies: ["QubeMem"], swiftSettings: strict),
 
         .testTarget(name: "QubeMemTests", dependencies: ["QubeMem"], swiftSettings: strict),
+        .testTarget(name: "QubeMemTimingTests", dependencies: ["QubeMemTiming"], swiftSettings: strict),
         .testTarget(name: "QubeMemCExportsTests", dependencies: ["QubeMemCExports", "CQubeMemABI", "QubeMem"],
                     swiftSettings: strict),
         .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"],

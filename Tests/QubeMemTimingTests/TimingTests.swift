@@ -1,5 +1,5 @@
 import Testing
-import QubeMem
+import QubeMemTiming
 
 /// A clock that advances by a fixed step every time it is read.
 final class SteppingClock: Clock, @unchecked Sendable {
