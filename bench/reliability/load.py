@@ -43,10 +43,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 import slurmsandbox as sb  # noqa: E402
 
+sys.path.insert(0, str(REPO / "tests" / "plugin"))
+# The sandbox's qubemem.conf, slurmctld's pid and log, and the admin-style config rewrite: the
+# plugin suite's own helpers.
+from test_job_submit_qubemem import CTLD_LOG, ctld_pid, write_config  # noqa: E402
+
 QUBEMEM = os.environ.get("QUBEMEM", str(REPO / ".build" / "release" / "qubemem"))
-CONFIG = sb.SANDBOX_DIR / "etc" / "qubemem.conf"
-CTLD_PID = sb.SANDBOX_DIR / "run" / "slurm" / "slurmctld.pid"
-CTLD_LOG = sb.SANDBOX_DIR / "log" / "slurmctld.log"
 
 # Valid comments: every key, both paths, every model.
 VALID = [
@@ -88,25 +90,11 @@ CONFIGS = [
 BROKEN = "slack = 1.2\nbogus = yes\n"
 
 
-def ctld_pid() -> int:
-    return int(CTLD_PID.read_text().split()[0])
-
-
 def ctld_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def write_config(text: str | None) -> None:
-    if text is None:
-        CONFIG.unlink(missing_ok=True)
-        return
-    tmp = CONFIG.with_suffix(".conf.new")
-    tmp.write_text(text)
-    tmp.chmod(0o644)
-    tmp.replace(CONFIG)
 
 
 class Oracle:
