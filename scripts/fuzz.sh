@@ -6,6 +6,9 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   each target for SECONDS (default 60), all by default
 #   scripts/fuzz.sh --list                  the targets
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0    each target for that many executions instead
+#   FUZZ_SEED=1 FUZZ_RUNS=200000 scripts/fuzz.sh 0
+#                                           the same inputs on every machine (make check does this,
+#                                           so that a red check can be re-run and its crash seen)
 #
 # Targets (fuzz/targets/NAME.swift, compiled with the sources they exercise into one module):
 #   comment       job comments and task layouts: the plugin's decision     (Sources/QubeMem)
@@ -46,8 +49,11 @@ summary=()
 for target in "${targets[@]}"; do
     mapfile -t sources < <(sources_for "$target")
     out=.build/fuzz/$target
-    mkdir -p "$out/corpus"
-    if [[ -d fuzz/corpus/$target ]]; then cp -n fuzz/corpus/"$target"/* "$out/corpus/" 2>/dev/null || true; fi
+    corpus=corpus
+    # A seeded run starts from the committed seeds alone, as it would on a fresh clone.
+    if [[ -n ${FUZZ_SEED:-} ]]; then corpus=seeded-corpus; rm -rf "${out:?}/$corpus"; fi
+    mkdir -p "$out/$corpus"
+    if [[ -d fuzz/corpus/$target ]]; then cp -n fuzz/corpus/"$target"/* "$out/$corpus/" 2>/dev/null || true; fi
     dict=()
     [[ -f fuzz/$target.dict ]] && dict=(-dict="$PWD/fuzz/$target.dict")
     bin=$out/fuzz-$target
@@ -60,8 +66,9 @@ for target in "${targets[@]}"; do
     set +e
     budget=(-max_total_time="$seconds")
     [[ -n ${FUZZ_RUNS:-} ]] && budget=(-runs="$FUZZ_RUNS")
+    [[ -n ${FUZZ_SEED:-} ]] && budget+=(-seed="$FUZZ_SEED")
     (cd "$out" && ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len=8192 \
-        -print_final_stats=1 corpus) >"$log" 2>&1
+        -print_final_stats=1 "$corpus") >"$log" 2>&1
     status=$?
     set -e
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

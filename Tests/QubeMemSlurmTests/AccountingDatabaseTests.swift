@@ -105,6 +105,30 @@ import Testing
         #expect(result.rows.count == 1)
     }
 
+    @Test func idsAndCountsWiderThanTheirColumnsAreRefusedNotWrittenForTheReaderToRefuse() {
+        // Found by the dbrows fuzz target: such values wrapped or passed through, and the sacct
+        // reader then refused the row it was given.
+        for (job, why) in [(["arrayJob": "5", "arrayTask": "8612933377076028302"], "j.id_array_task '8612933377076028302'"),
+                           (["nodes": "3566131579936950044"], "j.nodes_alloc '3566131579936950044'"),
+                           (["uid": "4294967296"], "j.id_user '4294967296'"),
+                           (["tresAlloc": "1=4294967296"], "CPU count 4294967296")] {
+            var converter = AccountingRows(now: 2000) { _ in "root" }
+            var text = Self.clientRow(job: job) + "\n"
+            var out: [UInt8] = []
+            text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { out.append(contentsOf: $0) } }
+            #expect(converter.unreadable == 1 && out.isEmpty, "\(job)")
+            #expect(converter.firstUnreadableReason?.contains(why) == true, "\(converter.firstUnreadableReason ?? "nil")")
+        }
+        // The largest values the columns hold still convert, and the reader takes them.
+        let rows = Self.convert([Self.clientRow(job: ["arrayJob": "5", "arrayTask": "4294967293", "nodes": "4294967295",
+                                                      "tresAlloc": "1=4294967295"])]).rows
+        #expect(rows.first?.hasPrefix("5_4294967293|") == true)
+        var acc = SacctAccumulator()
+        acc.feed(Array(rows.map { $0 + "\n" }.joined().utf8))
+        acc.finish()
+        #expect(acc.malformedCount == 0)
+    }
+
     @Test func sacctWindowSelectionIsMirrored() throws {
         var sql = AccountingSQL(cluster: "qubesandbox", start: 100, end: 200)
         let text = try sql.text()

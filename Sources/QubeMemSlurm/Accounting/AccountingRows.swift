@@ -25,9 +25,12 @@ public struct AccountingRows {
     private var emittedJobs: Set<UInt64> = []
     private var jobID: [UInt8] = []
     private var names: [UInt32: [UInt8]] = [:]
-    /// Client rows that could not be read (wrong number of columns).
+    /// Client rows that could not be read: the wrong number of columns, or a count or id wider
+    /// than its column's type (the database cannot hold it, so the row is not the query's).
     public private(set) var unreadable = 0
+    /// The first such row (at most 200 bytes) and why it was refused.
     public private(set) var firstUnreadable: String?
+    public private(set) var firstUnreadableReason: String?
 
     public init(now: Int64, userName: @escaping UserName) {
         self.now = now
@@ -69,9 +72,16 @@ public struct AccountingRows {
         starts.append(0)
         for (i, b) in line.enumerated() where b == 0x09 { starts.append(i + 1) }
         guard starts.count == AccountingSQL.columns.count else {
-            unreadable += 1
-            if firstUnreadable == nil { firstUnreadable = String(decoding: line.prefix(200), as: UTF8.self) }
-            return
+            return refuse("\(AccountingSQL.columns.count) columns expected, found \(starts.count)")
+        }
+        // The `int unsigned` columns: a wider value cannot come from the database, and written out
+        // it would be a job id or count the sacct reader refuses.
+        for column in Self.unsigned32Columns where !fitsUInt32(column) {
+            return refuse("\(AccountingSQL.columns[column]) '\(String(decoding: field(column).prefix(40), as: UTF8.self))' is not an unsigned 32-bit number")
+        }
+        let allocatedCPUs = tres(13, id: 1) ?? 0
+        guard allocatedCPUs <= UInt64(UInt32.max) else {
+            return refuse("j.tres_alloc CPU count \(allocatedCPUs) is wider than SLURM's 32-bit CPU counts")
         }
         // The job's id, written once and copied into the job row and the step row.
         let idStart = out.count
@@ -99,7 +109,7 @@ public struct AccountingRows {
             out.append(0x7C)
             writeDecimal(number(12))  // NNodes
             out.append(contentsOf: [0x7C, 0x7C])  // no NTasks for the allocation
-            writeDecimal(tres(13, id: 1) ?? 0)  // AllocCPUS
+            writeDecimal(allocatedCPUs)  // AllocCPUS
             out.append(0x7C)
             if let mib = tres(14, id: 2) {  // ReqMem
                 writeDecimal(mib)
@@ -139,7 +149,31 @@ public struct AccountingRows {
         out.append(contentsOf: [0x7C, 0x7C, 0x0A])  // no Comment or AdminComment for steps
     }
 
+    private mutating func refuse(_ reason: String) {
+        unreadable += 1
+        if firstUnreadable == nil {
+            firstUnreadable = String(decoding: line.prefix(200), as: UTF8.self)
+            firstUnreadableReason = reason
+        }
+    }
+
     // MARK: - Fields
+
+    /// Columns of `AccountingSQL.columns` that are `int unsigned` in slurmdbd's schema and are
+    /// written into ids or counts: id_job, id_array_job, id_array_task, het_job_id,
+    /// het_job_offset, id_user, nodes_alloc, and the step's nodes_alloc and task_cnt.
+    static let unsigned32Columns = [1, 2, 3, 4, 5, 6, 12, 27, 28]
+
+    /// True when field `i` is empty or decimal digits with a value of at most `UInt32.max`.
+    private func fitsUInt32(_ i: Int) -> Bool {
+        var v: UInt64 = 0
+        for b in field(i) {
+            guard b >= 0x30, b <= 0x39 else { return false }
+            v = v * 10 + UInt64(b - 0x30)
+            if v > UInt64(UInt32.max) { return false }
+        }
+        return true
+    }
 
     private func field(_ i: Int) -> ArraySlice<UInt8> {
         let end = i + 1 < starts.count ? starts[i + 1] - 1 : line.count
@@ -225,14 +259,14 @@ public struct AccountingRows {
     private mutating func writeJobID() {
         let noValue: UInt64 = 0xFFFF_FFFE  // NO_VAL
         let arrayJob = number(2), arrayTask = number(3), hetJob = number(4), hetOffset = number(5)
-        if arrayTask != noValue, arrayJob != 0 {
+        if arrayTask < noValue, arrayJob != 0 {
             writeDecimal(arrayJob)
             out.append(UInt8(ascii: "_"))
             writeDecimal(arrayTask)
         } else if arrayJob != 0, let tasks = Self.taskRanges(hexMask: String(decoding: field(33), as: UTF8.self)) {
             writeDecimal(arrayJob)
             out.append(contentsOf: Array("_[\(tasks)]".utf8))
-        } else if hetJob != 0, hetOffset != noValue {
+        } else if hetJob != 0, hetOffset < noValue {
             writeDecimal(hetJob)
             out.append(UInt8(ascii: "+"))
             writeDecimal(hetOffset)

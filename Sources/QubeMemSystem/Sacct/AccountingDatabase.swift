@@ -13,14 +13,14 @@ public enum AccountingDatabase {
     public enum Failure: Error, CustomStringConvertible {
         case settings(String)
         case client(SacctError)
-        case unreadableRows(count: Int, first: String)
+        case unreadableRows(count: Int, first: String, reason: String)
 
         public var description: String {
             switch self {
             case .settings(let message): return message
             case .client(let error): return error.description
-            case .unreadableRows(let count, let first):
-                return "the database client printed \(count) row(s) that are not the query's columns; the first: '\(first)'"
+            case .unreadableRows(let count, let first, let reason):
+                return "the database client printed \(count) row(s) that are not the query's columns; the first (\(reason)): '\(first)'"
             }
         }
     }
@@ -50,7 +50,7 @@ public enum AccountingDatabase {
             throw .client(error)
         }
         rows.finish(emit: onRows)
-        if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "") }
+        if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "", reason: rows.firstUnreadableReason ?? "") }
     }
 
     /// Writes `[client] password=...` to a new private file; nil when there is no password.
