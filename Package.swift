@@ -26,9 +26,14 @@ let package = Package(
         // Pure budget math, comment grammar and request policy. Standard library only:
         // it is linked into slurmctld. No Foundation, no I/O, no global state, no traps.
         .target(name: "QubeMem", swiftSettings: strict),
-        // Pure parsing of SLURM formats: sacct -P rows, memory sizes, AdminComment records.
+        // SLURM's formats, parsing only: job ids and states, memory sizes, the sacct field list,
+        // AdminComment records, slurmdbd.conf. Standard library only.
         .target(name: "QubeMemSlurm", dependencies: ["QubeMem"], swiftSettings: strict),
-        // Side effects behind protocols: running sacct, spawning and profiling children.
+        // The audit: sacct rows merged into jobs, then statistics, slack recommendation and report.
+        // Standard library only: every byte it reads is handed to it by QubeMemSystem.
+        .target(name: "QubeMemAudit", dependencies: ["QubeMemSlurm"], swiftSettings: strict),
+        // Every side effect: files, processes (sacct, the database client, profiled runs), /proc
+        // and cgroups, and the SQL over slurmdbd's tables.
         .target(name: "QubeMemSystem", dependencies: ["QubeMem", "QubeMemSlurm"], swiftSettings: strict),
         // The one C contract between the plugin shim and Swift: include/qubemem_abi.h.
         .target(name: "CQubeMemABI"),
@@ -47,7 +52,7 @@ let package = Package(
         .target(
             name: "QubeMemCLI",
             dependencies: [
-                "QubeMem", "QubeMemSlurm", "QubeMemSystem", "QubeMemInputs",
+                "QubeMem", "QubeMemSlurm", "QubeMemAudit", "QubeMemSystem", "QubeMemInputs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -64,9 +69,10 @@ let package = Package(
         .testTarget(name: "QubeMemTimingTests", dependencies: ["QubeMemTiming"], swiftSettings: strict),
         .testTarget(name: "QubeMemCExportsTests", dependencies: ["QubeMemCExports", "CQubeMemABI", "QubeMem"],
                     swiftSettings: strict),
-        .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"],
+        .testTarget(name: "QubeMemSlurmTests", dependencies: ["QubeMemSlurm"], swiftSettings: strict),
+        .testTarget(name: "QubeMemAuditTests", dependencies: ["QubeMemAudit", "QubeMemSlurm"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "QubeMemSystemTests", dependencies: ["QubeMemSystem"],
+        .testTarget(name: "QubeMemSystemTests", dependencies: ["QubeMemSystem", "QubeMemAudit", "QubeMemSlurm"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "QubeMemInputsTests", dependencies: ["QubeMemInputs", "QubeMem"],
                     swiftSettings: strict),

@@ -13,9 +13,9 @@
 # Targets (fuzz/targets/NAME.swift, compiled with the sources they exercise into one module):
 #   comment       job comments and task layouts: the plugin's decision     (Sources/QubeMem)
 #   config        qubemem.conf                                              (Sources/QubeMem)
-#   sacct         sacct --parsable2 output, merged and audited              (QubeMemSlurm)
+#   sacct         sacct --parsable2 output, merged and audited              (QubeMemAudit)
 #   record        AdminComment text and qubemem:v1 records                  (QubeMemSlurm)
-#   dbrows        the MariaDB client's rows for audit --source db           (QubeMemSlurm)
+#   dbrows        the MariaDB client's rows for audit --source db           (QubeMemSystem/Database)
 #   slurmdbdconf  slurmdbd.conf and slurm.conf                              (QubeMemSlurm)
 #   proc          /proc status, statm, smaps_rollup, stat                   (QubeMemSystem)
 # Corpus: fuzz/corpus/NAME/ (seeds, and every crash found, kept as a regression input), copied to
@@ -33,13 +33,16 @@ targets=("$@")
 
 # The sources each target is compiled with (one module: imports between our modules become no-ops).
 sources_for() {
-    local core slurm
+    local core slurm audit
     mapfile -t core < <(find Sources/QubeMem -name '*.swift' | sort)
     mapfile -t slurm < <(find Sources/QubeMemSlurm -name '*.swift' | sort)
+    mapfile -t audit < <(find Sources/QubeMemAudit -name '*.swift' | sort)
     case $1 in
         comment | config) printf '%s\n' "${core[@]}" ;;
-        sacct | record | dbrows | slurmdbdconf) printf '%s\n' "${core[@]}" "${slurm[@]}" ;;
-        proc) echo Sources/QubeMemSystem/Profiling/ProcParsers.swift ;;
+        record | slurmdbdconf) printf '%s\n' "${core[@]}" "${slurm[@]}" ;;
+        sacct) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" ;;
+        dbrows) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" Sources/QubeMemSystem/Database/Accounting{Rows,SQL}.swift ;;
+        proc) printf '%s\n' Sources/QubeMem/Text/DecimalText.swift Sources/QubeMemSystem/Profiling/ProcParsers.swift ;;
         *) echo "fuzz.sh: unknown target '$1' (valid: ${ALL[*]})" >&2; return 64 ;;
     esac
 }
@@ -58,8 +61,16 @@ for target in "${targets[@]}"; do
     [[ -f fuzz/$target.dict ]] && dict=(-dict="$PWD/fuzz/$target.dict")
     bin=$out/fuzz-$target
     if [[ ! -x $bin || -n $(find "${sources[@]}" "fuzz/targets/$target.swift" -newer "$bin" 2>/dev/null | head -1) ]]; then
+        # One module: imports of our own modules are dropped from copies of the sources.
+        rm -rf "$out/src" && mkdir -p "$out/src"
+        local_sources=()
+        for f in "${sources[@]}"; do
+            copy=$out/src/$(echo "$f" | tr / _)
+            sed -E 's/^(public |internal |@testable )?import QubeMem[A-Za-z]*$//' "$f" >"$copy"
+            local_sources+=("$copy")
+        done
         swiftc -sanitize=fuzzer,address -parse-as-library -module-name QubeMem -g -O \
-            -suppress-warnings "${sources[@]}" "fuzz/targets/$target.swift" -o "$bin" >"$out/build.log" 2>&1 \
+            -suppress-warnings "${local_sources[@]}" "fuzz/targets/$target.swift" -o "$bin" >"$out/build.log" 2>&1 \
             || { cat "$out/build.log" >&2; exit 1; }
     fi
     log=$out/last-run.log

@@ -68,18 +68,13 @@ public func qubemem_v1_fini() {
 #endif
 public func qubemem_v1_plain_job_id(_ text: UnsafePointer<CChar>?) -> UInt32 {
     guard let text else { return QUBEMEM_NO_VAL }
-    var value: UInt32 = 0
-    var index = 0
-    while text[index] != 0 {
-        let byte = UInt8(bitPattern: text[index])
-        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), index < 10 else { return QUBEMEM_NO_VAL }
-        let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-        let (sum, overflow2) = times.addingReportingOverflow(UInt32(byte - UInt8(ascii: "0")))
-        guard !overflow1, !overflow2 else { return QUBEMEM_NO_VAL }
-        value = sum
-        index += 1
-    }
-    return index == 0 || value == 0 || value >= QUBEMEM_NO_VAL ? QUBEMEM_NO_VAL : value
+    // At most 11 bytes are looked at: a longer text is not a 32-bit id, and is never read to its end.
+    var length = 0
+    while length < 11, text[length] != 0 { length += 1 }
+    let bytes = UnsafeRawBufferPointer(start: text, count: length)
+    guard length <= 10, let value = DecimalText.parse(bytes, limit: UInt64(QUBEMEM_NO_VAL) - 1), value > 0
+    else { return QUBEMEM_NO_VAL }
+    return UInt32(value)
 }
 
 /// Where qubemem.conf lives.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QubeMem
 import QubeMemSlurm
+import QubeMemAudit
 import QubeMemSystem
 
 /// `qubemem audit`: what finished jobs really used, against what was predicted, and the slack to set.

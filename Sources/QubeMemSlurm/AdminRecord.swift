@@ -1,3 +1,5 @@
+import QubeMem
+
 /// The plugin's decision record in a job's AdminComment (version 1, docs/design.md).
 ///
 ///     qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=… baseline_bytes=… slack=1.15 request_mib=3456 user_mib=none
@@ -267,16 +269,7 @@ public struct AdminRecord: Equatable, Sendable {
     }
 
     private static func parseUInt64(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        if b.isEmpty { return nil }
-        var v: UInt64 = 0
-        for c in b {
-            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt64(c &- UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            v = s
-        }
-        return v
+        DecimalText.parse(b)
     }
 }
 
@@ -286,37 +279,8 @@ public func parseDecimal4(_ text: some StringProtocol) -> UInt64? {
 }
 
 /// `parseDecimal4` on the text's UTF-8 bytes.
-func parseDecimal4Bytes(_ bytes: some Sequence<UInt8>) -> UInt64? {
-    var whole: UInt64 = 0
-    var fraction: UInt64 = 0
-    var places = 0
-    var inFraction = false
-    var digits = 0
-    for ch in bytes {
-        if ch == UInt8(ascii: ".") {
-            if inFraction || digits == 0 { return nil }
-            inFraction = true
-            continue
-        }
-        guard ch >= UInt8(ascii: "0"), ch <= UInt8(ascii: "9") else { return nil }
-        let d = UInt64(ch &- UInt8(ascii: "0"))
-        if inFraction {
-            places += 1
-            if places > 4 { return nil }
-            fraction = fraction * 10 + d
-        } else {
-            let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(d)
-            if o1 || o2 { return nil }
-            whole = s
-        }
-        digits += 1
-    }
-    if digits == 0 || (inFraction && places == 0) { return nil }
-    while places < 4 { fraction *= 10; places += 1 }
-    let (w, o1) = whole.multipliedReportingOverflow(by: 10_000)
-    let (t, o2) = w.addingReportingOverflow(fraction)
-    return (o1 || o2) ? nil : t
+func parseDecimal4Bytes(_ bytes: some Collection<UInt8>) -> UInt64? {
+    DecimalText.fixedPoint(bytes, places: 4)
 }
 
 /// Formats ten-thousandths as a short decimal ("11500" → "1.15", "10000" → "1.0").

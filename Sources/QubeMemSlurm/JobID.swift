@@ -1,3 +1,5 @@
+import QubeMem
+
 /// The job a sacct row belongs to: plain `123`, array task `123_4`, heterogeneous component `123+0`.
 ///
 /// Each array task and each heterogeneous component is its own allocation with its own memory, so
@@ -101,18 +103,10 @@ public enum JobIDField: Equatable, Sendable {
     }
 
     /// Reads at least one decimal digit from `from`; returns the value (≤ limit) and the index after it.
+    @inline(__always)
     private static func readNumber<C: Collection<UInt8>>(_ text: C, from start: C.Index, limit: UInt64)
         -> (UInt64, C.Index)?
     {
-        var value: UInt64 = 0
-        var i = start
-        while i != text.endIndex, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9") {
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt64(text[i] &- UInt8(ascii: "0")))
-            if o1 || o2 || s > limit { return nil }
-            value = s
-            i = text.index(after: i)
-        }
-        return i == start ? nil : (value, i)
+        DecimalText.prefix(of: text, from: start, limit: limit).map { ($0.value, $0.end) }
     }
 }

@@ -51,7 +51,7 @@ public enum JobState: String, Sendable, CaseIterable, Comparable {
     }
 
     /// The state's position in `allCases` (for counting states in an array).
-    var ordinal: Int {
+    public var ordinal: Int {
         switch self {
         case .completed: return 0
         case .failed: return 1

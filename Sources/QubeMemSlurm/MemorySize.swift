@@ -1,3 +1,5 @@
+import QubeMem
+
 /// Memory sizes as sacct prints them.
 ///
 /// sacct prints a size as a number followed by an optional binary suffix: `K`, `M`, `G`, `T`, `P`
@@ -21,44 +23,28 @@ public enum MemorySize {
     ///   - text: the field's bytes, without delimiters.
     ///   - bareUnitShift: the unit of a number with no suffix, as a power of 1024 (0 = bytes, 2 = MiB).
     /// - Returns: the size in bytes, `.empty` or `.invalid`. Never traps; overflow is `.invalid`.
-    public static func parse(_ text: some Collection<UInt8>, bareUnitShift: Int) -> Parsed {
-        var whole: UInt64 = 0
+    public static func parse<Bytes: Collection<UInt8>>(_ text: Bytes, bareUnitShift: Int) -> Parsed {
+        if text.isEmpty { return .empty }
+        guard let (whole, afterWhole) = DecimalText.prefix(of: text, from: text.startIndex) else { return .invalid }
+        var i = afterWhole
         var fraction: UInt64 = 0
         var fractionScale: UInt64 = 1
-        var digits = 0
-        var inFraction = false
-        var suffixShift: Int? = nil
-        var ended = false
-        if text.isEmpty { return .empty }
-        for byte in text {
-            if ended { return .invalid }
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                if suffixShift != nil { return .invalid }
-                let digit = UInt64(byte &- UInt8(ascii: "0"))
-                if inFraction {
-                    // Keep at most 9 decimal places; further digits cannot change whole bytes much.
-                    if fractionScale < 1_000_000_000 {
-                        fraction = fraction &* 10 &+ digit
-                        fractionScale &*= 10
-                    }
-                } else {
-                    let (m, o1) = whole.multipliedReportingOverflow(by: 10)
-                    let (s, o2) = m.addingReportingOverflow(digit)
-                    if o1 || o2 { return .invalid }
-                    whole = s
+        if i != text.endIndex, text[i] == UInt8(ascii: ".") {
+            i = text.index(after: i)
+            while i != text.endIndex, text[i] &- 0x30 <= 9 {
+                // Keep at most 9 decimal places; further digits cannot change whole bytes much.
+                if fractionScale < 1_000_000_000 {
+                    fraction = fraction &* 10 &+ UInt64(text[i] &- 0x30)
+                    fractionScale &*= 10
                 }
-                digits += 1
-            case UInt8(ascii: "."):
-                if inFraction || digits == 0 { return .invalid }
-                inFraction = true
-            default:
-                guard digits > 0, suffixShift == nil, let shift = unitShift(byte) else { return .invalid }
-                suffixShift = shift
-                ended = true
+                i = text.index(after: i)
             }
         }
-        if digits == 0 { return .invalid }
+        var suffixShift: Int? = nil
+        if i != text.endIndex {
+            guard let shift = unitShift(text[i]), text.index(after: i) == text.endIndex else { return .invalid }
+            suffixShift = shift
+        }
         let shift = suffixShift ?? bareUnitShift
         guard shift >= 0, shift <= 6 else { return .invalid }
         let multiplier: UInt64 = 1 << UInt64(10 * shift)

@@ -81,9 +81,11 @@ import Testing
     @Test func slackParsesExactlyAndRejectsGarbage() {
         #expect(Slack.parse("1.15")?.tenThousandths == 11_500)
         #expect(Slack.parse("2")?.description == "2")
-        for bad in ["", "0", "1.12345", "-1", "abc", "101", ".5", "1."] {
+        for bad in ["", "0", "1.12345", "-1", "abc", "101", "1.", ".", "1.5x", " 1"] {
             #expect(Slack.parse(bad) == nil, "\(bad)")
         }
+        // DecimalText's one rule for decimals: the whole part may be left out before a fraction.
+        #expect(Slack.parse(".5")?.tenThousandths == 5_000)
         // 100 × (2^64 − 1) bytes is still a 64-bit count of MiB: ceil(100 × (2^64 − 1) / 2^20).
         #expect(Slack.maximum.scaledMiB(UInt64.max) == 1_759_218_604_441_600)
     }

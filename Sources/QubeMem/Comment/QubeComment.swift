@@ -274,16 +274,10 @@ public enum QubeComment {
 
     /// `parseCount` on bytes.
     static func parseCount(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 15 else { return nil }
-        var n = 0
-        for b in bytes {
-            guard b >= 0x30, b <= 0x39 else { return nil }
-            n = n &* 10 &+ Int(b &- 0x30)  // at most 15 digits: no overflow
-        }
-        return n
+        DecimalText.parse(bytes, limit: 999_999_999_999_999).map { Int($0) }
     }
 
-    /// A decimal with at most 6 fractional digits, in millionths.
+    /// A decimal with at most 6 fractional digits and 6 whole ones, in millionths.
     public static func parseMillionths(_ text: String) -> Int? {
         var text = text
         return text.withUTF8 { parseMillionths(utf8: $0) }
@@ -291,24 +285,7 @@ public enum QubeComment {
 
     /// `parseMillionths` on bytes.
     static func parseMillionths(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let dot = bytes.firstIndex(of: UInt8(ascii: ".")) ?? bytes.count
-        let wholeBytes = UnsafeBufferPointer(rebasing: bytes[..<dot])
-        guard wholeBytes.count <= 6 else { return nil }
-        var whole = 0
-        if !wholeBytes.isEmpty {
-            guard let w = parseCount(utf8: wholeBytes) else { return nil }
-            whole = w
-        } else if dot == bytes.count {
-            return nil  // empty text
-        }
-        var frac = 0
-        if dot < bytes.count {
-            let f = UnsafeBufferPointer(rebasing: bytes[(dot + 1)...])
-            guard !f.isEmpty, f.count <= 6, let v = parseCount(utf8: f) else { return nil }
-            frac = v
-            for _ in f.count..<6 { frac *= 10 }
-        }
-        return whole * 1_000_000 + frac
+        DecimalText.fixedPoint(bytes, places: 6, limit: 999_999_999_999).map { Int($0) }
     }
 
     /// Millionths as the shortest decimal (100000 → "0.1").
@@ -325,20 +302,8 @@ public enum QubeComment {
         return text.withUTF8 { parseBool(utf8: $0) }
     }
 
-    /// yes/true/on/1 or no/false/off/0.
-    static func parseBool(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
-        if ByteText.equal(bytes, "yes") || ByteText.equal(bytes, "true") || ByteText.equal(bytes, "on")
-            || ByteText.equal(bytes, "1")
-        {
-            return true
-        }
-        if ByteText.equal(bytes, "no") || ByteText.equal(bytes, "false") || ByteText.equal(bytes, "off")
-            || ByteText.equal(bytes, "0")
-        {
-            return false
-        }
-        return nil
-    }
+    /// A yes/no value (`ByteText.flag`: the rule qubemem.conf uses too).
+    static func parseBool(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? { ByteText.flag(bytes) }
 
     /// Quotes untrusted bytes for a message: printable ASCII as is, anything else as `\xNN`,
     /// cut at 64 bytes.

@@ -189,13 +189,8 @@ public struct SiteConfig: Sendable, Equatable {
         return nil
     }
 
-    static func parseBool(_ text: String) -> Bool? {
-        switch text.lowercased() {
-        case "yes", "true", "on", "1": true
-        case "no", "false", "off", "0": false
-        default: nil
-        }
-    }
+    /// A yes/no value (`ByteText.flag`: the rule job comments use too).
+    static func parseBool(_ text: String) -> Bool? { ByteText.flag(text.utf8) }
 
     private static func trimmed(_ text: Substring) -> Substring {
         var start = text.startIndex

@@ -13,19 +13,8 @@ public struct Slack: Sendable, Equatable, Comparable, CustomStringConvertible {
     /// Reads `1`, `1.15`, `1.0500`; at most four decimals, from 0.0001 to 100.
     /// - Returns: `nil` for anything else.
     public static func parse(_ text: String) -> Slack? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.count <= 3,
-              let whole = QubeComment.parseCount(String(wholeText))
+        guard let value = DecimalText.fixedPoint(text.utf8, places: 4, limit: maximum.tenThousandths), value > 0
         else { return nil }
-        var frac = 0
-        if parts.count == 2 {
-            let f = parts[1]
-            guard !f.isEmpty, f.count <= 4, let v = QubeComment.parseCount(String(f)) else { return nil }
-            frac = v
-            for _ in f.count..<4 { frac *= 10 }
-        }
-        let value = UInt64(whole * 10_000 + frac)
-        guard value > 0, value <= maximum.tenThousandths else { return nil }
         return Slack(tenThousandths: value)
     }
 

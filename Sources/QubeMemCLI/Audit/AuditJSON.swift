@@ -1,5 +1,6 @@
 import Foundation
 import QubeMemSlurm
+import QubeMemAudit
 
 /// `qubemem audit --json`: schema `qubemem.audit/1`.
 ///

@@ -1,4 +1,5 @@
 import QubeMemSlurm
+import QubeMemAudit
 
 /// `qubemem audit --prometheus FILE`: the report's figures in Prometheus' text exposition format
 /// (version 0.0.4), for node_exporter's textfile collector.

@@ -1,5 +1,6 @@
 import Foundation
 import QubeMemSlurm
+import QubeMemAudit
 
 /// `qubemem audit --svg FILE`: a predicted-vs-measured scatter (with y = x and the current slack)
 /// and a histogram of measured/predicted, written by hand (no dependency).

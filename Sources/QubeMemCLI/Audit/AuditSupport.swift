@@ -1,6 +1,7 @@
 import Foundation
 import QubeMem
 import QubeMemSlurm
+import QubeMemAudit
 import QubeMemSystem
 import ArgumentParser
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import QubeMemSlurm
+import QubeMemAudit
 
 /// The terminal report of `qubemem audit`: jobs, summary, recommendation.
 enum AuditText {

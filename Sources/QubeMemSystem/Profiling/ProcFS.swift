@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import QubeMem
 #endif
 
 /// Reads /proc (or a copy of it under another root, for tests).
@@ -203,15 +204,8 @@ public final class ProcFS: ProcessSource {
         var out: [Int32] = []
         while let entry = readdir(dir) {
             let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                var v: Int32 = 0
-                var n = 0
-                for b in raw {
-                    if b == 0 { break }
-                    guard b >= 48, b <= 57, n < 9 else { return nil }
-                    v = v * 10 + Int32(b - 48)
-                    n += 1
-                }
-                return n > 0 ? v : nil
+                let name = raw.prefix { $0 != 0 }
+                return DecimalText.parse(name, limit: UInt64(Int32.max)).map { Int32($0) }
             }
             if let pid { out.append(pid) }
         }

@@ -1,3 +1,4 @@
+import QubeMem
 /// Parsers for the Linux /proc files the profiler reads.
 ///
 /// They take the file's bytes and never touch the file system, so the tests run them on fixture
@@ -176,17 +177,9 @@ public struct ProcStatm: Sendable, Equatable {
         let n = b.count
         for k in 0..<3 {
             while i < n, b[i] == 32 { i += 1 }
-            var value: UInt64 = 0
-            var digits = 0
-            while i < n, b[i] >= 48, b[i] <= 57 {
-                let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(UInt64(b[i] - 48))
-                guard !o1, !o2 else { return nil }
-                value = a
-                digits += 1
-                i += 1
-            }
-            guard digits > 0, i == n || b[i] == 32 || b[i] == 10 else { return nil }
+            guard let (value, end) = DecimalText.prefix(of: b, from: i) else { return nil }
+            i = end
+            guard i == n || b[i] == 32 || b[i] == 10 else { return nil }
             switch k {
             case 0: fields.0 = value
             case 1: fields.1 = value
@@ -350,23 +343,11 @@ func forEachLine(_ bytes: some Collection<UInt8>, _ body: (String, ArraySlice<UI
 
 /// A non-negative decimal integer, surrounding blanks and tabs allowed. nil on anything else or
 /// on overflow.
-func parseDecimal(_ bytes: some Collection<UInt8>) -> UInt64? {
-    var value: UInt64 = 0
-    var digits = 0
-    var ended = false
-    for b in bytes {
-        if b == 32 || b == 9 {
-            if digits > 0 { ended = true }
-            continue
-        }
-        guard !ended, b >= 48, b <= 57 else { return nil }
-        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (s, o2) = m.addingReportingOverflow(UInt64(b - 48))
-        guard !o1, !o2 else { return nil }
-        value = s
-        digits += 1
-    }
-    return digits > 0 ? value : nil
+func parseDecimal<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> UInt64? {
+    let blank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 }
+    guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) })
+    else { return nil }
+    return DecimalText.parse(bytes[first...last])
 }
 
 /// `   1234 kB` → 1234 × 1024 bytes. nil unless the unit is kB.
@@ -379,17 +360,8 @@ func parseKiB(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
     var i = bytes.startIndex
     let end = bytes.endIndex
     while i < end, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
-    var value: UInt64 = 0
-    var digits = 0
-    while i < end, bytes[i] >= 48, bytes[i] <= 57 {
-        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-        let (a, o2) = m.addingReportingOverflow(UInt64(bytes[i] - 48))
-        guard !o1, !o2 else { return nil }
-        value = a
-        digits += 1
-        i += 1
-    }
-    guard digits > 0 else { return nil }
+    guard let (value, afterDigits) = DecimalText.prefix(of: bytes, from: i) else { return nil }
+    i = afterDigits
     while i < end, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
     guard end - i >= 2, bytes[i] == UInt8(ascii: "k"), bytes[i + 1] == UInt8(ascii: "B") else { return nil }
     i += 2

@@ -1,17 +1,4 @@
-/// Comparisons of raw bytes with literal text, without building a `String`.
-///
-/// The plugin parses job comments as bytes inside slurmctld; a `String` per token would cost an
-/// allocation or a trip through the standard library's string comparison for each one.
-enum ByteText {
-    /// Whether `bytes` spell exactly `text`.
-    @inline(__always)
-    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-        guard bytes.count == text.utf8CodeUnitCount else { return false }
-        let literal = text.utf8Start
-        for index in 0..<bytes.count where bytes[index] != literal[index] { return false }
-        return true
-    }
-}
+// The comment's enumerated words (model versions, path choices), read from bytes.
 
 extension ModelVersion {
     /// `parse` on bytes: a model version, `latest`, or a qube-qml release number.

@@ -1,5 +1,6 @@
 import Testing
-@testable import QubeMemSlurm
+@testable import QubeMemAudit
+import QubeMemSlurm
 
 /// The summary-only path (`SacctAccumulator(keeping: .summary)`, `AuditReport(summary:)`) against the
 /// path that keeps whole jobs, on the same rows: every count, group, quantile and the

@@ -1,5 +1,7 @@
 import Testing
-@testable import QubeMemSlurm
+@testable import QubeMemSystem
+import QubeMemSlurm
+import QubeMemAudit
 
 @Suite struct AccountingDatabaseTests {
     /// One client row of `AccountingSQL`'s columns, tab-separated as `mariadb --batch` prints it.

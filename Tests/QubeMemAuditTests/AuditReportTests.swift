@@ -1,5 +1,6 @@
 import Testing
-@testable import QubeMemSlurm
+@testable import QubeMemAudit
+import QubeMemSlurm
 
 @Suite struct AuditReportTests {
     func report(_ fixture: String, _ configure: (inout AuditSettings) -> Void = { _ in }) throws -> AuditReport {

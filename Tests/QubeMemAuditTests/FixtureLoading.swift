@@ -1,5 +1,6 @@
 import Foundation
 import QubeMemSlurm
+import QubeMemAudit
 
 /// Reads a fixture shipped with the test bundle.
 func fixtureBytes(_ name: String) throws -> [UInt8] {

@@ -42,7 +42,7 @@ public struct SlurmdbdSettings: Sendable, Equatable {
             default: continue
             }
         }
-        guard AccountingSQL.isIdentifier(settings.database) else {
+        guard Self.isIdentifier(settings.database) else {
             return .failure(ParseError(line: 0, message: "StorageLoc '\(settings.database)' is not a plain database name (letters, digits, _)"))
         }
         return .success(settings)
@@ -68,6 +68,14 @@ public struct SlurmdbdSettings: Sendable, Equatable {
             if !key.isEmpty { out.append((index + 1, key, value)) }
         }
         return out
+    }
+
+    /// A plain SQL identifier, as cluster and database names must be before they are put into a
+    /// query: letters, digits and `_`, 1 to 64 of them.
+    public static func isIdentifier(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+        }
     }
 }
 

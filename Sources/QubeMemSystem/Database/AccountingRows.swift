@@ -166,13 +166,7 @@ public struct AccountingRows {
 
     /// True when field `i` is empty or decimal digits with a value of at most `UInt32.max`.
     private func fitsUInt32(_ i: Int) -> Bool {
-        var v: UInt64 = 0
-        for b in field(i) {
-            guard b >= 0x30, b <= 0x39 else { return false }
-            v = v * 10 + UInt64(b - 0x30)
-            if v > UInt64(UInt32.max) { return false }
-        }
-        return true
+        field(i).isEmpty || DecimalText.parse(field(i), limit: UInt64(UInt32.max)) != nil
     }
 
     private func field(_ i: Int) -> ArraySlice<UInt8> {
@@ -182,12 +176,7 @@ public struct AccountingRows {
 
     /// A decimal field as a number (0 when empty or not a number).
     private func number(_ i: Int, skip: Int = 0) -> UInt64 {
-        var v: UInt64 = 0
-        for b in field(i).dropFirst(skip) {
-            guard b >= 0x30, b <= 0x39 else { return v }
-            v = v &* 10 &+ UInt64(b &- 0x30)
-        }
-        return v
+        DecimalText.parse(field(i).dropFirst(skip)) ?? 0
     }
 
     /// A decimal field that may be negative (-1 when empty).

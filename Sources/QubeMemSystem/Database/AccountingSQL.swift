@@ -1,3 +1,4 @@
+public import QubeMemSlurm
 /// The one SQL query `qubemem audit --source db` sends to slurmdbd's database: every job of a
 /// window with its steps, selected the way sacct selects them, in the columns `AccountingRows`
 /// turns into sacct rows.
@@ -47,7 +48,7 @@ public struct AccountingSQL: Sendable, Equatable {
     /// The query text.
     /// - Throws: `InvalidValue` for a name or id that is not plain.
     public func text() throws(InvalidValue) -> String {
-        guard Self.isIdentifier(cluster) else {
+        guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
         }
         let jobTable = "`\(cluster)_job_table`", stepTable = "`\(cluster)_step_table`"
@@ -161,12 +162,6 @@ public struct AccountingSQL: Sendable, Equatable {
         return out.joined(separator: ",")
     }
 
-    /// Letters, digits and `_`, 1 to 64 of them.
-    public static func isIdentifier(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
-        }
-    }
 }
 
 extension JobState {

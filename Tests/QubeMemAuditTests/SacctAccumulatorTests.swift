@@ -1,5 +1,6 @@
 import Testing
-@testable import QubeMemSlurm
+@testable import QubeMemAudit
+import QubeMemSlurm
 
 @Suite struct SacctAccumulatorTests {
     func mixed(chunk: Int = 1 << 16) throws -> SacctAccumulator {

@@ -1,78 +1,4 @@
-/// How a job's measured peak per node was obtained from its step rows.
-///
-/// - `singleTask`: every step with data ran one task; MaxRSS is that task's peak, i.e. the node's.
-/// - `taskSum`: a step ran several tasks on one node. MaxRSS is only the largest task, so the figure
-///   is the sum of the task peaks (TRESUsageInTot's mem), an upper bound of what the node held at
-///   once (peaks of different tasks need not coincide); without TRESUsageInTot, MaxRSS × tasks.
-/// - `multiNodeBound`: a step spanned nodes. sacct keeps no per-node sums, so the figure is the
-///   tightest upper bound of the busiest node it allows: min(sum of all task peaks,
-///   MaxRSS × (tasks − nodes + 1)), since every node runs at least one task and no task exceeds MaxRSS.
-///
-/// Upper bounds are used so that a slack chosen from the audit never under-covers a node.
-public enum PeakBasis: String, Sendable, Comparable {
-    case singleTask = "single_task"
-    case taskSum = "task_sum"
-    case multiNodeBound = "multi_node_bound"
-
-    var rank: Int {
-        switch self {
-        case .singleTask: return 0
-        case .taskSum: return 1
-        case .multiNodeBound: return 2
-        }
-    }
-
-    public static func < (a: PeakBasis, b: PeakBasis) -> Bool { a.rank < b.rank }
-}
-
-/// One job as merged from its allocation row and step rows.
-public struct AccountedJob: Sendable {
-    public var key: JobKey
-    /// Line of the first row seen for this job (1-based).
-    public var line: Int
-    public var hasAllocation = false
-    public var name = ""
-    public var user = ""
-    public var account = ""
-    public var partition = ""
-    /// The allocation row's state (first word).
-    public var state: JobState = .pending
-    public var elapsedSeconds: UInt64 = 0
-    public var nodes: UInt32 = 0
-    public var cpus: UInt32 = 0
-    public var requested: RequestedMemory? = nil
-    /// The job comment, kept only when there is no usable AdminComment record (it is then the
-    /// only source of a prediction); empty otherwise, to keep memory per job small.
-    public var comment = ""
-    /// The last qubemem record of the AdminComment (parsed as the row is read; the text is not kept).
-    public var record: AdminRecord.Found = .none
-    /// Measured peak per node, bytes; nil when no step had a figure ("no data", never zero).
-    public var peakBytes: UInt64? = nil
-    public var peakBasis: PeakBasis = .singleTask
-    /// A step ended OUT_OF_MEMORY (some releases mark only the step).
-    public var oomStep = false
-    public var stepRows: UInt32 = 0
-
-    init(key: JobKey, line: Int) {
-        self.key = key
-        self.line = line
-    }
-
-    /// Requested memory per node, bytes.
-    public var requestedPerNodeBytes: UInt64? {
-        requested?.perNodeBytes(nodes: nodes, cpus: cpus)
-    }
-
-    /// True when the job or any of its steps ran out of memory.
-    public var outOfMemory: Bool { state == .outOfMemory || oomStep }
-}
-
-/// A row that could not be read.
-public struct MalformedRow: Equatable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var reason: String
-    public var description: String { "line \(line): \(reason)" }
-}
+import QubeMemSlurm
 
 /// Streams `sacct -P` output and merges rows into jobs. Memory grows with jobs, not rows.
 ///
@@ -114,27 +40,15 @@ public struct SacctAccumulator: Sendable {
     private var liveKeys: Set<JobKey> = []
     private var carry: [UInt8] = []
     private var lineNumber = 0
-    private var layout = Layout.standard
+    private var layout = SacctRowFields.Layout.standard
     private var sawFirstLine = false
     private var lastKey = JobKey(job: UInt64.max)
     private var lastSlot = -1
-    /// End of each field of the current row (the offset of the `|` after it, or of the row's end).
-    private var ends: [Int] = []
-    private var fieldCount = 0
+    /// Where the current row's fields end.
+    private var fields = SacctRowFields()
 
     public init(keeping: Keeping = .jobs) {
         self.keeping = keeping
-    }
-
-    /// Column of each field in a row.
-    struct Layout: Sendable {
-        var column: [Int]  // indexed by SacctField ordinal
-        var count: Int
-        /// Free-text fields are the last two columns, so extra `|` can be absorbed.
-        var textLast: Bool
-
-        static let standard = Layout(
-            column: Array(0..<SacctField.allCases.count), count: SacctField.allCases.count, textLast: true)
     }
 
     /// Reserves room for about `jobs` jobs (a hint, e.g. from the input's size) to avoid copying the
@@ -155,18 +69,7 @@ public struct SacctAccumulator: Sendable {
         lastSlot = -1
         var taken = summary
         summary = SummaryJobs()
-        let liveKeys = liveKeys
-        let anyLive = !liveKeys.isEmpty
-        func unlisted(_ job: SummaryJob) -> Bool {
-            !job.has(SummaryJob.hasAllocation) || job.state.isLive || (anyLive && liveKeys.contains(job.key))
-        }
-        var sorted = true, allListed = true
-        for i in taken.jobs.indices {
-            if unlisted(taken.jobs[i]) { allListed = false }
-            if i > 0 && !(taken.jobs[i - 1].key < taken.jobs[i].key) { sorted = false }
-        }
-        if !allListed { taken.jobs.removeAll { unlisted($0) } }
-        if !sorted { taken.jobs.sort { $0.key < $1.key } }
+        Self.keepFinished(&taken.jobs, liveKeys: liveKeys)
         return taken
     }
 
@@ -179,23 +82,7 @@ public struct SacctAccumulator: Sendable {
         lastSlot = -1
         var jobs = records
         records = []
-        let liveKeys = liveKeys
-        let anyLive = !liveKeys.isEmpty
-        @inline(__always) func unlisted(_ job: UnsafePointer<AccountedJob>) -> Bool {
-            !job.pointee.hasAllocation || job.pointee.state.isLive || (anyLive && liveKeys.contains(job.pointee.key))
-        }
-        // Usually every job is listed and in order: then nothing is moved.
-        let (sorted, allListed) = jobs.withUnsafeBufferPointer { b -> (Bool, Bool) in
-            guard let base = b.baseAddress else { return (true, true) }
-            var sorted = true, allListed = true
-            for i in b.indices {
-                if unlisted(base + i) { allListed = false }
-                if i > 0 && !(base[i - 1].key < base[i].key) { sorted = false }
-            }
-            return (sorted, allListed)
-        }
-        if !allListed { jobs.removeAll { withUnsafePointer(to: $0) { unlisted($0) } } }
-        if !sorted { jobs.sort { $0.key < $1.key } }
+        Self.keepFinished(&jobs, liveKeys: liveKeys)
         return jobs
     }
 
@@ -238,16 +125,9 @@ public struct SacctAccumulator: Sendable {
     /// Finished jobs that had an allocation row, in job-id order. Live jobs are left out, as are step
     /// rows whose allocation row was not in the input (counted in `orphanJobs`).
     public var finishedJobs: [AccountedJob] {
-        var order: [Int] = []
-        order.reserveCapacity(records.count)
-        for (i, r) in records.enumerated() where r.hasAllocation && !r.state.isLive && !liveKeys.contains(r.key) {
-            order.append(i)
-        }
-        // sacct lists jobs mostly in id order already; sort only when it did not.
-        if !zip(order, order.dropFirst()).allSatisfy({ records[$0.0].key < records[$0.1].key }) {
-            order.sort { records[$0].key < records[$1].key }
-        }
-        return order.map { records[$0] }
+        var jobs = records
+        Self.keepFinished(&jobs, liveKeys: liveKeys)
+        return jobs
     }
 
     /// Jobs seen only through step rows.
@@ -272,7 +152,7 @@ public struct SacctAccumulator: Sendable {
         if line.isEmpty { return }
         if !sawFirstLine {
             sawFirstLine = true
-            if let header = headerLayout(line) {
+            if let header = SacctRowFields.headerLayout(line) {
                 switch header {
                 case .success(let l): layout = l
                 case .failure(let error): headerError = error.message
@@ -281,8 +161,9 @@ public struct SacctAccumulator: Sendable {
             }
         }
         rows += 1
-        splitFields(line)
-        let fieldCount = fieldCount
+        fields.split(line)
+        let fieldCount = fields.count
+        let ends = fields.ends
         if fieldCount < layout.count || (fieldCount > layout.count && !layout.textLast) {
             return reject("expected \(layout.count) fields separated by '|', found \(fieldCount)")
         }
@@ -563,221 +444,5 @@ public struct SacctAccumulator: Sendable {
         if malformed.count < Self.keptIssues {
             malformed.append(MalformedRow(line: lineNumber, reason: reason))
         }
-    }
-
-    /// Sets `ends` and `fieldCount` for a row. Writes into `ends` in place, 32 fields at a time.
-    private mutating func splitFields(_ line: UnsafeBufferPointer<UInt8>) {
-        let n = line.count
-        var count = 0
-        var start = 0
-        var done = false
-        while !done {
-            if ends.count < count + 32 { ends.append(contentsOf: repeatElement(0, count: count + 32 - ends.count)) }
-            ends.withUnsafeMutableBufferPointer { e in
-                for _ in 0..<32 {
-                    let i = firstIndex(of: UInt8(ascii: "|"), in: line, from: start)
-                    e[count] = i
-                    count &+= 1
-                    if i >= n {
-                        done = true
-                        return
-                    }
-                    start = i &+ 1
-                }
-            }
-        }
-        fieldCount = count
-    }
-
-    /// A header line (first field `JobID`) sets the column order; every audit field must be present.
-    private func headerLayout(_ line: UnsafeBufferPointer<UInt8>) -> Result<Layout, HeaderError>? {
-        let names = text(line).split(separator: "|", omittingEmptySubsequences: false).map {
-            String($0).lowercased()
-        }
-        guard names.first == "jobid" else { return nil }
-        var column = [Int](repeating: -1, count: SacctField.allCases.count)
-        for field in SacctField.allCases {
-            guard let c = names.firstIndex(of: field.rawValue.lowercased()) else {
-                return .failure(HeaderError(message: "the header line has no '\(field.rawValue)' column; "
-                    + "the audit needs: \(SacctField.formatList)"))
-            }
-            column[field.ordinal] = c
-        }
-        let n = names.count
-        let textLast = column[SacctField.comment.ordinal] == n - 2
-            && column[SacctField.adminComment.ordinal] == n - 1
-        return .success(Layout(column: column, count: n, textLast: textLast))
-    }
-
-    struct HeaderError: Error { var message: String }
-}
-
-extension SacctAccumulator {
-    fileprivate func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// A plain unsigned decimal; nil if empty or not a number.
-    fileprivate func number(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        if bytes.isEmpty { return nil }
-        var value: UInt64 = 0
-        for b in bytes {
-            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(UInt64(b &- UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            value = s
-        }
-        return value
-    }
-
-    /// The `mem=` figure of a TRES list (`cpu=…,mem=123456,…`) in bytes.
-    /// - Returns: `.some(nil)` when there is no mem entry, nil when the entry is unreadable.
-    fileprivate func tresMemory(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64?? {
-        var i = 0
-        let n = bytes.count
-        while i < n {
-            var j = i
-            while j < n && bytes[j] != UInt8(ascii: ",") { j += 1 }
-            // entry is bytes[i..<j]
-            if j - i > 4 && bytes[i] == UInt8(ascii: "m") && bytes[i + 1] == UInt8(ascii: "e")
-                && bytes[i + 2] == UInt8(ascii: "m") && bytes[i + 3] == UInt8(ascii: "=")
-            {
-                switch MemorySize.parse(UnsafeBufferPointer(rebasing: bytes[(i + 4)..<j]), bareUnitShift: 0) {
-                case .bytes(let b): return .some(b)
-                case .empty: return .some(nil)
-                case .invalid: return nil
-                }
-            }
-            i = j + 1
-        }
-        return .some(nil)
-    }
-}
-
-extension SacctField {
-    var ordinal: Int {
-        switch self {
-        case .jobID: return 0
-        case .jobName: return 1
-        case .user: return 2
-        case .account: return 3
-        case .partition: return 4
-        case .state: return 5
-        case .elapsedRaw: return 6
-        case .nNodes: return 7
-        case .nTasks: return 8
-        case .allocCPUs: return 9
-        case .reqMem: return 10
-        case .maxRSS: return 11
-        case .tresUsageInTot: return 12
-        case .comment: return 13
-        case .adminComment: return 14
-        }
-    }
-}
-
-/// The index of the first `byte` in `buffer` at or after `from`, or `buffer.count`.
-///
-/// Reads 8 bytes at a time (SWAR: a word XOR the pattern has a zero byte where they match; the lowest
-/// flagged byte is always a true match), then finishes byte by byte. Rows are scanned twice (for
-/// newlines and for delimiters), so this is the parser's inner loop.
-@inline(__always)
-func firstIndex(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
-    let n = buffer.count
-    var i = from
-    if let base = buffer.baseAddress {
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let pattern = UInt64(byte) &* ones
-        while i &+ 8 <= n {
-            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
-            let found = (word &- ones) & ~word & highs
-            if found != 0 { return i &+ (UInt64(littleEndian: found).trailingZeroBitCount >> 3) }
-            i &+= 8
-        }
-    }
-    while i < n {
-        if buffer[i] == byte { return i }
-        i &+= 1
-    }
-    return n
-}
-
-/// The accumulator's map from job key to slot in its job table: open addressing with linear probing.
-///
-/// Each cell holds a 32-bit hash of the key and the slot number, so probing reads only the table
-/// (8 bytes a cell, at most half full: 16 bytes or less per job, against about 50 for a
-/// `[JobKey: Int]`). The hash keeps job ids in order (`job + task × c₁ + component × c₂`, modulo
-/// 2³²): sacct lists jobs by id, so consecutive jobs land in consecutive cells and the table is read
-/// and written almost sequentially. Should ids ever cluster (a probe longer than `longProbe`), the
-/// table switches to a scrambled position and is rebuilt, which needs only the stored hashes.
-struct JobIndex: Sendable {
-    /// `hash << 32 | (slot + 1)` per cell, 0 for empty; the count is a power of two. (32 bits of
-    /// slot suffice: 2³² jobs would take a terabyte of job table first.)
-    private var cells: [UInt64] = []
-    private var count = 0
-    private var scrambled = false
-
-    static let longProbe = 64
-
-    @inline(__always)
-    static func hash(_ key: JobKey) -> UInt32 {
-        UInt32(truncatingIfNeeded: key.job ^ (key.job >> 32))
-            &+ key.arrayTask &* 0x9E37_79B1 &+ key.hetComponent &* 0x85EB_CA77
-    }
-
-    @inline(__always)
-    private func home(_ hash: UInt32, _ mask: Int) -> Int {
-        guard scrambled else { return Int(hash) & mask }
-        return Int(truncatingIfNeeded: (UInt64(hash) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-    }
-
-    /// The slot of `key`, or -1; `keyAt` gives the key of the job in a slot.
-    @inline(__always)
-    mutating func slot(of key: JobKey, keyAt: (Int) -> JobKey) -> Int {
-        if cells.isEmpty { return -1 }
-        let h = Self.hash(key)
-        let (slot, probes) = cells.withUnsafeBufferPointer { c -> (Int, Int) in
-            let mask = c.count &- 1
-            var i = home(h, mask)
-            var probes = 0
-            while true {
-                let cell = c[i]
-                if cell == 0 { return (-1, probes) }
-                if UInt32(truncatingIfNeeded: cell >> 32) == h {
-                    let s = Int(truncatingIfNeeded: cell & 0xFFFF_FFFF) &- 1
-                    if keyAt(s) == key { return (s, probes) }
-                }
-                i = (i &+ 1) & mask
-                probes &+= 1
-            }
-        }
-        if probes > Self.longProbe && !scrambled { rebuild(cells.count, scrambled: true) }
-        return slot
-    }
-
-    /// Adds a slot whose key is not in the index yet.
-    mutating func insert(_ slot: Int, key: JobKey) {
-        if (count &+ 1) &* 2 > cells.count { rebuild(max(1024, cells.count &* 2), scrambled: scrambled) }
-        let h = Self.hash(key)
-        let mask = cells.count &- 1
-        var i = home(h, mask)
-        while cells[i] != 0 { i = (i &+ 1) & mask }
-        cells[i] = UInt64(h) << 32 | UInt64(truncatingIfNeeded: slot &+ 1)
-        count &+= 1
-    }
-
-    private mutating func rebuild(_ size: Int, scrambled: Bool) {
-        self.scrambled = scrambled
-        var bigger = [UInt64](repeating: 0, count: size)
-        let mask = size &- 1
-        for cell in cells where cell != 0 {
-            var i = home(UInt32(truncatingIfNeeded: cell >> 32), mask)
-            while bigger[i] != 0 { i = (i &+ 1) & mask }
-            bigger[i] = cell
-        }
-        cells = bigger
     }
 }

@@ -1,3 +1,5 @@
+import QubeMemSlurm
+
 /// The finished jobs of an audit kept only as far as its summary and recommendation need them:
 /// no names, no per-job entries (`SacctAccumulator(keeping: .summary)`, `qubemem audit
 /// --suggest-config`).
