@@ -158,31 +158,27 @@ public struct AdminRecord: Equatable, Sendable {
         return i
     }
 
-    /// Field names in the order of `parseRecord`'s value slots.
-    private static let keyNames = [
-        "action", "model", "path", "peak_bytes", "baseline_bytes", "slack", "request_mib", "user_mib",
-        "ranks_per_node", "node_bytes", "ranks", "mem_per_cpu", "cpus_per_rank", "rank_bytes",
-    ]
+    /// The keys of each length (`RecordKey`), so that a field name is compared with at most three.
+    private static let keysByLength: [[RecordKey]] = {
+        var table = [[RecordKey]](repeating: [], count: 16)
+        for key in RecordKey.allCases where key.name.utf8CodeUnitCount < table.count {
+            table[key.name.utf8CodeUnitCount].append(key)
+        }
+        return table
+    }()
 
-    /// The slot of a version-1 field name, or nil for a field this version does not read.
+    /// The slot (`RecordKey.rawValue`) of a version-1 field name, or nil for a field this version
+    /// does not read.
     @inline(__always)
     private static func keySlot(_ p: UnsafePointer<UInt8>, _ count: Int) -> Int? {
-        @inline(__always) func equals(_ name: StaticString) -> Bool {
-            let q = name.utf8Start
-            for j in 0..<count where p[j] != q[j] { return false }
-            return true
+        guard count < keysByLength.count else { return nil }
+        for key in keysByLength[count] {
+            let q = key.name.utf8Start
+            var same = true
+            for j in 0..<count where p[j] != q[j] { same = false; break }
+            if same { return key.rawValue }
         }
-        switch count {
-        case 4: return equals("path") ? 2 : nil
-        case 5: return equals("model") ? 1 : equals("slack") ? 5 : equals("ranks") ? 10 : nil
-        case 6: return equals("action") ? 0 : nil
-        case 8: return equals("user_mib") ? 7 : nil
-        case 10: return equals("peak_bytes") ? 3 : equals("node_bytes") ? 9 : equals("rank_bytes") ? 13 : nil
-        case 11: return equals("request_mib") ? 6 : equals("mem_per_cpu") ? 11 : nil
-        case 13: return equals("cpus_per_rank") ? 12 : nil
-        case 14: return equals("baseline_bytes") ? 4 : equals("ranks_per_node") ? 8 : nil
-        default: return nil
-        }
+        return nil
     }
 
     /// Parses one record starting at `qubemem:` and ending before `;` or at the end.
@@ -201,8 +197,8 @@ public struct AdminRecord: Equatable, Sendable {
             return .invalid("unsupported record version '\(text(0, i))'")
         }
         // Value of each field of `keyNames`: start and end offsets, start -1 when absent.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 28) { slots -> Found in
-            for k in 0..<28 { slots.initializeElement(at: k, to: -1) }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * RecordKey.allCases.count) { slots -> Found in
+            for k in 0..<(2 * RecordKey.allCases.count) { slots.initializeElement(at: k, to: -1) }
             while i < n {
                 while i < n && isSpace(p[i]) { i &+= 1 }
                 if i >= n { break }
@@ -213,50 +209,53 @@ public struct AdminRecord: Equatable, Sendable {
                     of: UInt8(ascii: "="), in: UnsafeBufferPointer(start: p + tokenStart, count: length), from: 0)
                 guard eq < i else { return .invalid("field without '=': '\(text(tokenStart, i))'") }
                 guard let k = keySlot(p + tokenStart, eq &- tokenStart) else { continue }  // later fields
-                if slots[2 &* k] >= 0 { return .invalid("field '\(keyNames[k])' given twice") }
+                if slots[2 &* k] >= 0 { return .invalid("field '\(RecordKey(rawValue: k)?.name.description ?? "")' given twice") }
                 slots[2 &* k] = eq &+ 1
                 slots[2 &* k &+ 1] = i
             }
-            func has(_ k: Int) -> Bool { slots[2 &* k] >= 0 }
-            func value(_ k: Int) -> UnsafeBufferPointer<UInt8> {
-                UnsafeBufferPointer(start: p + slots[2 &* k], count: slots[2 &* k &+ 1] &- slots[2 &* k])
+            func has(_ key: RecordKey) -> Bool { slots[2 &* key.rawValue] >= 0 }
+            func value(_ key: RecordKey) -> UnsafeBufferPointer<UInt8> {
+                let k = key.rawValue
+                return UnsafeBufferPointer(start: p + slots[2 &* k], count: slots[2 &* k &+ 1] &- slots[2 &* k])
             }
-            func number(_ k: Int) -> UInt64? { has(k) ? parseUInt64(value(k)) : nil }
-            func shown(_ k: Int) -> String { has(k) ? String(decoding: value(k), as: UTF8.self) : "" }
-            guard has(0) else { return .invalid("missing field 'action'") }
-            let action = value(0)
+            func number(_ key: RecordKey) -> UInt64? { has(key) ? parseUInt64(value(key)) : nil }
+            func shown(_ key: RecordKey) -> String { has(key) ? String(decoding: value(key), as: UTF8.self) : "" }
+            func missing(_ key: RecordKey) -> Found { .invalid("missing field '\(key.name)'") }
+            func bad(_ key: RecordKey) -> Found { .invalid("bad or missing \(key.name) '\(shown(key))'") }
+            guard has(.action) else { return missing(.action) }
+            let action = value(.action)
             if isWord(action, "warn") { return .warned }
-            guard has(1) else { return .invalid("missing field 'model'") }
-            guard has(2) else { return .invalid("missing field 'path'") }
-            guard let peak = number(3) else { return .invalid("bad or missing peak_bytes '\(shown(3))'") }
-            guard let base = number(4) else { return .invalid("bad or missing baseline_bytes '\(shown(4))'") }
-            guard has(5), let slack = parseDecimal4Bytes(value(5)) else {
-                return .invalid("bad or missing slack '\(shown(5))'")
+            guard has(.model) else { return missing(.model) }
+            guard has(.path) else { return missing(.path) }
+            guard let peak = number(.peakBytes) else { return bad(.peakBytes) }
+            guard let base = number(.baselineBytes) else { return bad(.baselineBytes) }
+            guard has(.slack), let slack = parseDecimal4Bytes(value(.slack)) else {
+                return bad(.slack)
             }
-            guard let request = number(6) else { return .invalid("bad or missing request_mib '\(shown(6))'") }
+            guard let request = number(.requestMiB) else { return bad(.requestMiB) }
             var user: UInt64? = nil
-            if has(7) {
-                let u = value(7)
+            if has(.userMiB) {
+                let u = value(.userMiB)
                 if !isWord(u, "none") {
-                    guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(7))'") }
+                    guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(.userMiB))'") }
                     user = v
                 }
             }
             var ranks: Ranks? = nil
-            if has(8) || has(9) {
-                guard let r = number(8), r > 0 else { return .invalid("bad or missing ranks_per_node '\(shown(8))'") }
-                guard let nodeBytes = number(9) else { return .invalid("bad or missing node_bytes '\(shown(9))'") }
+            if has(.ranksPerNode) || has(.nodeBytes) {
+                guard let r = number(.ranksPerNode), r > 0 else { return bad(.ranksPerNode) }
+                guard let nodeBytes = number(.nodeBytes) else { return bad(.nodeBytes) }
                 ranks = .perNode(ranks: r, nodeBytes: nodeBytes)
-            } else if has(11) {
-                guard isWord(value(11), "yes") else { return .invalid("bad mem_per_cpu '\(shown(11))' (only yes is written)") }
-                guard let r = number(10), r > 0 else { return .invalid("bad or missing ranks '\(shown(10))'") }
-                guard let c = number(12), c > 0 else { return .invalid("bad or missing cpus_per_rank '\(shown(12))'") }
-                guard let b = number(13) else { return .invalid("bad or missing rank_bytes '\(shown(13))'") }
+            } else if has(.memPerCPU) {
+                guard isWord(value(.memPerCPU), "yes") else { return .invalid("bad mem_per_cpu '\(shown(.memPerCPU))' (only yes is written)") }
+                guard let r = number(.ranks), r > 0 else { return bad(.ranks) }
+                guard let c = number(.cpusPerRank), c > 0 else { return bad(.cpusPerRank) }
+                guard let b = number(.rankBytes) else { return bad(.rankBytes) }
                 ranks = .perCPU(ranks: r, cpusPerRank: c, rankBytes: b)
             }
             return .record(AdminRecord(
-                action: String(decoding: action, as: UTF8.self), model: String(decoding: value(1), as: UTF8.self),
-                path: String(decoding: value(2), as: UTF8.self), peakBytes: peak, baselineBytes: base,
+                action: String(decoding: action, as: UTF8.self), model: String(decoding: value(.model), as: UTF8.self),
+                path: String(decoding: value(.path), as: UTF8.self), peakBytes: peak, baselineBytes: base,
                 slackTenThousandths: slack, requestMiB: request, userMiB: user, ranks: ranks))
         }
     }

@@ -318,11 +318,14 @@ public struct SubmissionDecision: Sendable, Equatable {
     public func writeAdminRecord<S: TextSink>(to sink: inout S) -> Bool {
         switch detail {
         case .decided(let action, let priced, let given):
-            sink.append(Self.recordMarker)
+            sink.append(RecordKey.marker)
             writeFields(action, priced, given, to: &sink)
             return true
         case .malformed(_, true):
-            sink.append("qubemem:v1 action=warn user_mib=")
+            sink.append(RecordKey.marker)
+            sink.append(key: .action)
+            sink.append("warn")
+            sink.append(key: .userMiB)
             userMemory.writeRecord(to: &sink)
             return true
         case .silent, .overLimit, .malformed:
@@ -371,40 +374,43 @@ public struct SubmissionDecision: Sendable, Equatable {
     }
 
     private func writeFields<S: TextSink>(_ action: Action, _ priced: Priced, _ given: UInt64, to sink: inout S) {
+        sink.append(key: .action)
         switch action {
-        case .set: sink.append("action=set")
-        case .keptUser: sink.append("action=kept_user")
-        case .keptLarger: sink.append("action=kept_larger")
-        case .warn: sink.append("action=warn")
+        case .set: sink.append("set")
+        case .keptUser: sink.append("kept_user")
+        case .keptLarger: sink.append("kept_larger")
+        case .warn: sink.append("warn")
         }
-        sink.append(" model=")
+        sink.append(key: .model)
         sink.append(model: priced.model)
-        sink.append(" path=")
+        sink.append(key: .path)
         sink.append(path: priced.path)
-        sink.append(" peak_bytes=")
+        sink.append(key: .peakBytes)
         sink.append(decimal: priced.peakBytes)
-        sink.append(" baseline_bytes=")
+        sink.append(key: .baselineBytes)
         sink.append(decimal: priced.baselineBytes)
-        sink.append(" slack=")
+        sink.append(key: .slack)
         sink.append(slack: priced.slack)
-        sink.append(" request_mib=")
+        sink.append(key: .requestMiB)
         sink.append(decimal: given == UInt64.max ? 0 : given)
-        sink.append(" user_mib=")
+        sink.append(key: .userMiB)
         userMemory.writeRecord(to: &sink)
         switch priced.layout {
         case .single:
             break
         case .perNode(let ranks, let nodeBytes, _):
-            sink.append(" ranks_per_node=")
+            sink.append(key: .ranksPerNode)
             sink.append(decimal: ranks)
-            sink.append(" node_bytes=")
+            sink.append(key: .nodeBytes)
             sink.append(decimal: nodeBytes)
         case .perCPU(let ranks, let rankBytes, let cpus):
-            sink.append(" ranks=")
+            sink.append(key: .ranks)
             sink.append(decimal: ranks)
-            sink.append(" mem_per_cpu=yes cpus_per_rank=")
+            sink.append(key: .memPerCPU)
+            sink.append("yes")
+            sink.append(key: .cpusPerRank)
             sink.append(decimal: cpus)
-            sink.append(" rank_bytes=")
+            sink.append(key: .rankBytes)
             sink.append(decimal: rankBytes)
         }
     }
@@ -463,12 +469,9 @@ extension SubmissionDecision {
         let start = record.count
         let recorded = writeAdminRecord(to: &record)
         if case .decided = detail, recorded, !record.truncated {
-            log.append(contentsOf: record, from: start + Self.recordMarker.utf8CodeUnitCount)
+            log.append(contentsOf: record, from: start + RecordKey.marker.utf8CodeUnitCount)
             return true
         }
         return writeLogLine(to: &log)
     }
-
-    /// What every record starts with (before its fields).
-    static var recordMarker: StaticString { "qubemem:v1 " }
 }
