@@ -49,4 +49,19 @@ import Testing
         let spec = try #require(QubeComment.parse("qube: n_pix=100 n_modes=10 lmax_signal=8 path=harmonic keep_v=YES")).get()
         #expect(spec.keepPixelProjector == true)
     }
+
+    @Test func everyCommentKeyIsReadFromItsOneSpellingAndHasABitOfItsOwn() {
+        var bits: UInt32 = 0
+        for key in QubeComment.Key.allCases {
+            var name = key.name
+            let read = name.withUTF8 { QubeComment.Key(utf8: $0) }
+            #expect(read == key, "\(key.name)")
+            #expect(bits & key.bit == 0, "\(key.name)")
+            bits |= key.bit
+        }
+        for other in ["", "n", "n_pi", "n_pixx", "N_PIX", "lmax_signa"] {
+            var name = other
+            #expect(name.withUTF8 { QubeComment.Key(utf8: $0) } == nil, "\(other)")
+        }
+    }
 }

@@ -54,13 +54,13 @@ public enum QubeComment {
             let keyBytes = UnsafeBufferPointer(rebasing: token[..<eq])
             let valueBytes = UnsafeBufferPointer(rebasing: token[(eq + 1)...])
             guard let k = Key(utf8: keyBytes) else { throw .unknownKey(token: quote(token)) }
-            guard seen & k.bit == 0 else { throw .duplicateKey(key: k.rawValue) }
+            guard seen & k.bit == 0 else { throw .duplicateKey(key: k.name) }
             seen |= k.bit
             guard !valueBytes.isEmpty, valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw .badValue(key: k.rawValue, value: quote(valueBytes), valid: k.valid)
+                throw .badValue(key: k.name, value: quote(valueBytes), valid: k.valid)
             }
             guard assign(k, valueBytes, to: &spec) else {
-                throw .badValue(key: k.rawValue, value: String(decoding: valueBytes, as: UTF8.self), valid: k.valid)
+                throw .badValue(key: k.name, value: String(decoding: valueBytes, as: UTF8.self), valid: k.valid)
             }
         }
         if pairs == 0 { throw .emptySection }
@@ -70,7 +70,7 @@ public enum QubeComment {
     /// The comment that carries `spec`: `qube:` followed by its pairs in canonical order.
     public static func render(_ spec: RunSpec) -> String {
         var parts = [marker]
-        func add(_ key: Key, _ value: String?) { if let value { parts.append("\(key.rawValue)=\(value)") } }
+        func add(_ key: Key, _ value: String?) { if let value { parts.append("\(key.name)=\(value)") } }
         func flag(_ v: Bool?) -> String? { v.map { $0 ? "yes" : "no" } }
         add(.model, spec.model?.rawValue)
         add(.path, spec.path?.rawValue)
@@ -94,41 +94,33 @@ public enum QubeComment {
     }
 
     /// The keys of the grammar, with what each accepts.
-    public enum Key: String, CaseIterable, Sendable {
+    public enum Key: Int, CaseIterable, Sendable {
+        // The raw value is the key's bit in a set of seen keys; `staticName` is its one spelling.
         case model, path, fields
-        case nObs = "n_obs", nside, fsky
-        case nPix = "n_pix", nModes = "n_modes"
-        case lmaxSignal = "lmax_signal", lmax
-        case workingDim = "working_dim", nBins = "n_bins", nParams = "n_params"
-        case keepV = "keep_v", cache, `switch`
-        case cross, covRead = "cov_read"
+        case nObs, nside, fsky
+        case nPix, nModes
+        case lmaxSignal, lmax
+        case workingDim, nBins, nParams
+        case keepV, cache, `switch`
+        case cross, covRead
 
-        /// The key spelled by these bytes, matched without building a `String` (a `rawValue`
-        /// lookup is a linear string switch, the largest single cost of parsing a comment).
+        /// The key spelled by these bytes, matched without building a `String`.
+        ///
+        /// A loop over the raw values, each compared by length first: no table to keep in step
+        /// with the cases, and no allocation (`allCases` would build an array per call).
         init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-            // Candidates by length, so that at most five short comparisons run, with no
-            // allocation (an array of candidates would cost one per pair).
-            let c: (Key?, Key?, Key?, Key?, Key?, Key?)
-            switch bytes.count {
-            case 4: c = (.path, .fsky, .lmax, nil, nil, nil)
-            case 5: c = (.model, .nObs, .nside, .nPix, .cache, .cross)
-            case 6: c = (.fields, .nBins, .keepV, .switch, nil, nil)
-            case 7: c = (.nModes, nil, nil, nil, nil, nil)
-            case 8: c = (.nParams, .covRead, nil, nil, nil, nil)
-            case 11: c = (.lmaxSignal, .workingDim, nil, nil, nil, nil)
-            default: return nil
+            var raw = 0
+            while let key = Key(rawValue: raw) {
+                if ByteText.equal(bytes, key.staticName) { self = key; return }
+                raw &+= 1
             }
-            func matches(_ key: Key?) -> Bool { key.map { ByteText.equal(bytes, $0.staticName) } ?? false }
-            if matches(c.0), let key = c.0 { self = key; return }
-            if matches(c.1), let key = c.1 { self = key; return }
-            if matches(c.2), let key = c.2 { self = key; return }
-            if matches(c.3), let key = c.3 { self = key; return }
-            if matches(c.4), let key = c.4 { self = key; return }
-            if matches(c.5), let key = c.5 { self = key; return }
             return nil
         }
 
-        /// The key's name as a static string (the same text as `rawValue`).
+        /// The key as written in a comment.
+        public var name: String { staticName.description }
+
+        /// The key as written in a comment, as a static string.
         var staticName: StaticString {
             switch self {
             case .model: "model"
@@ -153,28 +145,7 @@ public enum QubeComment {
         }
 
         /// This key's bit in a set of seen keys.
-        var bit: UInt32 {
-            switch self {
-            case .model: 1 << 0
-            case .path: 1 << 1
-            case .fields: 1 << 2
-            case .nObs: 1 << 3
-            case .nside: 1 << 4
-            case .fsky: 1 << 5
-            case .nPix: 1 << 6
-            case .nModes: 1 << 7
-            case .lmaxSignal: 1 << 8
-            case .lmax: 1 << 9
-            case .workingDim: 1 << 10
-            case .nBins: 1 << 11
-            case .nParams: 1 << 12
-            case .keepV: 1 << 13
-            case .cache: 1 << 14
-            case .switch: 1 << 15
-            case .cross: 1 << 16
-            case .covRead: 1 << 17
-            }
-        }
+        var bit: UInt32 { 1 << UInt32(truncatingIfNeeded: rawValue) }
 
         /// A short statement of the valid values.
         public var valid: String {
@@ -335,7 +306,7 @@ public enum CommentError: Error, Sendable, Equatable, CustomStringConvertible {
     case tokenTooLong(token: String, limit: Int)
 
     public var description: String {
-        let keys = QubeComment.Key.allCases.map(\.rawValue).joined(separator: ", ")
+        let keys = QubeComment.Key.allCases.map(\.name).joined(separator: ", ")
         return switch self {
         case .emptySection:
             "'qube:' has no key=value pairs after it; write for example 'qube: fields=QU n_obs=4900 lmax=128'"

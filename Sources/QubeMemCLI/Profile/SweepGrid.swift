@@ -106,7 +106,7 @@ struct SweepGrid: Equatable {
     /// that are keys of the comment grammar; nil when there are none.
     static func comment(for row: [String: String], template: String?) throws -> String? {
         if let template { return try substitute(template, row: row) }
-        let keys = QubeComment.Key.allCases.map(\.rawValue)
+        let keys = QubeComment.Key.allCases.map(\.name)
         let pairs = keys.compactMap { key in row[key].map { "\(key)=\($0)" } }
         return pairs.isEmpty ? nil : "qube: " + pairs.joined(separator: " ")
     }
