@@ -99,8 +99,11 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 
 	if (err_msg && message[0]) /* after any earlier plugin's message, on its own line */
 		append(err_msg, "\n", message);
+	/* The job's size cannot be worked out from a qube: section that cannot be read: sbatch shows
+	 * "Job size specification needs to be provided" under the message quoting the bad value
+	 * (the code exists in 22.05 to 26.05; SLURM_ERROR would show "Unspecified error"). */
 	if (status == QUBEMEM_V1_REJECT_COMMENT)
-		return SLURM_ERROR;
+		return ESLURM_JOB_MISSING_SIZE_SPECIFICATION;
 	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
 	if (status == QUBEMEM_V1_SET)

@@ -222,7 +222,7 @@ static void test_hostile(void)
 		job_desc_msg_t desc = job(comments[i], NO_VAL64);
 		char *err = NULL;
 		int rc = p_submit(&desc, 1000, &err);
-		CHECK(rc == SLURM_ERROR, "case %zu: rc=%d", i, rc);
+		CHECK(rc == ESLURM_JOB_MISSING_SIZE_SPECIFICATION, "case %zu: rc=%d", i, rc);
 		CHECK(desc.pn_min_memory == NO_VAL64 && !desc.admin_comment, "case %zu", i);
 		CHECK(err && !strncmp(err, "qubemem: invalid qube comment: ", 31) && strlen(err) < 1024,
 		      "case %zu: err=%s", i, err ? err : "(null)");
@@ -273,7 +273,7 @@ static void test_modify(void)
 	CHECK(p_modify(NULL, NULL, 0) == SLURM_SUCCESS, "NULL");
 	desc = job("qube: n_pix=-1", NO_VAL64);
 	desc.job_id_str = strdup("5");
-	CHECK(p_modify(&desc, &dummy_job_record, 1000) == SLURM_ERROR, "bad comment refused");
+	CHECK(p_modify(&desc, &dummy_job_record, 1000) == ESLURM_JOB_MISSING_SIZE_SPECIFICATION, "bad comment refused");
 	release(&desc, NULL);
 }
 

@@ -216,7 +216,8 @@ def test_hostile_comments_are_rejected_with_the_parsers_message(comment, quote, 
     assert sub.jobid is None and sub.returncode != 0
     assert "sbatch: error: qubemem: invalid qube comment: " in sub.stderr, sub.stderr
     assert quote in sub.stderr
-    assert "Batch job submission failed" in sub.stderr
+    # The plugin's ESLURM code for a qube: section it cannot size the job from, not SLURM_ERROR.
+    assert "Batch job submission failed: Job size specification needs to be provided" in sub.stderr, sub.stderr
     assert ctld_pid() == qubemem_sandbox
     assert sb.sandbox_running()
 

@@ -5,29 +5,22 @@ import QubeMem
 enum AuditFormat {
     /// `value` with exactly `places` decimals, rounded half away from zero ("0.89", "1536.00").
     static func fixed(_ value: Double, _ places: Int) -> String {
-        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        guard scaled < 9.0e18 else { return String(value) }
-        let n = UInt64(scaled)
-        let p = UInt64(scale)
-        var text = String(n / p)
-        if places > 0 {
-            var frac = String(n % p)
-            while frac.count < places { frac = "0" + frac }
-            text += "." + frac
-        }
-        return value < 0 && n != 0 ? "-" + text : text
+        var out: [UInt8] = []
+        appendFixed(value, places, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `fixed`, appended to UTF-8 bytes (the job table's cells, without a String per figure).
     static func appendFixed(_ value: Double, _ places: Int, to out: inout [UInt8]) {
+        guard value.isFinite else {
+            out.append(contentsOf: (value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf")).utf8)
+            return
+        }
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
-        guard value.isFinite, scaled < 9.0e18 else {
-            out.append(contentsOf: fixed(value, places).utf8)
+        guard scaled < 9.0e18 else {
+            out.append(contentsOf: String(value).utf8)
             return
         }
         let n = UInt64(scaled)
@@ -36,15 +29,16 @@ enum AuditFormat {
         DecimalDigits.append(n / p, to: &out)
         if places > 0 {
             out.append(UInt8(ascii: "."))
+            // The fraction's digits, with its leading zeros, written from the last.
+            let start = out.count
+            out.append(contentsOf: repeatElement(UInt8(0x30), count: places))
             var frac = n % p
-            var digits = [UInt8](repeating: 0x30, count: places)
-            var i = places - 1
-            while i >= 0 {
-                digits[i] = UInt8(truncatingIfNeeded: frac % 10) &+ 0x30
+            var i = start + places - 1
+            while i >= start {
+                out[i] = UInt8(truncatingIfNeeded: frac % 10) &+ 0x30
                 frac /= 10
                 i -= 1
             }
-            out.append(contentsOf: digits)
         }
     }
 
