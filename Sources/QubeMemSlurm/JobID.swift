@@ -18,7 +18,9 @@ public struct JobKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.hetComponent = hetComponent
     }
 
-    /// One combine per key (the audit hashes a key per row).
+    /// One combine per key (the audit hashes a key per row). Inlinable, as `<`: the audit's merge
+    /// is in another module and calls both once per row.
+    @inlinable
     public func hash(into hasher: inout Hasher) {
         hasher.combine(job ^ (UInt64(arrayTask) << 40) ^ (UInt64(hetComponent) << 20))
     }
@@ -31,6 +33,7 @@ public struct JobKey: Hashable, Sendable, Comparable, CustomStringConvertible {
         return text
     }
 
+    @inlinable
     public static func < (a: JobKey, b: JobKey) -> Bool {
         (a.job, a.arrayTask, a.hetComponent) < (b.job, b.arrayTask, b.hetComponent)
     }
@@ -48,9 +51,19 @@ public enum JobIDField: Equatable, Sendable {
     public enum StepKind: Equatable, Sendable {
         case batch, extern, interactive, numbered(UInt32), other
     }
+    /// `parse` on a raw buffer: a concrete entry point, so that callers in other modules (the
+    /// audit's merge, once per row) run the specialised parser rather than the generic one
+    /// through witness tables (13× slower on `bench/audit` when this was missing).
+    public static func parse(_ text: UnsafeBufferPointer<UInt8>) -> JobIDField? {
+        read(text)
+    }
+
 
     /// Parses a JobID field; nil when it is not one. Allocation-free: it runs once per row.
-    public static func parse<C: Collection<UInt8>>(_ text: C) -> JobIDField? {
+    public static func parse<C: Collection<UInt8>>(_ text: C) -> JobIDField? { read(text) }
+
+    @inline(__always)
+    static func read<C: Collection<UInt8>>(_ text: C) -> JobIDField? {
         var i = text.startIndex
         guard let (job, afterJob) = readNumber(text, from: i, limit: UInt64.max) else { return nil }
         i = afterJob

@@ -7,7 +7,7 @@
 /// get a loop specialised to their buffer type.
 public enum DecimalText {
     /// The value of `bytes`, or nil when they are empty, hold anything but digits, or exceed `limit`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, limit: UInt64 = .max) -> UInt64? {
         guard let (value, end) = prefix(of: bytes, from: bytes.startIndex, limit: limit), end == bytes.endIndex
         else { return nil }
@@ -16,7 +16,7 @@ public enum DecimalText {
 
     /// The digits at the start of `bytes[from...]`: their value and the index after the last one,
     /// or nil when there is no digit there or the value exceeds `limit`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func prefix<Bytes: Collection<UInt8>>(of bytes: Bytes, from start: Bytes.Index, limit: UInt64 = .max)
         -> (value: UInt64, end: Bytes.Index)?
     {

@@ -163,14 +163,13 @@ public struct SacctAccumulator: Sendable {
         rows += 1
         fields.split(line)
         let fieldCount = fields.count
-        let ends = fields.ends
         if fieldCount < layout.count || (fieldCount > layout.count && !layout.textLast) {
             return reject("expected \(layout.count) fields separated by '|', found \(fieldCount)")
         }
-        @inline(__always) func start(_ c: Int) -> Int { c == 0 ? 0 : ends[c - 1] + 1 }
+        @inline(__always) func start(_ c: Int) -> Int { c == 0 ? 0 : fields.ends[c - 1] + 1 }
         @inline(__always) func field(_ f: SacctField) -> UnsafeBufferPointer<UInt8> {
             let c = layout.column[f.ordinal]
-            return UnsafeBufferPointer(rebasing: line[start(c)..<ends[c]])
+            return UnsafeBufferPointer(rebasing: line[start(c)..<fields.ends[c]])
         }
         guard let id = JobIDField.parse(field(.jobID)) else {
             return reject("JobID '\(text(field(.jobID)))' is not a job or step id")
@@ -216,8 +215,8 @@ public struct SacctAccumulator: Sendable {
             if fieldCount > layout.count {
                 // Extra '|' inside the free text: the last piece is AdminComment, the rest Comment.
                 let commentColumn = layout.column[SacctField.comment.ordinal]
-                comment = UnsafeBufferPointer(rebasing: line[start(commentColumn)..<ends[fieldCount - 2]])
-                admin = UnsafeBufferPointer(rebasing: line[start(fieldCount - 1)..<ends[fieldCount - 1]])
+                comment = UnsafeBufferPointer(rebasing: line[start(commentColumn)..<fields.ends[fieldCount - 2]])
+                admin = UnsafeBufferPointer(rebasing: line[start(fieldCount - 1)..<fields.ends[fieldCount - 1]])
             } else {
                 comment = field(.comment)
                 admin = field(.adminComment)

@@ -22,6 +22,7 @@ struct SacctRowFields: Sendable {
     }
 
     /// Sets `ends` and `count` for a row. Writes into `ends` in place, 32 fields at a time.
+    @inline(__always)
     mutating func split(_ line: UnsafeBufferPointer<UInt8>) {
         let n = line.count
         var count = 0
