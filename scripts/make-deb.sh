@@ -57,31 +57,123 @@ shlibdeps() {
     rm -rf "$tmp"
 }
 
-# copyright and changelog.Debian.gz for package $1 at version $2 into its doc folder.
+# debian/copyright (DEP-5, machine-readable) and changelog.Debian.gz for package $1 at version
+# $2 into its doc folder $3. qubemem is GPL-2.0-or-later (LICENSE): the plugin is loaded into
+# slurmctld, which is GPL-2.0-or-later itself. What else is linked into each binary is named with
+# its own licence: the Swift standard library and runtime (both packages), Foundation and
+# swift-argument-parser (the CLI), and Yams with the libyaml it compiles in (the CLI only: the
+# plugin links neither, see docs/design.md's module table). Their sources are SwiftPM's checkouts
+# of the versions Package.resolved pins (.build/checkouts/), or the Swift toolchain's.
 docfiles() {
-    local pkg=$1 version=$2 doc=$3
+    local pkg=$1 version=$2 doc=$3 embedded binary
     install -d "$doc"
-    cat >"$doc/copyright" <<EOF
+    if [[ $pkg == qubemem ]]; then
+        binary=usr/bin/qubemem
+        embedded="the Swift standard library, runtime and Foundation, swift-argument-parser, and
+ Yams with the libyaml C sources it compiles in"
+    else
+        binary=usr/lib/$MULTIARCH/slurm-wlm/job_submit_qubemem.so
+        embedded="the Swift standard library and runtime"
+    fi
+    {
+        cat <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: qubemem
 Upstream-Contact: $MAINTAINER
-Comment: Built from the qubemem repository with scripts/make-deb.sh. The binaries link in the
- Swift standard library and runtime (Apache-2.0 with Runtime Library Exception) and
- swift-argument-parser (Apache-2.0).
+Source: the qubemem repository, git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+Comment: Built with scripts/make-deb.sh. $binary is self-contained: linked into it are
+ $embedded, each under its own licence below. Apache-2.0 is compatible with
+ version 3 of the GPL, which qubemem's "or any later version" allows.
 
 Files: *
 Copyright: $YEARS the qubemem developers
-License: unspecified
- The qubemem repository does not state a license yet; ask the maintainers before
- redistributing these packages outside the site that built them.
+License: GPL-2+
 
-Files: usr/bin/qubemem usr/lib/*/slurm-wlm/job_submit_qubemem.so
-Copyright: 2014-2024 Apple Inc. and the Swift project authors
-License: Apache-2.0
- Parts of the Swift standard library and runtime are linked into these files,
- under the Apache License 2.0 with the Runtime Library Exception.
- On Debian systems the Apache License 2.0 is in /usr/share/common-licenses/Apache-2.0.
+Files: swift-toolchain/*
+Copyright: 2014-2025 Apple Inc. and the Swift project authors
+License: Apache-2.0 with Runtime-Library exception
+Comment: The Swift standard library and runtime$([[ $pkg == qubemem ]] && echo " and Foundation (swift-corelibs-foundation,
+ swift-foundation)"), from the Swift toolchain that built $binary,
+ statically linked into it.
 EOF
+        if [[ $pkg == qubemem ]]; then
+            cat <<'EOF'
+
+Files: .build/checkouts/swift-argument-parser/*
+Copyright: 2020-2025 Apple Inc. and the Swift project authors
+License: Apache-2.0 with Runtime-Library exception
+
+Files: .build/checkouts/Yams/*
+Copyright: 2016 JP Simard
+License: Expat
+
+Files: .build/checkouts/Yams/Sources/CYaml/*
+Copyright: 2006-2016 Kirill Simonov
+ 2017-2020 Ingy döt Net
+License: Expat
+Comment: libyaml, as Yams ships it and compiles it into its module.
+EOF
+        fi
+        cat <<'EOF'
+
+License: GPL-2+
+ This program is free software; you can redistribute it and/or modify it under
+ the terms of the GNU General Public License as published by the Free Software
+ Foundation; either version 2 of the License, or (at your option) any later
+ version.
+ .
+ This program is distributed in the hope that it will be useful, but WITHOUT
+ ANY WARRANTY; without even the implied warranty of MERCHANTABILITY or FITNESS
+ FOR A PARTICULAR PURPOSE. See the GNU General Public License for more details.
+ .
+ On Debian systems, the complete text of the GNU General Public License
+ version 2 can be found in "/usr/share/common-licenses/GPL-2".
+
+License: Apache-2.0 with Runtime-Library exception
+ Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ use this file except in compliance with the License. You may obtain a copy of
+ the License at https://www.apache.org/licenses/LICENSE-2.0
+ .
+ Unless required by applicable law or agreed to in writing, software
+ distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+ WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+ License for the specific language governing permissions and limitations under
+ the License.
+ .
+ Runtime Library Exception to the Apache 2.0 License:
+ .
+ As an exception, if you use this Software to compile your source code and
+ portions of this Software are embedded into the binary product as a result,
+ you may redistribute such product without providing attribution as would
+ otherwise be required by Sections 4(a), 4(b) and 4(d) of the License.
+ .
+ On Debian systems, the complete text of the Apache License 2.0 can be found
+ in "/usr/share/common-licenses/Apache-2.0".
+EOF
+        if [[ $pkg == qubemem ]]; then
+            cat <<'EOF'
+
+License: Expat
+ Permission is hereby granted, free of charge, to any person obtaining a copy
+ of this software and associated documentation files (the "Software"), to deal
+ in the Software without restriction, including without limitation the rights
+ to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+ copies of the Software, and to permit persons to whom the Software is
+ furnished to do so, subject to the following conditions:
+ .
+ The above copyright notice and this permission notice shall be included in
+ all copies or substantial portions of the Software.
+ .
+ THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+ AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+ LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+ SOFTWARE.
+EOF
+        fi
+    } >"$doc/copyright"
     printf '%s (%s) unstable; urgency=medium\n\n  * Package built from qubemem %s (git %s).\n\n -- %s  %s\n' \
         "$pkg" "$version" "$UPSTREAM" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
         "$MAINTAINER" "$DATE" | gzip -9n >"$doc/changelog.Debian.gz"

@@ -155,6 +155,60 @@ def test_plugin_package_pins_the_slurmctld_it_was_built_for():
     assert conffiles.split() == [CONF]
 
 
+def deb_file(deb: Path, path: str) -> str:
+    """The text of PATH (./usr/...) inside DEB."""
+    tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True)
+    return subprocess.run(["tar", "-xO", path], input=tar.stdout, check=True,
+                          capture_output=True).stdout.decode()
+
+
+def dep5(text: str) -> list[dict[str, str]]:
+    """The paragraphs of a machine-readable debian/copyright, fields by name (continuations kept)."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        fields: dict[str, str] = {}
+        name = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t"):
+                assert name, f"a continuation line before any field: {line!r}"
+                fields[name] += "\n" + line
+            else:
+                name, _, value = line.partition(":")
+                assert name and _ and name not in fields, f"not a field, or a repeated one: {line!r}"
+                fields[name] = value.strip()
+        paragraphs.append(fields)
+    return paragraphs
+
+
+def test_copyright_is_machine_readable_and_names_every_licence():
+    """Each package's copyright file: DEP-5, qubemem GPL-2+, and a licence paragraph with its text
+    (or Debian's common-licenses file) for every licence a Files paragraph names; the CLI's names
+    Yams and libyaml (MIT, compiled into it)."""
+    for deb in sorted(DEB_DIR.glob("*.deb")):
+        pkg = deb.name.split("_")[0]
+        paragraphs = dep5(deb_file(deb, f"./usr/share/doc/{pkg}/copyright"))
+        header, rest = paragraphs[0], paragraphs[1:]
+        assert header["Format"] == "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+        assert header["Upstream-Name"] == "qubemem"
+        files = [p for p in rest if "Files" in p]
+        assert files[0]["Files"] == "*" and files[0]["License"] == "GPL-2+", files[0]
+        texts = {p["License"].split("\n")[0]: p["License"] for p in rest if "Files" not in p}
+        for p in files:
+            assert p.get("Copyright"), p
+            name = p["License"].split("\n")[0]
+            assert name in texts, f"{deb.name}: no licence paragraph for {name}"
+        assert "/usr/share/common-licenses/GPL-2" in texts["GPL-2+"]
+        assert "any later" in texts["GPL-2+"]
+        for name, body in texts.items():
+            assert len(body.splitlines()) > 5, f"{deb.name}: licence {name} has no text"
+        if pkg == "qubemem":
+            yams = [p for p in files if "Yams" in p["Files"]]
+            assert {p["License"] for p in yams} == {"Expat"}, yams
+            assert any("Simonov" in p["Copyright"] for p in yams), yams   # libyaml
+            assert any("JP Simard" in p["Copyright"] for p in yams), yams   # Yams
+            assert "Permission is hereby granted" in texts["Expat"]
+
+
 def test_apt_refuses_the_plugin_for_another_slurmctld(root, tmp_path):
     """A copy of the plugin package that pins another slurmctld version cannot be installed."""
     _, plugin = debs()
