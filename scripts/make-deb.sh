@@ -2,11 +2,12 @@
 # Builds qubemem's Debian packages with dpkg-deb (`make deb`), into build/deb/ by default:
 #
 #   qubemem_<version>-1_amd64.deb
-#       the self-contained CLI (.build/release/qubemem, from `make release`), its man pages,
-#       shell completions from the argument parser, the examples under /usr/share/doc/qubemem
+#       the self-contained CLI (.build/release/qubemem, from `make release`), qubemem(1),
+#       qubemem.conf(5), shell completions from the argument parser, the examples under
+#       /usr/share/doc/qubemem
 #   slurm-wlm-qubemem-plugin_<version>+slurm<SLURM version>-1_amd64.deb, one per SLURM release
 #       job_submit_qubemem.so in Debian's SLURM plugin folder, job_submit_qubemem(8),
-#       qubemem.conf(5), /etc/slurm/qubemem.conf as a conffile; Depends pins slurmctld to the
+#       /etc/slurm/qubemem.conf as a conffile; Depends on qubemem; Depends pins slurmctld to the
 #       exact Debian version it was built against (slurmctld refuses a plugin of another release,
 #       and a refused plugin stops slurmctld at start), so apt refuses a mismatch.
 #
@@ -222,6 +223,12 @@ install -d "$root/usr/bin"
 install -m 0755 "$CLI" "$root/usr/bin/qubemem"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qubemem"
 manpage man/qubemem.1 "$root/usr/share/man/man1"
+# qubemem.conf(5) is here, not in the plugin package, though the plugin package owns the file it
+# describes: the CLI reads qubemem.conf too (predict and audit price with the site's slack, from
+# /etc/slurm/qubemem.conf or beside $SLURM_CONF), so a login node with the CLI alone needs the
+# page. The plugin package depends on this one, so the controller has it too, and no path is in
+# both packages (dpkg refuses two packages shipping one file).
+manpage man/qubemem.conf.5 "$root/usr/share/man/man5"
 install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
     "$root/usr/share/fish/vendor_completions.d"
 # bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
@@ -249,10 +256,15 @@ qubemem: initial-upload-closes-no-bugs *
 qubemem: embedded-library libyaml [usr/bin/qubemem]
 EOF
 depends=$(shlibdeps "$root/usr/bin/qubemem")
+# Replaces: plugin packages built before qubemem.conf(5) moved here shipped it too; this lets
+# qubemem take the page over from one still installed instead of failing on the shared path
+# (unversioned: no later plugin package ships it, and the version of the move, +slurmX.Y.Z-R,
+# differs per release).
 build "$root" "$pkg" "$version" <<EOF
 Depends: $depends
 Recommends: libcfitsio10
 Suggests: slurm-wlm-qubemem-plugin
+Replaces: slurm-wlm-qubemem-plugin
 Section: admin
 Priority: optional
 Description: memory requests for QUBE runs on SLURM, computed instead of guessed
@@ -285,7 +297,6 @@ for spec in "${PLUGINS[@]}"; do
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$plugindir/job_submit_qubemem.so"
     install -m 0644 examples/qubemem.conf "$root/etc/slurm/qubemem.conf"
     manpage man/job_submit_qubemem.8 "$root/usr/share/man/man8"
-    manpage man/qubemem.conf.5 "$root/usr/share/man/man5"
     docfiles "$pkg" "$version" "$root/usr/share/doc/$pkg"
     install -d "$root/DEBIAN"
     echo /etc/slurm/qubemem.conf >"$root/DEBIAN/conffiles"
@@ -305,9 +316,11 @@ EOF
 $pkg: initial-upload-closes-no-bugs *
 EOF
     depends=$(shlibdeps "$plugindir/job_submit_qubemem.so")
+    # qubemem at the very version built with it: qubemem.conf(5) is in that package, and
+    # `qubemem predict --request` gives what this plugin sets only when both read qubemem.conf
+    # and price with the same code.
     build "$root" "$pkg" "$version" <<EOF
-Depends: slurmctld (= $ctld)${depends:+, $depends}
-Suggests: qubemem
+Depends: slurmctld (= $ctld), qubemem (= $UPSTREAM-$REVISION)${depends:+, $depends}
 Section: admin
 Priority: optional
 Description: SLURM job_submit plugin that sets QUBE jobs' memory (SLURM $slurm)

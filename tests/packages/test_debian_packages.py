@@ -162,6 +162,12 @@ def deb_file(deb: Path, path: str) -> str:
                           capture_output=True).stdout.decode()
 
 
+def deb_paths(deb: Path) -> set[str]:
+    """The files and links (not folders) DEB ships."""
+    out = run(["dpkg-deb", "-c", str(deb)], check=True).stdout
+    return {line.split()[5].removeprefix(".") for line in out.splitlines() if not line.startswith("d")}
+
+
 def dep5(text: str) -> list[dict[str, str]]:
     """The paragraphs of a machine-readable debian/copyright, fields by name (continuations kept)."""
     paragraphs = []
@@ -209,6 +215,20 @@ def test_copyright_is_machine_readable_and_names_every_licence():
             assert "Permission is hereby granted" in texts["Expat"]
 
 
+def test_the_config_manual_is_in_the_cli_package_and_no_path_is_in_two_packages():
+    """qubemem.conf(5) ships with qubemem (the CLI reads qubemem.conf too); each plugin package
+    depends on that very qubemem, and dpkg would refuse a path shipped by both."""
+    cli, _ = debs()
+    cli_paths = deb_paths(cli)
+    assert "/usr/share/man/man5/qubemem.conf.5.gz" in cli_paths
+    cli_version = run(["dpkg-deb", "-f", str(cli), "Version"], check=True).stdout.strip()
+    for plugin in sorted(DEB_DIR.glob("slurm-wlm-qubemem-plugin_*.deb")):
+        both = cli_paths & deb_paths(plugin)
+        assert both == set(), f"{plugin.name} and {cli.name} both ship {sorted(both)}"
+        depends = run(["dpkg-deb", "-f", str(plugin), "Depends"], check=True).stdout
+        assert f"qubemem (= {cli_version})" in depends, depends
+
+
 def test_apt_refuses_the_plugin_for_another_slurmctld(root, tmp_path):
     """A copy of the plugin package that pins another slurmctld version cannot be installed."""
     _, plugin = debs()
@@ -233,6 +253,10 @@ def test_apt_installs_both_packages_and_pulls_slurm(root):
     for deb in (cli, plugin):
         shutil.copy(deb, dest)
     assert not root.exists("/usr/sbin/slurmctld")
+    # The CLI alone (a login node): qubemem.conf(5) with it, and nothing of SLURM's daemons.
+    root.sh(f"cd /root/debs && apt-get install -y -q ./{cli.name}")
+    assert root.exists("/usr/share/man/man5/qubemem.conf.5.gz")
+    assert not root.exists("/usr/sbin/slurmctld") and not root.exists(PLUGIN)
     root.sh(f"cd /root/debs && apt-get install -y -q ./{cli.name} ./{plugin.name}")
     got = root.sh("dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}\\n' "
                   "slurmctld qubemem slurm-wlm-qubemem-plugin munge").stdout
