@@ -35,8 +35,10 @@ REPO = Path(__file__).resolve().parents[2]
 DEB_DIR = Path(os.environ.get("QUBEMEM_DEB_DIR", REPO / "build" / "deb"))
 COMMENT = "qube: path=pixel_direct n_pix=3008 lmax=32 fields=QU"
 # slurmctld and slurmd ports: the host release's root, then 6927/6928 and 6937/6938 for the others
-# (the sandboxes use 6817-6819 and 6847 up).
-CTLD_PORT = 6917
+# (the sandboxes use 6817-6839), each plus $QUBEMEM_SANDBOX_PORT_OFFSET as the sandboxes' are: a
+# second checkout's check can run beside this one (test_package_cluster.py uses 6947-6949).
+PORT_OFFSET = int(os.environ.get("QUBEMEM_SANDBOX_PORT_OFFSET", "0"))
+CTLD_PORT = 6917 + PORT_OFFSET
 CONF = "/etc/slurm/qubemem.conf"
 PLUGIN = "/usr/lib/x86_64-linux-gnu/slurm-wlm/job_submit_qubemem.so"
 HOST_SUITE = "bookworm"
