@@ -12,8 +12,8 @@ the same way into a root of the suite that has its slurmctld (trixie, forky; por
 
 Every command inside the root runs in a private mount namespace (its /proc, /sys and /dev bound
 in), so nothing stays mounted on the host; the daemons are stopped by pid at the end.
-`qubemem audit` reads jobs back through sacct, which needs slurmdbd: not covered here (the
-sandbox suites cover it).
+`qubemem audit` reads jobs back through sacct, which needs slurmdbd and a database:
+test_package_cluster.py sets those up from the archive beside the packages, in a root of its own.
 
 Needs root and network access to the Debian archive (the first time, to make the root). Packages
 come from build/deb/ (`make deb`); $QUBEMEM_DEB_DIR overrides it.
