@@ -92,6 +92,24 @@ class Root:
         return os.path.lexists(self.path / path.lstrip("/"))
 
 
+def stop_pids(pids: list[int]) -> None:
+    """SIGTERM to each of PIDS, newest first, each waited for (10 s, then SIGKILL); empties PIDS."""
+    while pids:
+        pid = pids.pop()
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def fresh_root(suite: str, tmp: Path):
     """A copy of the cached bare root of SUITE; its daemons are stopped by pid at the end."""
@@ -106,19 +124,7 @@ def fresh_root(suite: str, tmp: Path):
     try:
         yield r
     finally:
-        for pid in reversed(r.pids):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(pid, signal.SIGKILL)
+        stop_pids(r.pids)
         # Nothing of the root may stay mounted (the namespaces went with their processes).
         mounts = Path("/proc/self/mountinfo").read_text()
         assert str(path) not in mounts, "a mount inside the test root was left behind"

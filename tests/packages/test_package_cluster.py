@@ -34,7 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from test_debian_packages import COMMENT, CONF, PLUGIN, PORT_OFFSET, REPO, debs, fresh_root, run
+from test_debian_packages import (COMMENT, CONF, PLUGIN, PORT_OFFSET, REPO, debs, fresh_root, run,
+                                  stop_pids)
 
 CTLD_PORT = 6947 + PORT_OFFSET
 DB_PORT = CTLD_PORT + 6489   # as the sandboxes place theirs (13306 beside 6817)
@@ -52,6 +53,7 @@ class Cluster:
         self.root = root
         self.path: Path = root.path
         self.node = f"pkgq{CTLD_PORT}"
+        self.install_seconds = 0.0
 
     def argv(self, *args, user: str | None = None) -> list[str]:
         return [str(CHROOT), str(self.path), *(["--user", user] if user else []), *args]
@@ -214,20 +216,9 @@ def cluster(tmp_path_factory):
                    "slurmctld to register the cluster in slurmdbd", log="/var/log/slurm/slurmctld.log")
             yield c
         finally:
-            # slurmd, slurmctld, slurmdbd and munged are stopped by fresh_root (by pid, newest
-            # first); MariaDB after them, since slurmdbd writes to it until it exits.
-            for pid in reversed(root.pids):
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            for pid in reversed(root.pids):
-                for _ in range(150):
-                    try:
-                        os.kill(pid, 0)
-                    except ProcessLookupError:
-                        break
-                    time.sleep(0.1)
+            # slurmd, slurmctld, slurmdbd, munged (newest first), then MariaDB, which slurmdbd
+            # writes to until it exits.
+            stop_pids(root.pids)
             stop_mariadb(db)
             db_log.close()
 
