@@ -32,9 +32,10 @@ install: release plugin
 	$(MAKE) -C plugin install
 
 ## deb: Debian packages into build/deb/: qubemem (the CLI) and slurm-wlm-qubemem-plugin for the
-## host's SLURM, plus one per release in DEB_SLURM_RELEASES (e.g. "24.11 26.05", each built in its
-## Debian root, scripts/slurm-root.sh). Each plugin package depends on exactly its slurmctld.
-DEB_SLURM_RELEASES ?=
+## host's SLURM and for every other release the project builds for (DEB_SLURM_RELEASES, each built
+## against its Debian root, made once by scripts/slurm-root.sh; DEB_SLURM_RELEASES= for the host's
+## alone). Each plugin package depends on exactly its slurmctld.
+DEB_SLURM_RELEASES ?= 24.11 26.05
 deb: release plugin
 	for r in $(DEB_SLURM_RELEASES); do $(MAKE) -C plugin SLURM_RELEASE=$$r || exit 1; done
 	scripts/make-deb.sh --out build/deb "$$(readlink -f plugin/build/job_submit_qubemem.so)" \

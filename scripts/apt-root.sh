@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Makes (once) and prints the path of a bare Debian root for the package install test
 # (tests/packages/): `debootstrap --variant=minbase`, nothing of SLURM in it, apt's lists fetched,
-# and the SLURM and munge packages the plugin package pulls in downloaded into apt's cache, so that
-# each test run (on a copy of this root) resolves them from the archive's index without waiting
-# for the network. Under $QUBEMEM_ROOTS_DIR (default .cache/roots/, ignored by git) as
-# apt-SUITE/; delete it to make it again. Needs root.
+# and the packages the tests install with apt downloaded into apt's cache (DOWNLOAD: what the
+# plugin package pulls in, and what the accounting test adds: slurmd, slurmdbd and MariaDB), so
+# that each test run (on a copy of this root) resolves them from the archive's index without
+# waiting for the network. Under $QUBEMEM_ROOTS_DIR (default .cache/roots/, ignored by git) as
+# apt-SUITE/; delete it to make it again. A root made for a shorter DOWNLOAD list gets the missing
+# packages downloaded into it. Needs root.
 #
 # Usage: scripts/apt-root.sh [SUITE]      SUITE: bookworm (default: the host's), trixie, forky
 set -euo pipefail
@@ -12,8 +14,14 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 ROOTS=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}
 suite=${1:-$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")}
 dir=$ROOTS/apt-$suite
+# .ready holds this list: a root whose .ready differs gets the packages downloaded again. The
+# accounting test (slurmd, slurmdbd, MariaDB) runs in a root of the host's suite only.
+DOWNLOAD="slurmctld slurm-client munge"
+if [[ $suite == "$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")" ]]; then
+    DOWNLOAD+=" slurmd slurmdbd slurm-wlm-mysql-plugin mariadb-server"
+fi
 die() { echo "apt-root: error: $*" >&2; exit 1; }
-if [[ -e $dir/.ready ]]; then echo "$dir"; exit 0; fi
+if [[ -e $dir/.ready && $(cat "$dir/.ready") == "$DOWNLOAD" ]]; then echo "$dir"; exit 0; fi
 [[ $(id -u) -eq 0 ]] || die "run as root (debootstrap)"
 
 mirror() {   # the Debian mirror apt already uses, as scripts/slurm-root.sh finds it
@@ -29,9 +37,22 @@ command -v debootstrap >/dev/null || apt-get install -y debootstrap >/dev/null |
 mkdir -p "$ROOTS"
 exec 8>"$ROOTS/.apt-$suite.lock"
 flock -w 900 8 || die "another apt-root.sh is making $dir"
-if [[ -e $dir/.ready ]]; then echo "$dir"; exit 0; fi
-rm -rf "$dir"
+run() { unshare --mount --propagation private -- chroot "$dir" env DEBIAN_FRONTEND=noninteractive "$@"; }
 log=$ROOTS/apt-$suite.debootstrap.log
+download() {
+    # shellcheck disable=SC2086
+    run apt-get install -y -q --download-only $DOWNLOAD >>"$log" 2>&1 ||
+        { tail -n 20 "$log" >&2; die "downloading SLURM and MariaDB into $dir failed"; }
+    echo "$DOWNLOAD" >"$dir/.ready"
+    echo "$dir"
+}
+if [[ -e $dir/.ready ]]; then
+    [[ $(cat "$dir/.ready") == "$DOWNLOAD" ]] && { echo "$dir"; exit 0; }
+    echo "apt-root: downloading $DOWNLOAD into $dir" >&2
+    download
+    exit 0
+fi
+rm -rf "$dir"
 m=$(mirror)
 echo "apt-root: making $dir (Debian $suite from $m); log in $log" >&2
 # bookworm's debootstrap has no script for forky: sid's works for any testing suite.
@@ -58,9 +79,5 @@ cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
 # No daemon may start inside the root while packages are installed (policy-rc.d), in the copy too.
 printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
 chmod 0755 "$dir/usr/sbin/policy-rc.d"
-run() { unshare --mount --propagation private -- chroot "$dir" env DEBIAN_FRONTEND=noninteractive "$@"; }
 run apt-get update -q >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "apt-get update in $dir failed"; }
-run apt-get install -y -q --download-only slurmctld slurm-client munge >>"$log" 2>&1 ||
-    { tail -n 20 "$log" >&2; die "downloading SLURM into $dir failed"; }
-touch "$dir/.ready"
-echo "$dir"
+download

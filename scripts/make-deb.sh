@@ -2,11 +2,12 @@
 # Builds qubemem's Debian packages with dpkg-deb (`make deb`), into build/deb/ by default:
 #
 #   qubemem_<version>-1_amd64.deb
-#       the self-contained CLI (.build/release/qubemem, from `make release`), its man pages,
-#       shell completions from the argument parser, the examples under /usr/share/doc/qubemem
+#       the self-contained CLI (.build/release/qubemem, from `make release`), qubemem(1),
+#       qubemem.conf(5), shell completions from the argument parser, the examples under
+#       /usr/share/doc/qubemem
 #   slurm-wlm-qubemem-plugin_<version>+slurm<SLURM version>-1_amd64.deb, one per SLURM release
 #       job_submit_qubemem.so in Debian's SLURM plugin folder, job_submit_qubemem(8),
-#       qubemem.conf(5), /etc/slurm/qubemem.conf as a conffile; Depends pins slurmctld to the
+#       /etc/slurm/qubemem.conf as a conffile; Depends on qubemem; Depends pins slurmctld to the
 #       exact Debian version it was built against (slurmctld refuses a plugin of another release,
 #       and a refused plugin stops slurmctld at start), so apt refuses a mismatch.
 #
@@ -57,31 +58,123 @@ shlibdeps() {
     rm -rf "$tmp"
 }
 
-# copyright and changelog.Debian.gz for package $1 at version $2 into its doc folder.
+# debian/copyright (DEP-5, machine-readable) and changelog.Debian.gz for package $1 at version
+# $2 into its doc folder $3. qubemem is GPL-2.0-or-later (LICENSE): the plugin is loaded into
+# slurmctld, which is GPL-2.0-or-later itself. What else is linked into each binary is named with
+# its own licence: the Swift standard library and runtime (both packages), Foundation and
+# swift-argument-parser (the CLI), and Yams with the libyaml it compiles in (the CLI only: the
+# plugin links neither, see docs/design.md's module table). Their sources are SwiftPM's checkouts
+# of the versions Package.resolved pins (.build/checkouts/), or the Swift toolchain's.
 docfiles() {
-    local pkg=$1 version=$2 doc=$3
+    local pkg=$1 version=$2 doc=$3 embedded binary
     install -d "$doc"
-    cat >"$doc/copyright" <<EOF
+    if [[ $pkg == qubemem ]]; then
+        binary=usr/bin/qubemem
+        embedded="the Swift standard library, runtime and Foundation, swift-argument-parser, and
+ Yams with the libyaml C sources it compiles in"
+    else
+        binary=usr/lib/$MULTIARCH/slurm-wlm/job_submit_qubemem.so
+        embedded="the Swift standard library and runtime"
+    fi
+    {
+        cat <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: qubemem
 Upstream-Contact: $MAINTAINER
-Comment: Built from the qubemem repository with scripts/make-deb.sh. The binaries link in the
- Swift standard library and runtime (Apache-2.0 with Runtime Library Exception) and
- swift-argument-parser (Apache-2.0).
+Source: the qubemem repository, git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+Comment: Built with scripts/make-deb.sh. $binary is self-contained: linked into it are
+ $embedded, each under its own licence below. Apache-2.0 is compatible with
+ version 3 of the GPL, which qubemem's "or any later version" allows.
 
 Files: *
 Copyright: $YEARS the qubemem developers
-License: unspecified
- The qubemem repository does not state a license yet; ask the maintainers before
- redistributing these packages outside the site that built them.
+License: GPL-2+
 
-Files: usr/bin/qubemem usr/lib/*/slurm-wlm/job_submit_qubemem.so
-Copyright: 2014-2024 Apple Inc. and the Swift project authors
-License: Apache-2.0
- Parts of the Swift standard library and runtime are linked into these files,
- under the Apache License 2.0 with the Runtime Library Exception.
- On Debian systems the Apache License 2.0 is in /usr/share/common-licenses/Apache-2.0.
+Files: swift-toolchain/*
+Copyright: 2014-2025 Apple Inc. and the Swift project authors
+License: Apache-2.0 with Runtime-Library exception
+Comment: The Swift standard library and runtime$([[ $pkg == qubemem ]] && echo " and Foundation (swift-corelibs-foundation,
+ swift-foundation)"), from the Swift toolchain that built $binary,
+ statically linked into it.
 EOF
+        if [[ $pkg == qubemem ]]; then
+            cat <<'EOF'
+
+Files: .build/checkouts/swift-argument-parser/*
+Copyright: 2020-2025 Apple Inc. and the Swift project authors
+License: Apache-2.0 with Runtime-Library exception
+
+Files: .build/checkouts/Yams/*
+Copyright: 2016 JP Simard
+License: Expat
+
+Files: .build/checkouts/Yams/Sources/CYaml/*
+Copyright: 2006-2016 Kirill Simonov
+ 2017-2020 Ingy döt Net
+License: Expat
+Comment: libyaml, as Yams ships it and compiles it into its module.
+EOF
+        fi
+        cat <<'EOF'
+
+License: GPL-2+
+ This program is free software; you can redistribute it and/or modify it under
+ the terms of the GNU General Public License as published by the Free Software
+ Foundation; either version 2 of the License, or (at your option) any later
+ version.
+ .
+ This program is distributed in the hope that it will be useful, but WITHOUT
+ ANY WARRANTY; without even the implied warranty of MERCHANTABILITY or FITNESS
+ FOR A PARTICULAR PURPOSE. See the GNU General Public License for more details.
+ .
+ On Debian systems, the complete text of the GNU General Public License
+ version 2 can be found in "/usr/share/common-licenses/GPL-2".
+
+License: Apache-2.0 with Runtime-Library exception
+ Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ use this file except in compliance with the License. You may obtain a copy of
+ the License at https://www.apache.org/licenses/LICENSE-2.0
+ .
+ Unless required by applicable law or agreed to in writing, software
+ distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+ WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+ License for the specific language governing permissions and limitations under
+ the License.
+ .
+ Runtime Library Exception to the Apache 2.0 License:
+ .
+ As an exception, if you use this Software to compile your source code and
+ portions of this Software are embedded into the binary product as a result,
+ you may redistribute such product without providing attribution as would
+ otherwise be required by Sections 4(a), 4(b) and 4(d) of the License.
+ .
+ On Debian systems, the complete text of the Apache License 2.0 can be found
+ in "/usr/share/common-licenses/Apache-2.0".
+EOF
+        if [[ $pkg == qubemem ]]; then
+            cat <<'EOF'
+
+License: Expat
+ Permission is hereby granted, free of charge, to any person obtaining a copy
+ of this software and associated documentation files (the "Software"), to deal
+ in the Software without restriction, including without limitation the rights
+ to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+ copies of the Software, and to permit persons to whom the Software is
+ furnished to do so, subject to the following conditions:
+ .
+ The above copyright notice and this permission notice shall be included in
+ all copies or substantial portions of the Software.
+ .
+ THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+ AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+ LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+ SOFTWARE.
+EOF
+        fi
+    } >"$doc/copyright"
     printf '%s (%s) unstable; urgency=medium\n\n  * Package built from qubemem %s (git %s).\n\n -- %s  %s\n' \
         "$pkg" "$version" "$UPSTREAM" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
         "$MAINTAINER" "$DATE" | gzip -9n >"$doc/changelog.Debian.gz"
@@ -130,6 +223,12 @@ install -d "$root/usr/bin"
 install -m 0755 "$CLI" "$root/usr/bin/qubemem"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/qubemem"
 manpage man/qubemem.1 "$root/usr/share/man/man1"
+# qubemem.conf(5) is here, not in the plugin package, though the plugin package owns the file it
+# describes: the CLI reads qubemem.conf too (predict and audit price with the site's slack, from
+# /etc/slurm/qubemem.conf or beside $SLURM_CONF), so a login node with the CLI alone needs the
+# page. The plugin package depends on this one, so the controller has it too, and no path is in
+# both packages (dpkg refuses two packages shipping one file).
+manpage man/qubemem.conf.5 "$root/usr/share/man/man5"
 install -d "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
     "$root/usr/share/fish/vendor_completions.d"
 # bash-completion sources the file: no #! line (lintian: bash-completion-with-hashbang).
@@ -157,10 +256,15 @@ qubemem: initial-upload-closes-no-bugs *
 qubemem: embedded-library libyaml [usr/bin/qubemem]
 EOF
 depends=$(shlibdeps "$root/usr/bin/qubemem")
+# Replaces: plugin packages built before qubemem.conf(5) moved here shipped it too; this lets
+# qubemem take the page over from one still installed instead of failing on the shared path
+# (unversioned: no later plugin package ships it, and the version of the move, +slurmX.Y.Z-R,
+# differs per release).
 build "$root" "$pkg" "$version" <<EOF
 Depends: $depends
 Recommends: libcfitsio10
 Suggests: slurm-wlm-qubemem-plugin
+Replaces: slurm-wlm-qubemem-plugin
 Section: admin
 Priority: optional
 Description: memory requests for QUBE runs on SLURM, computed instead of guessed
@@ -193,7 +297,6 @@ for spec in "${PLUGINS[@]}"; do
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$plugindir/job_submit_qubemem.so"
     install -m 0644 examples/qubemem.conf "$root/etc/slurm/qubemem.conf"
     manpage man/job_submit_qubemem.8 "$root/usr/share/man/man8"
-    manpage man/qubemem.conf.5 "$root/usr/share/man/man5"
     docfiles "$pkg" "$version" "$root/usr/share/doc/$pkg"
     install -d "$root/DEBIAN"
     echo /etc/slurm/qubemem.conf >"$root/DEBIAN/conffiles"
@@ -213,9 +316,11 @@ EOF
 $pkg: initial-upload-closes-no-bugs *
 EOF
     depends=$(shlibdeps "$plugindir/job_submit_qubemem.so")
+    # qubemem at the very version built with it: qubemem.conf(5) is in that package, and
+    # `qubemem predict --request` gives what this plugin sets only when both read qubemem.conf
+    # and price with the same code.
     build "$root" "$pkg" "$version" <<EOF
-Depends: slurmctld (= $ctld)${depends:+, $depends}
-Suggests: qubemem
+Depends: slurmctld (= $ctld), qubemem (= $UPSTREAM-$REVISION)${depends:+, $depends}
 Section: admin
 Priority: optional
 Description: SLURM job_submit plugin that sets QUBE jobs' memory (SLURM $slurm)

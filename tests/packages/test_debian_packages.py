@@ -12,8 +12,8 @@ the same way into a root of the suite that has its slurmctld (trixie, forky; por
 
 Every command inside the root runs in a private mount namespace (its /proc, /sys and /dev bound
 in), so nothing stays mounted on the host; the daemons are stopped by pid at the end.
-`qubemem audit` reads jobs back through sacct, which needs slurmdbd: not covered here (the
-sandbox suites cover it).
+`qubemem audit` reads jobs back through sacct, which needs slurmdbd and a database:
+test_package_cluster.py sets those up from the archive beside the packages, in a root of its own.
 
 Needs root and network access to the Debian archive (the first time, to make the root). Packages
 come from build/deb/ (`make deb`); $QUBEMEM_DEB_DIR overrides it.
@@ -35,8 +35,10 @@ REPO = Path(__file__).resolve().parents[2]
 DEB_DIR = Path(os.environ.get("QUBEMEM_DEB_DIR", REPO / "build" / "deb"))
 COMMENT = "qube: path=pixel_direct n_pix=3008 lmax=32 fields=QU"
 # slurmctld and slurmd ports: the host release's root, then 6927/6928 and 6937/6938 for the others
-# (the sandboxes use 6817-6819 and 6847 up).
-CTLD_PORT = 6917
+# (the sandboxes use 6817-6839), each plus $QUBEMEM_SANDBOX_PORT_OFFSET as the sandboxes' are: a
+# second checkout's check can run beside this one (test_package_cluster.py uses 6947-6949).
+PORT_OFFSET = int(os.environ.get("QUBEMEM_SANDBOX_PORT_OFFSET", "0"))
+CTLD_PORT = 6917 + PORT_OFFSET
 CONF = "/etc/slurm/qubemem.conf"
 PLUGIN = "/usr/lib/x86_64-linux-gnu/slurm-wlm/job_submit_qubemem.so"
 HOST_SUITE = "bookworm"
@@ -90,6 +92,24 @@ class Root:
         return os.path.lexists(self.path / path.lstrip("/"))
 
 
+def stop_pids(pids: list[int]) -> None:
+    """SIGTERM to each of PIDS, newest first, each waited for (10 s, then SIGKILL); empties PIDS."""
+    while pids:
+        pid = pids.pop()
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def fresh_root(suite: str, tmp: Path):
     """A copy of the cached bare root of SUITE; its daemons are stopped by pid at the end."""
@@ -104,19 +124,7 @@ def fresh_root(suite: str, tmp: Path):
     try:
         yield r
     finally:
-        for pid in reversed(r.pids):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
-            else:
-                os.kill(pid, signal.SIGKILL)
+        stop_pids(r.pids)
         # Nothing of the root may stay mounted (the namespaces went with their processes).
         mounts = Path("/proc/self/mountinfo").read_text()
         assert str(path) not in mounts, "a mount inside the test root was left behind"
@@ -155,6 +163,80 @@ def test_plugin_package_pins_the_slurmctld_it_was_built_for():
     assert conffiles.split() == [CONF]
 
 
+def deb_file(deb: Path, path: str) -> str:
+    """The text of PATH (./usr/...) inside DEB."""
+    tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True)
+    return subprocess.run(["tar", "-xO", path], input=tar.stdout, check=True,
+                          capture_output=True).stdout.decode()
+
+
+def deb_paths(deb: Path) -> set[str]:
+    """The files and links (not folders) DEB ships."""
+    out = run(["dpkg-deb", "-c", str(deb)], check=True).stdout
+    return {line.split()[5].removeprefix(".") for line in out.splitlines() if not line.startswith("d")}
+
+
+def dep5(text: str) -> list[dict[str, str]]:
+    """The paragraphs of a machine-readable debian/copyright, fields by name (continuations kept)."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        fields: dict[str, str] = {}
+        name = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t"):
+                assert name, f"a continuation line before any field: {line!r}"
+                fields[name] += "\n" + line
+            else:
+                name, _, value = line.partition(":")
+                assert name and _ and name not in fields, f"not a field, or a repeated one: {line!r}"
+                fields[name] = value.strip()
+        paragraphs.append(fields)
+    return paragraphs
+
+
+def test_copyright_is_machine_readable_and_names_every_licence():
+    """Each package's copyright file: DEP-5, qubemem GPL-2+, and a licence paragraph with its text
+    (or Debian's common-licenses file) for every licence a Files paragraph names; the CLI's names
+    Yams and libyaml (MIT, compiled into it)."""
+    for deb in sorted(DEB_DIR.glob("*.deb")):
+        pkg = deb.name.split("_")[0]
+        paragraphs = dep5(deb_file(deb, f"./usr/share/doc/{pkg}/copyright"))
+        header, rest = paragraphs[0], paragraphs[1:]
+        assert header["Format"] == "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+        assert header["Upstream-Name"] == "qubemem"
+        files = [p for p in rest if "Files" in p]
+        assert files[0]["Files"] == "*" and files[0]["License"] == "GPL-2+", files[0]
+        texts = {p["License"].split("\n")[0]: p["License"] for p in rest if "Files" not in p}
+        for p in files:
+            assert p.get("Copyright"), p
+            name = p["License"].split("\n")[0]
+            assert name in texts, f"{deb.name}: no licence paragraph for {name}"
+        assert "/usr/share/common-licenses/GPL-2" in texts["GPL-2+"]
+        assert "any later" in texts["GPL-2+"]
+        for name, body in texts.items():
+            assert len(body.splitlines()) > 5, f"{deb.name}: licence {name} has no text"
+        if pkg == "qubemem":
+            yams = [p for p in files if "Yams" in p["Files"]]
+            assert {p["License"] for p in yams} == {"Expat"}, yams
+            assert any("Simonov" in p["Copyright"] for p in yams), yams   # libyaml
+            assert any("JP Simard" in p["Copyright"] for p in yams), yams   # Yams
+            assert "Permission is hereby granted" in texts["Expat"]
+
+
+def test_the_config_manual_is_in_the_cli_package_and_no_path_is_in_two_packages():
+    """qubemem.conf(5) ships with qubemem (the CLI reads qubemem.conf too); each plugin package
+    depends on that very qubemem, and dpkg would refuse a path shipped by both."""
+    cli, _ = debs()
+    cli_paths = deb_paths(cli)
+    assert "/usr/share/man/man5/qubemem.conf.5.gz" in cli_paths
+    cli_version = run(["dpkg-deb", "-f", str(cli), "Version"], check=True).stdout.strip()
+    for plugin in sorted(DEB_DIR.glob("slurm-wlm-qubemem-plugin_*.deb")):
+        both = cli_paths & deb_paths(plugin)
+        assert both == set(), f"{plugin.name} and {cli.name} both ship {sorted(both)}"
+        depends = run(["dpkg-deb", "-f", str(plugin), "Depends"], check=True).stdout
+        assert f"qubemem (= {cli_version})" in depends, depends
+
+
 def test_apt_refuses_the_plugin_for_another_slurmctld(root, tmp_path):
     """A copy of the plugin package that pins another slurmctld version cannot be installed."""
     _, plugin = debs()
@@ -179,6 +261,10 @@ def test_apt_installs_both_packages_and_pulls_slurm(root):
     for deb in (cli, plugin):
         shutil.copy(deb, dest)
     assert not root.exists("/usr/sbin/slurmctld")
+    # The CLI alone (a login node): qubemem.conf(5) with it, and nothing of SLURM's daemons.
+    root.sh(f"cd /root/debs && apt-get install -y -q ./{cli.name}")
+    assert root.exists("/usr/share/man/man5/qubemem.conf.5.gz")
+    assert not root.exists("/usr/sbin/slurmctld") and not root.exists(PLUGIN)
     root.sh(f"cd /root/debs && apt-get install -y -q ./{cli.name} ./{plugin.name}")
     got = root.sh("dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}\\n' "
                   "slurmctld qubemem slurm-wlm-qubemem-plugin munge").stdout
