@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <slurm/slurm.h>
@@ -66,6 +67,36 @@ static void append(char **text, const char *sep, const char *line)
 	*text = joined;
 }
 
+/*
+ * -n N -N M without --ntasks-per-node is priced for ceil(N / M) ranks on the busiest node
+ * (TaskLayout), but SLURM fills a node's CPUs first: on 4-CPU nodes -n 4 -N 2 runs 3 + 1 and
+ * -n 5 -N 2 runs 4 + 1 (seen in the multi-node sandbox, tests/multinode). With --ntasks given,
+ * --ntasks-per-node is a maximum per node, so setting it to the priced count makes SLURM place
+ * no more ranks on a node than its memory was set for. Only for a per-node request: a per-CPU
+ * one already follows whatever SLURM places.
+ */
+static void cap_ranks_per_node(job_desc_msg_t *job_desc, char **err_msg)
+{
+	uint32_t tasks = job_desc->num_tasks, nodes = job_desc->min_nodes;
+	uint16_t per_node = job_desc->ntasks_per_node;
+	if (job_desc->pn_min_memory & MEM_PER_CPU)
+		return;
+	if (per_node != NO_VAL16 && per_node != 0)
+		return; /* the user's own layout, priced as given */
+	if (tasks == NO_VAL || tasks < 2 || nodes == NO_VAL || nodes < 2)
+		return;
+	uint32_t cap = tasks / nodes + (tasks % nodes ? 1 : 0);
+	if (cap >= NO_VAL16)
+		return;
+	job_desc->ntasks_per_node = (uint16_t)cap;
+	if (err_msg) {
+		char line[160];
+		snprintf(line, sizeof(line), "qubemem: at most %u ranks per node (--ntasks-per-node=%u), "
+			 "the layout the memory was set for", cap, cap);
+		append(err_msg, "\n", line);
+	}
+}
+
 /* Calls Swift for one job and applies the answer; err_msg may be NULL (job_modify). */
 static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify, char **err_msg)
 {
@@ -103,8 +134,11 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 		return SLURM_ERROR;
 	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
-	if (status == QUBEMEM_V1_SET)
+	if (status == QUBEMEM_V1_SET) {
 		job_desc->pn_min_memory = result.pn_min_memory;
+		if (!is_modify)
+			cap_ranks_per_node(job_desc, err_msg);
+	}
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
 	/* --mem-update lowers the limit to the usage seen after a delay, below a QUBE run's late
 	 * peak: off when qubemem sets the memory (0: not asked for). See job_submit_qubemem(8). */
