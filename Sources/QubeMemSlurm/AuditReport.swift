@@ -151,7 +151,8 @@ public struct AuditEntries: RandomAccessCollection, Sendable {
             state: job.state, source: l.source, action: record?.action, model: record?.model, path: record?.path,
             predictedBytes: AuditEntry.predicted(record, cpus: job.cpus, nodes: job.nodes),
             requestedBytes: AuditEntry.requested(perNode: job.requestedPerNodeBytes, record: record),
-            peakBytes: job.peakBytes, peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
+            peakBytes: job.state.peakIsTheRuns ? job.peakBytes : nil, peakBasis: job.peakBasis, nodes: job.nodes,
+            elapsedSeconds: job.elapsedSeconds,
             oom: job.outOfMemory, nearMiss: l.nearMiss, slack: record?.slackTenThousandths,
             note: l.note >= 0 ? notes[Int(l.note)] : nil)
         if l.recomputed >= 0 {
@@ -367,7 +368,8 @@ struct AccountedJobTable: ReportJobTable {
             let nodes = all[i].nodes, cpus = all[i].cpus
             let state = all[i].state
             let figures = JobFigures(
-                state: state, oom: state == .outOfMemory || all[i].oomStep, peak: all[i].peakBytes,
+                state: state, oom: state == .outOfMemory || all[i].oomStep,
+                peak: state.peakIsTheRuns ? all[i].peakBytes : nil,
                 nodes: nodes, elapsedSeconds: all[i].elapsedSeconds)
             let perNode = all[i].requested?.perNodeBytes(nodes: nodes, cpus: cpus)
             switch all[i].record {
@@ -401,7 +403,8 @@ extension SummaryJobs: ReportJobTable {
         let j = jobs[i]
         let figures = JobFigures(
             state: j.state, oom: j.state == .outOfMemory || j.has(SummaryJob.oomStep),
-            peak: j.has(SummaryJob.hasPeak) ? j.peak : nil, nodes: j.nodes, elapsedSeconds: j.elapsedSeconds)
+            peak: j.has(SummaryJob.hasPeak) && j.state.peakIsTheRuns ? j.peak : nil, nodes: j.nodes,
+            elapsedSeconds: j.elapsedSeconds)
         let requested = j.has(SummaryJob.hasRequested) ? j.requested : nil
         switch j.found {
         case .record:
