@@ -63,7 +63,9 @@ up() {
     done
 }
 
-ns_pids() { netns_exists "$(netns "$1")" && ip netns pids "$(netns "$1")" 2>/dev/null || true; }
+ns_pids() {
+    if netns_exists "$(netns "$1")"; then ip netns pids "$(netns "$1")" 2>/dev/null || true; fi
+}
 
 # down works from what exists (namespaces qubemem-TAG-n*, veths qmTAGn*), not from N: a start
 # that failed half-way, or was asked for another N, leaves nothing behind.

@@ -8,6 +8,8 @@
 # at the bridge's address 198.18.X.1. Debian's SLURM is built for several slurmd on one host, so
 # each node gets its own cgroup tree (slurm_<node>), hence its own memory enforcement.
 # shellcheck shell=bash
+# PIDFILE, LOGFILE and PROCNAME are sandbox.sh's associative arrays (hence $key, and "unused" here).
+# shellcheck disable=SC2034,SC2004
 
 NET=$REPO/scripts/sandbox-net.sh
 NODE_PREFIX="$(hostname -s)-q${PORT_BASE}n"
