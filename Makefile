@@ -43,10 +43,12 @@ deb: release plugin
 		ls -d plugin/build/$(r).*/job_submit_qubemem.so | tail -n 1):$$(scripts/slurm-root.sh $(r))")
 	lintian --fail-on error,warning build/deb/*.deb
 
-## demo: the main job on a local single-node SLURM sandbox (installs what it needs first)
+## demo: the main job on a local single-node SLURM sandbox (installs what it needs first);
+## DEMO_NODES=3 adds the multi-node part (MPI QUBE across two nodes, scripts/demo.sh --nodes 3)
+DEMO_NODES ?=
 demo:
 	scripts/install-deps.sh
-	scripts/demo.sh
+	scripts/demo.sh $(if $(DEMO_NODES),--nodes $(DEMO_NODES))
 
 ## check: install what the tests need, build, start the sandbox, run every test
 check:

@@ -7,6 +7,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <slurm/slurm.h>
@@ -87,6 +88,7 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 		.record = record, .record_capacity = sizeof(record),
 		.log = log, .log_capacity = sizeof(log),
 		.config_log = config_log, .config_log_capacity = sizeof(config_log),
+		.ntasks_per_node = QUBEMEM_NO_VAL16,
 	};
 	int32_t status = qubemem_v1_job_submit(&job, &result);
 
@@ -106,8 +108,11 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 		return ESLURM_JOB_MISSING_SIZE_SPECIFICATION;
 	if (status == QUBEMEM_V1_REJECT_MEMORY)
 		return ESLURM_INVALID_TASK_MEMORY;
-	if (status == QUBEMEM_V1_SET)
+	if (status == QUBEMEM_V1_SET) {
 		job_desc->pn_min_memory = result.pn_min_memory;
+		if (result.ntasks_per_node != QUBEMEM_NO_VAL16 && result.ntasks_per_node)
+			job_desc->ntasks_per_node = result.ntasks_per_node;
+	}
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(26, 5, 0)
 	/* --mem-update lowers the limit to the usage seen after a delay, below a QUBE run's late
 	 * peak: off when qubemem sets the memory (0: not asked for). See job_submit_qubemem(8). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make check`: install what the tests need, build everything, start the local SLURM sandbox with
 # the plugin, run the Swift suites and the pytest suites (oracle, plugin, audit, profile), stop
-# the sandbox; then the plugin and audit sandbox suites again against each other SLURM release
+# the sandbox; then the multi-node suite on a 3-node sandbox of the host's SLURM (tests/multinode,
+# MPI QUBE across nodes); then the plugin and audit sandbox suites again against each other SLURM release
 # (QUBEMEM_CHECK_RELEASES, default "24.11 26.05"; each in a Debian root made once and cached
 # under .cache/roots/, see scripts/slurm-root.sh). Exits non-zero if anything fails.
 set -euo pipefail
@@ -36,7 +37,10 @@ scripts/sandbox.sh start
 STARTED=(host)
 stop_all() {
     local r
-    for r in "${STARTED[@]}"; do scripts/sandbox.sh stop --release "$r" || true; done
+    for r in "${STARTED[@]}"; do
+        if [[ $r == nodes ]]; then scripts/sandbox.sh stop --nodes 3 || true
+        else scripts/sandbox.sh stop --release "$r" || true; fi
+    done
 }
 trap stop_all EXIT
 eval "$(scripts/sandbox.sh env)"
@@ -50,7 +54,21 @@ swift test
 
 step "pytest"
 export QUBEMEM="$PWD/.build/release/qubemem"
-python3 -m pytest -q tests/
+python3 -m pytest -q tests/ --ignore=tests/multinode
+
+# Its own step: a sandbox of its own (.sandbox-nodes, other ports), stopped when done. The 24.11 and
+# 26.05 suites below stay one-node: the multi-node sandbox runs the host's release only.
+step "multi-node sandbox (3 nodes, a network namespace each): MPI QUBE across nodes, audit per node, a node that dies"
+STARTED+=(nodes)
+QUBEMEM_SANDBOX_NODES=3 python3 -m pytest -q tests/multinode
+scripts/sandbox.sh stop --nodes 3
+scripts/sandbox.sh stop --nodes 3   # a second stop finds nothing and succeeds
+tag=$((6814 + ${QUBEMEM_SANDBOX_PORT_OFFSET:-0}))
+if ip netns list | grep -q "^qubemem-$tag-" || ip -o link show | grep -qE ": (qmbr$tag|qm${tag}n[0-9]+)[@:]"; then
+    echo "sandbox.sh stop --nodes 3 left namespaces, veths or the bridge behind:" >&2
+    ip netns list >&2; ip -o link show >&2
+    exit 1
+fi
 
 # The same plugin and audit suites against each other release's own daemons and clients. Each
 # sandbox has its own state folder and ports, and is stopped when its suites are done.

@@ -8,9 +8,12 @@
 #   4. wait until sacct has final rows for every job (job row and steps);
 #   5. print `qubemem audit` for those jobs (and write an SVG chart beside it).
 #
-# Usage: scripts/demo.sh [--keep]
-#   --keep   leave the sandbox running at the end (it is also left running when it was already
-#            running before the demo: someone else may be using it)
+# Usage: scripts/demo.sh [--keep] [--nodes N]
+#   --keep     leave the sandbox(es) running at the end (a sandbox is also left running when it was
+#              already running before the demo: someone else may be using it)
+#   --nodes N  then the same loop on an N-node sandbox (scripts/sandbox.sh start --nodes N, N >= 2;
+#              `make demo DEMO_NODES=3`) with the MPI jobs of examples/multinode/: a real QUBE
+#              Fisher across two nodes, and an uneven layout (-n 5 -N 2). One to two minutes more.
 # Environment: QUBEMEM (a built qubemem binary; default: build one), DEMO_TIMEOUT (seconds to wait
 # for final accounting rows, default 240).
 set -euo pipefail
@@ -18,13 +21,18 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 KEEP=0
-for arg in "$@"; do
-    case "$arg" in
+NODES=1
+while [[ $# -gt 0 ]]; do
+    case "$1" in
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "demo.sh: unknown argument '$arg' (try --help)" >&2; exit 64 ;;
+        --nodes) NODES=${2:-}; shift ;;
+        --nodes=*) NODES=${1#--nodes=} ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
+        *) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 64 ;;
     esac
+    shift
 done
+[[ $NODES =~ ^[1-9][0-9]*$ ]] || { echo "demo.sh: --nodes needs a number (got '$NODES')" >&2; exit 64; }
 TIMEOUT=${DEMO_TIMEOUT:-240}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -36,79 +44,103 @@ fi
 make -s -C plugin >/dev/null
 export QUBEMEM
 
-WAS_RUNNING=0
-if scripts/sandbox.sh status >/dev/null 2>&1; then WAS_RUNNING=1; fi
-say "Starting the SLURM sandbox with JobSubmitPlugins=qubemem"
-QUBEMEM_PLUGIN_DIR="$REPO/plugin/build" scripts/sandbox.sh start
-eval "$(scripts/sandbox.sh env)"
-stop_sandbox() {
-    if [[ $KEEP -eq 0 && $WAS_RUNNING -eq 0 ]]; then
+# Sandboxes this demo started, stopped at the end (unless --keep): their --nodes figures.
+STARTED=()
+# shellcheck disable=SC2317  # run by the EXIT trap
+stop_sandboxes() {
+    local n
+    [[ $KEEP -eq 0 ]] || return 0
+    for n in "${STARTED[@]}"; do
         say "Stopping the sandbox (scripts/demo.sh --keep leaves it running)"
-        scripts/sandbox.sh stop
-    fi
+        scripts/sandbox.sh stop --nodes "$n"
+    done
 }
-trap stop_sandbox EXIT
+trap stop_sandboxes EXIT
 
-export QUBEMEM_EXAMPLES="$REPO/examples/jobs"
-OUT="$REPO/.sandbox/demo"
-mkdir -p "$OUT"
-START=$(date +%Y-%m-%dT%H:%M:%S)
-JOBS=()
-SUBMITTED=()
-
-say "Submitting the example jobs"
-for script in examples/jobs/*.sbatch; do
-    name=$(basename "$script" .sbatch)
-    flags=$(sed -n 's/^#QUBE //p' "$script")
-    args=(--parsable --output="$OUT/$name-%j.out")
-    comment=""
-    if [[ -n "$flags" ]]; then
-        # shellcheck disable=SC2086  # the #QUBE line is a list of flags
-        comment=$("$QUBEMEM" predict $flags --comment)
-        args+=(--comment="$comment")
+# run_part NODES JOBS_DIR: the loop on the sandbox of NODES nodes with the jobs in JOBS_DIR;
+# sets STATUS to the audit's exit status.
+run_part() {
+    local nodes=$1 jobs_dir=$2
+    if ! scripts/sandbox.sh status --nodes "$nodes" >/dev/null 2>&1; then STARTED+=("$nodes"); fi
+    if ((nodes > 1)); then
+        say "Starting a $nodes-node SLURM sandbox (a network namespace per node) with JobSubmitPlugins=qubemem"
+    else
+        say "Starting the SLURM sandbox with JobSubmitPlugins=qubemem"
     fi
-    printf '\n%s\n' "$script"
-    [[ -n "$comment" ]] && printf '  comment: %s\n' "$comment"
-    # The plugin's message to the user comes back on sbatch's stderr.
-    jobid=$(QUBE_COMMENT="$comment" sbatch "${args[@]}" "$script" 2>"$OUT/$name.sbatch-stderr")
-    jobid=${jobid%%;*}
-    sed 's/^/  sbatch: /' "$OUT/$name.sbatch-stderr"
-    JOBS+=("$jobid")
-    SUBMITTED+=("$name.sbatch $jobid")
-    job=$(scontrol show job "$jobid")
-    { grep -oE 'MinMemoryNode=[^ ]+' <<<"$job" | head -n 1
-      grep -E '^ *AdminComment=' <<<"$job" | head -n 1 | sed 's/^ *//'; } | sed "s/^/  scontrol $jobid: /" || true
-done
+    QUBEMEM_PLUGIN_DIR="$REPO/plugin/build" scripts/sandbox.sh start --nodes "$nodes"
+    eval "$(scripts/sandbox.sh env --nodes "$nodes")"
 
-say "Waiting for final accounting rows (sacct) of jobs ${JOBS[*]}"
-ids=$(IFS=,; echo "${JOBS[*]}")
-# Scripts and job ids, for tests that check each example did what it says (tests/audit).
-printf '%s\n' "${SUBMITTED[@]}" > "$OUT/jobs.txt"
-echo "$START" > "$OUT/start.txt"
-deadline=$((SECONDS + TIMEOUT))
-while :; do
-    # Final = no live state on any row, every job row has a batch step, and no placeholder row.
-    rows=$(sacct -P -n --noconvert -j "$ids" --format=JobID,JobName,State 2>/dev/null || true)
-    live=$(awk -F'|' '$3 ~ /^(PENDING|RUNNING|REQUEUED|RESIZING|SUSPENDED|COMPLETING|CONFIGURING)/ || $2 == "allocation"' <<<"$rows" | wc -l)
-    jobsn=$(awk -F'|' '$1 !~ /\./' <<<"$rows" | wc -l)
-    batch=$(awk -F'|' '$1 ~ /\.batch$/' <<<"$rows" | wc -l)
-    if [[ $live -eq 0 && $jobsn -gt 0 && $batch -ge $jobsn ]]; then break; fi
-    if (( SECONDS > deadline )); then
-        echo "demo.sh: sacct rows not final after ${TIMEOUT}s:" >&2
-        echo "$rows" >&2
-        exit 1
-    fi
-    progress="  $jobsn job rows, $batch batch steps, $live rows still live"
-    [[ "$progress" != "${last_progress:-}" ]] && echo "$progress"
-    last_progress=$progress
-    sleep 2
-done
+    export QUBEMEM_EXAMPLES="$REPO/$jobs_dir"
+    local sb_dir=.sandbox
+    ((nodes > 1)) && sb_dir=.sandbox-nodes
+    OUT="$REPO/$sb_dir/demo"
+    mkdir -p "$OUT"
+    START=$(date +%Y-%m-%dT%H:%M:%S)
+    JOBS=()
+    SUBMITTED=()
+    local script name flags args comment jobid job
+    say "Submitting the example jobs"
+    for script in "$jobs_dir"/*.sbatch; do
+        name=$(basename "$script" .sbatch)
+        flags=$(sed -n 's/^#QUBE //p' "$script")
+        args=(--parsable --output="$OUT/$name-%j.out")
+        comment=""
+        if [[ -n "$flags" ]]; then
+            # shellcheck disable=SC2086  # the #QUBE line is a list of flags
+            comment=$("$QUBEMEM" predict $flags --comment)
+            args+=(--comment="$comment")
+        fi
+        printf '\n%s\n' "$script"
+        [[ -n "$comment" ]] && printf '  comment: %s\n' "$comment"
+        # The plugin's message to the user comes back on sbatch's stderr.
+        jobid=$(QUBE_COMMENT="$comment" sbatch "${args[@]}" "$script" 2>"$OUT/$name.sbatch-stderr")
+        jobid=${jobid%%;*}
+        sed 's/^/  sbatch: /' "$OUT/$name.sbatch-stderr"
+        JOBS+=("$jobid")
+        SUBMITTED+=("$name.sbatch $jobid")
+        job=$(scontrol show job "$jobid")
+        { grep -oE 'MinMemoryNode=[^ ]+' <<<"$job" | head -n 1
+          grep -E '^ *AdminComment=' <<<"$job" | head -n 1 | sed 's/^ *//'; } | sed "s/^/  scontrol $jobid: /" || true
+    done
 
-say "qubemem audit --start $START --jobs $ids --all"
-set +e
-"$QUBEMEM" audit --start "$START" --jobs "$ids" --all --svg "$OUT/audit.svg"
-status=$?
-set -e
-echo
-echo "SVG chart: $OUT/audit.svg   (JSON: qubemem audit --start $START --jobs $ids --json)"
-exit $status
+    say "Waiting for final accounting rows (sacct) of jobs ${JOBS[*]}"
+    local ids deadline rows live jobsn batch progress
+    ids=$(IFS=,; echo "${JOBS[*]}")
+    # Scripts and job ids, for tests that check each example did what it says (tests/audit).
+    printf '%s\n' "${SUBMITTED[@]}" > "$OUT/jobs.txt"
+    echo "$START" > "$OUT/start.txt"
+    deadline=$((SECONDS + TIMEOUT))
+    while :; do
+        # Final = no live state on any row, every job row has a batch step, and no placeholder row.
+        rows=$(sacct -P -n --noconvert -j "$ids" --format=JobID,JobName,State 2>/dev/null || true)
+        live=$(awk -F'|' '$3 ~ /^(PENDING|RUNNING|REQUEUED|RESIZING|SUSPENDED|COMPLETING|CONFIGURING)/ || $2 == "allocation"' <<<"$rows" | wc -l)
+        jobsn=$(awk -F'|' '$1 !~ /\./' <<<"$rows" | wc -l)
+        batch=$(awk -F'|' '$1 ~ /\.batch$/' <<<"$rows" | wc -l)
+        if [[ $live -eq 0 && $jobsn -gt 0 && $batch -ge $jobsn ]]; then break; fi
+        if (( SECONDS > deadline )); then
+            echo "demo.sh: sacct rows not final after ${TIMEOUT}s:" >&2
+            echo "$rows" >&2
+            return 1
+        fi
+        progress="  $jobsn job rows, $batch batch steps, $live rows still live"
+        [[ "$progress" != "${last_progress:-}" ]] && echo "$progress"
+        last_progress=$progress
+        sleep 2
+    done
+
+    say "qubemem audit --start $START --jobs $ids --all"
+    set +e
+    "$QUBEMEM" audit --start "$START" --jobs "$ids" --all --svg "$OUT/audit.svg"
+    STATUS=$?
+    set -e
+    echo
+    echo "SVG chart: $OUT/audit.svg   (JSON: qubemem audit --start $START --jobs $ids --json)"
+}
+
+run_part 1 examples/jobs
+status=$STATUS
+if ((NODES > 1)); then
+    run_part "$NODES" examples/multinode
+    ((status != 0)) || status=$STATUS
+fi
+exit "$status"

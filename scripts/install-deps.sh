@@ -23,6 +23,7 @@ APT_PACKAGES=(
     debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
     libcfitsio-dev   # FITS masks for predict --qube-config (loaded with dlopen)
     lintian       # checks the Debian packages of `make deb` (tests/packages/)
+    iproute2      # ip netns, veth, bridge: the nodes of the multi-node sandbox (scripts/sandbox-net.sh)
 )
 
 # pip requirements as "distribution==version" (exact) or "distribution" (any version).

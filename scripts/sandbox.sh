@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# A one-node SLURM cluster on localhost, with accounting, for qubemem's tests and benchmarks: the
-# host's own SLURM (Debian 12: 22.05), or 24.11 / 26.05 running in a Debian root of that release.
+# A SLURM cluster on this machine, with accounting, for qubemem's tests and benchmarks: the
+# host's own SLURM (Debian 12: 22.05), or 24.11 / 26.05 running in a Debian root of that release;
+# one node, or several (--nodes N) each in a network namespace of its own.
 #
-# Usage: scripts/sandbox.sh COMMAND [--release RELEASE]
+# Usage: scripts/sandbox.sh COMMAND [--release RELEASE] [--nodes N]
 #   start         start whatever is not running; if the job_submit variant changed, restart
 #                 slurmctld and slurmd with the new configuration. Returns when the node is usable.
 #   stop          cancel jobs, stop all daemons (by pid file) and wait for them to exit
@@ -20,6 +21,33 @@
 #                       6837.. and 13326 (26.05). Client commands: .sandbox-RELEASE/bin/ (sbatch,
 #                       sacct, ... run that release's own clients inside the root)
 # Several sandboxes run at once; each has its own node name, cgroup tree, database and ports.
+#
+# Nodes (--nodes N, or QUBEMEM_SANDBOX_NODES; default 1; several nodes: the host's release only):
+#   1                   today's cluster: slurmd in the host's namespace, node address 127.0.0.1
+#   N > 1               a sandbox of its own beside the one-node one, so both can run at once:
+#                       state in .sandbox-nodes/, ports 6814 (slurmctld) 6815 (slurmd) 6816
+#                       (slurmdbd) and 13303 (MariaDB), plus the port offset. Give the same
+#                       --nodes N to stop, status and env (any N > 1 names this sandbox; start
+#                       with another N rebuilds its nodes). Layout, made by scripts/sandbox-net.sh:
+#                         bridge qmbr<P> (P: slurmctld's port) at 198.18.X.1/24, X = P mod 256
+#                           (198.18.0.0/15 is reserved for tests: no real network uses it);
+#                           slurmctld, slurmdbd and the client commands stay in the host's
+#                           namespace and reach the nodes through it
+#                         node i = <host>-q<P>n<i>: network namespace qubemem-<P>-n<i>, a veth pair
+#                           (qm<P>n<i> on the bridge, qm0 inside) at 198.18.X.(i+1), slurmd on the
+#                           standard port inside it, started with nsenter and `slurmd -N <node>`;
+#                           its own spool/d-<node>/, log/slurmd-<node>.log, run/slurmd-<node>.pid
+#                           and cgroup tree slurm_<node> (memory enforced per node, as for one)
+#                         each node: RealMemory = the machine's / N, CPUs = the machine's / N but
+#                           at least 4 (QUBEMEM_SANDBOX_NODE_CPUS overrides; slurmd reports the
+#                           configured figures, SlurmdParameters=config_overrides)
+#                         SlurmdTimeout=10: a node whose slurmd dies is DOWN within seconds, its
+#                           jobs NODE_FAIL (JobRequeue=0: they stay so)
+#                       MPI across nodes: mpiexec (mpich's hydra) inside a job launches through
+#                       srun; give it `-iface qm0` so that ranks and proxies use the nodes' own
+#                       addresses (the host name resolves to 127.0.0.1, each namespace's own).
+#                       stop kills what is left in the namespaces (by pid, from `ip netns pids`)
+#                       and removes namespaces, veths and bridge, also after a failed start.
 #
 # Environment read by start / restart / restart-ctld (the configuration follows the environment of
 # the last of these calls; restart and restart-ctld given none of the QUBEMEM_ variables below keep
@@ -51,10 +79,13 @@ ORIGINAL_ARGS=("$@")
 COMMAND=${1:-}
 [[ $# -gt 0 ]] && shift
 RELEASE=${QUBEMEM_SANDBOX_RELEASE:-}
+NODES=${QUBEMEM_SANDBOX_NODES:-1}
 while [[ $# -gt 0 ]]; do
     case $1 in
         --release) RELEASE=${2:-}; shift 2 || { echo "sandbox: --release needs a value" >&2; exit 64; } ;;
         --release=*) RELEASE=${1#--release=}; shift ;;
+        --nodes) NODES=${2:-}; shift 2 || { echo "sandbox: --nodes needs a value" >&2; exit 64; } ;;
+        --nodes=*) NODES=${1#--nodes=}; shift ;;
         *) echo "sandbox: unknown argument '$1'" >&2; exit 64 ;;
     esac
 done
@@ -63,13 +94,29 @@ HOST_RELEASE=${HOST_VERSION%.*}
 [[ -z $RELEASE || $RELEASE == host ]] && RELEASE=${HOST_RELEASE:-host}
 # ROOT: empty for the host's SLURM, else the root holding the release (made by cmd_start).
 ROOT=""
+[[ $NODES =~ ^[1-9][0-9]*$ ]] || { echo "sandbox: --nodes must be a positive number (got '$NODES')" >&2; exit 64; }
+# MULTI: the multi-node sandbox (a sandbox of its own beside the one-node one, see sandbox-nodes.sh).
+MULTI=false
+if ((NODES > 1)); then
+    MULTI=true
+    [[ $RELEASE == "$HOST_RELEASE" || $RELEASE == host || -z $HOST_RELEASE ]] ||
+        { echo "sandbox: --nodes runs the host's SLURM only (not --release $RELEASE)" >&2; exit 64; }
+    RELEASE=${HOST_RELEASE:-host}
+fi
 case $RELEASE in
-    "$HOST_RELEASE" | host) SB=$REPO/.sandbox; DEFAULT_PORT_BASE=6817 ;;
+    "$HOST_RELEASE" | host)
+        if $MULTI; then
+            # 6814-6816 and 13303: below the one-node sandboxes' ports, and off their grid of tens,
+            # so that no port offset of theirs lands on these.
+            SB=$REPO/.sandbox-nodes; DEFAULT_PORT_BASE=6814
+        else
+            SB=$REPO/.sandbox; DEFAULT_PORT_BASE=6817
+        fi ;;
     24.11) SB=$REPO/.sandbox-24.11; DEFAULT_PORT_BASE=6827 ;;
     26.05) SB=$REPO/.sandbox-26.05; DEFAULT_PORT_BASE=6837 ;;
     *) echo "sandbox: release must be ${HOST_RELEASE:-the host\'s}, 24.11 or 26.05 (got '$RELEASE')" >&2; exit 64 ;;
 esac
-if [[ $SB != "$REPO/.sandbox" ]]; then
+if [[ $SB != "$REPO/.sandbox" && $SB != "$REPO/.sandbox-nodes" ]]; then
     ROOT=${QUBEMEM_ROOTS_DIR:-$REPO/.cache/roots}/$RELEASE
 fi
 PORT_OFFSET=${QUBEMEM_SANDBOX_PORT_OFFSET:-0}
@@ -94,7 +141,7 @@ IN_ROOT=()
 # The default sandbox keeps the host's name as node name; any other gets its own, so that slurmd's
 # cgroup tree (slurm_<node>, Debian builds SLURM with multiple-slurmd support) is its own too.
 NODE_NAME="" NODE_OPT=""
-if [[ -n $ROOT || $PORT_BASE != 6817 ]]; then
+if [[ -n $ROOT || $PORT_BASE != 6817 ]] && ! $MULTI; then
     NODE_NAME="$(hostname -s)-q$PORT_BASE"
     NODE_OPT="-N $NODE_NAME"
 fi
@@ -103,8 +150,7 @@ START_TIMEOUT=${QUBEMEM_SANDBOX_TIMEOUT:-60}   # seconds, per wait
 
 export SLURM_CONF=$CONF
 
-# Daemons in start order: name, pid file, log file.
-DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
+# Daemons: pid file, log file (the start order is DAEMONS, below).
 declare -A PIDFILE=(
     [munged]=$RUN/munge/munged.pid
     [mariadbd]=$RUN/mysql/mariadbd.pid
@@ -119,6 +165,15 @@ declare -A LOGFILE=(
     [slurmctld]=$LOG/slurmctld.log
     [slurmd]=$LOG/slurmd.log
 )
+# The process name of a daemon key, where it is not the key itself (slurmd-n2 is a slurmd).
+declare -A PROCNAME=()
+# SLURMDS: the slurmd keys of this sandbox (slurmd, or slurmd-n1 ... slurmd-nN).
+SLURMDS=(slurmd)
+# shellcheck source=scripts/sandbox-nodes.sh
+ALL_SLURMDS=(slurmd)
+if $MULTI; then source "$REPO/scripts/sandbox-nodes.sh"; fi
+# Daemons in start order.
+DAEMONS=(munged mariadbd slurmdbd slurmctld "${SLURMDS[@]}")
 
 say() { echo "sandbox: $*"; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
@@ -165,7 +220,7 @@ daemon_pid() {
     local name=$1 file=${PIDFILE[$1]} pid
     [[ -s $file && -r $file ]] || return 0
     pid=$(tr -dc '0-9' <"$file")
-    [[ -n $pid ]] && alive "$pid" "$name" && echo "$pid"
+    [[ -n $pid ]] && alive "$pid" "${PROCNAME[$name]:-$name}" && echo "$pid"
     return 0
 }
 
@@ -343,6 +398,10 @@ make_dirs() {
     install_as slurm -d -m 0755 "$RUN/slurm"
     install_as slurm -d -m 0700 "$SPOOL/ctld"
     install -d -m 0755 "$SPOOL/d"
+    if $MULTI; then
+        local i
+        for ((i = 1; i <= NODES; i++)); do install -d -m 0755 "$SPOOL/d-$(node_name "$i")"; done
+    fi
     local d
     for d in munged mariadbd slurmdbd slurmctld; do
         local owner=slurm
@@ -396,6 +455,16 @@ write_slurm_conf() {
     host=${host%% *}
     # Beside the default sandbox, a node name of its own: slurmd's cgroup tree is slurm_<node>.
     if [[ -n $NODE_OPT ]]; then node="NodeName=$NODE_NAME ${node#NodeName=$host }"; fi
+    # One node: slurmd in the host's namespace on 127.0.0.1. Several: the lines of
+    # sandbox-nodes.sh, slurmctld reached at the bridge's address, slurmd files per node (%n).
+    local ctld_addr=127.0.0.1 nodes_lines="$node NodeAddr=127.0.0.1 State=UNKNOWN"
+    local slurmd_pid=${PIDFILE[slurmd]} slurmd_log=${LOGFILE[slurmd]} slurmd_spool=$SPOOL/d
+    if $MULTI; then
+        node_resources
+        ctld_addr=$(ctld_addr)
+        nodes_lines=$(multi_conf_lines)
+        slurmd_pid=$RUN/slurmd-%n.pid slurmd_log=$LOG/slurmd-%n.log slurmd_spool=$SPOOL/d-%n
+    fi
 
     local proctrack task gather_params=""
     if [[ $MEMORY_MODE == cgroup ]]; then
@@ -426,7 +495,7 @@ write_slurm_conf() {
     cat >"$tmp" <<EOF
 # Written by scripts/sandbox.sh; rewritten on every start. Variant: $VARIANT; memory: $MEMORY_MODE
 ClusterName=$CLUSTER
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$host($ctld_addr)
 SlurmUser=slurm
 AuthType=auth/munge
 AuthInfo=socket=$MUNGE_SOCKET
@@ -434,11 +503,11 @@ CredType=cred/munge
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
 StateSaveLocation=$SPOOL/ctld
-SlurmdSpoolDir=$SPOOL/d
+SlurmdSpoolDir=$slurmd_spool
 SlurmctldPidFile=${PIDFILE[slurmctld]}
-SlurmdPidFile=${PIDFILE[slurmd]}
+SlurmdPidFile=$slurmd_pid
 SlurmctldLogFile=${LOGFILE[slurmctld]}
-SlurmdLogFile=${LOGFILE[slurmd]}
+SlurmdLogFile=$slurmd_log
 SlurmctldDebug=info
 SlurmdDebug=info
 DebugFlags=NO_CONF_HASH
@@ -464,7 +533,7 @@ AccountingStoreFlags=job_comment
 JobCompType=jobcomp/none
 MailProg=/bin/true
 MinJobAge=300
-$node NodeAddr=127.0.0.1 State=UNKNOWN
+$nodes_lines
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
     replace_if_changed "$tmp" "$CONF"
@@ -480,7 +549,9 @@ AllowedRAMSpace=100
 ConstrainSwapSpace=no
 EOF
     replace_if_changed "$ETC/cgroup.conf.new" "$ETC/cgroup.conf"
-    echo "$VARIANT|$MEMORY_MODE" >"$ETC/variant.new"
+    local layout=""
+    $MULTI && layout="|nodes=$NODES cpus=$NODE_CPUS mem=$NODE_MEMORY"
+    echo "$VARIANT|$MEMORY_MODE$layout" >"$ETC/variant.new"
 }
 
 # --- daemons ----------------------------------------------------------------------------------------
@@ -554,22 +625,47 @@ start_slurmdbd() {
 }
 
 start_slurmctld() {
+    # Several nodes: the bridge carries slurmctld's address, so it comes first.
+    if $MULTI; then net_up; fi
     running slurmctld && return 0
     in_root /usr/sbin/slurmctld 9>&- || { tail_log slurmctld; die "slurmctld did not start"; }
     wait_pidfile slurmctld
     wait_for "slurmctld to answer" slurmctld in_root scontrol ping
 }
 
+# start_slurmd: every node's slurmd that is not running (one node: in the host's namespace).
 start_slurmd() {
-    running slurmd && return 0
-    in_root /usr/sbin/slurmd 9>&- $NODE_OPT || { tail_log slurmd; die "slurmd did not start"; }
-    wait_pidfile slurmd
+    local key
+    if $MULTI; then net_up; fi
+    for key in "${SLURMDS[@]}"; do
+        running "$key" && continue
+        if $MULTI; then
+            start_node_slurmd "$key"
+        else
+            in_root /usr/sbin/slurmd 9>&- $NODE_OPT || { tail_log slurmd; die "slurmd did not start"; }
+        fi
+        wait_pidfile "$key"
+    done
 }
 
+# stop_slurmd: every slurmd of the sandbox, also those of nodes a previous start had and this
+# one has not.
+stop_slurmd() {
+    local key
+    for key in "${ALL_SLURMDS[@]}"; do stop_daemon "$key"; done
+}
+
+any_slurmd_running() {
+    local key
+    for key in "${ALL_SLURMDS[@]}"; do running "$key" && return 0; done
+    return 1
+}
+
+# Every node is usable (the one node, or all N).
 node_usable() {
-    local state
-    state=$(in_root sinfo -h -N -o '%T' 2>/dev/null | head -n 1)
-    [[ $state =~ ^(idle|mixed|allocated|completing)$ ]]
+    local states
+    states=$(in_root sinfo -h -N -o '%T' 2>/dev/null)
+    [[ $(grep -cE '^(idle|mixed|allocated|completing)$' <<<"$states") -eq $NODES ]]
 }
 
 cluster_registered() {
@@ -577,7 +673,7 @@ cluster_registered() {
 }
 
 wait_ready() {
-    wait_for "the node to be idle (sinfo)" slurmctld node_usable
+    wait_for "the node(s) to be idle (sinfo)" slurmctld node_usable
     wait_for "cluster $CLUSTER in slurmdbd (sacctmgr)" slurmctld cluster_registered
 }
 
@@ -588,7 +684,7 @@ stop_daemon() {
     [[ -n $pid ]] || { rm -f "${PIDFILE[$name]}"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 30))
-    while alive "$pid" "$name"; do
+    while alive "$pid" "${PROCNAME[$name]:-$name}"; do
         if ((SECONDS >= deadline)); then
             say "$name (pid $pid) did not exit after SIGTERM; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
@@ -608,7 +704,7 @@ stop_daemon() {
 need_root() {
     [[ $(id -u) -eq 0 ]] && return 0
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_ROOTS_DIR,PATH \
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_SANDBOX_NODES,QUBEMEM_SANDBOX_NODE_CPUS,QUBEMEM_ROOTS_DIR,PATH \
             "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
     fi
     die "run as root (slurmd and the daemon users need it); no passwordless sudo here"
@@ -667,10 +763,12 @@ cmd_start() {
     local old="" new
     [[ -s $ETC/variant ]] && old=$(cat "$ETC/variant")
     new=$(cat "$ETC/variant.new")
-    if [[ $old != "$new" ]] && { running slurmctld || running slurmd; }; then
+    if [[ $old != "$new" ]] && { running slurmctld || any_slurmd_running; }; then
         say "configuration changed ($old -> $new): restarting slurmctld and slurmd"
-        stop_daemon slurmd
+        stop_slurmd
         stop_daemon slurmctld
+        # Another number of nodes: their namespaces are made again.
+        if $MULTI; then net_down; fi
     fi
     commit_variant
     local all_up=true d
@@ -684,7 +782,7 @@ cmd_start() {
     if $all_up; then
         say "already running ($new)"
     else
-        say "up in $((SECONDS - t0)) s (SLURM $SLURM_VERSION, $new); $(in_root sinfo -h -N -o '%N %T %c CPUs %m MiB')"
+        say "up in $((SECONDS - t0)) s (SLURM $SLURM_VERSION, $new); $(in_root sinfo -h -N -o '%N %T %c CPUs %m MiB' | paste -sd ';')"
     fi
 }
 
@@ -701,7 +799,7 @@ cmd_restart() {
     default_keep
     prepare_config
     commit_variant
-    stop_daemon slurmd
+    stop_slurmd
     stop_daemon slurmctld
     start_munged
     start_mariadbd
@@ -722,7 +820,11 @@ cmd_restart_ctld() {
     start_slurmctld
     # slurmd would re-register only at the controller's next ping (about 5 s); SIGHUP makes it
     # re-read slurm.conf and register now.
-    if running slurmd; then kill -HUP "$(daemon_pid slurmd)"; else start_slurmd; fi
+    local key
+    for key in "${SLURMDS[@]}"; do
+        if running "$key"; then kill -HUP "$(daemon_pid "$key")"; fi
+    done
+    start_slurmd
     wait_ready
     say "restarted slurmctld ($(cat "$ETC/variant"))"
 }
@@ -740,10 +842,13 @@ cmd_stop() {
             while [[ -n $(in_root squeue -h -o '%A' 2>/dev/null) ]] && ((SECONDS < deadline)); do sleep 0.3; done
         fi
     fi
+    stop_slurmd
     local i
     for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
-        stop_daemon "${DAEMONS[i]}"
+        [[ ${DAEMONS[i]} == slurmd || ${DAEMONS[i]} == slurmd-n* ]] || stop_daemon "${DAEMONS[i]}"
     done
+    # The nodes' namespaces, veths and bridge, whatever state a start left them in.
+    if $MULTI; then net_down; fi
 }
 
 cmd_status() {
@@ -762,7 +867,7 @@ cmd_status() {
     done
     if [[ -s $ETC/variant ]]; then printf '%-10s %s\n' variant "$(cat "$ETC/variant")"; fi
     if running slurmctld; then
-        printf '%-10s %s\n' node "$(in_root sinfo -h -N -o '%N %T' 2>/dev/null || echo '?')"
+        printf '%-10s %s\n' node "$(in_root sinfo -h -N -o '%N %T' 2>/dev/null | paste -sd ';' || echo '?')"
     fi
     printf '%-10s %s\n' conf "$CONF"
     return $all
@@ -781,5 +886,5 @@ case $COMMAND in
     status) cmd_status ;;
     env) cmd_env ;;
     -h|--help|help) sed -n '2,/^set -euo/p' "$0" | sed -n 's/^# \{0,1\}//p' ;;
-    *) echo "usage: scripts/sandbox.sh start|stop|restart|restart-ctld|status|env" >&2; exit 64 ;;
+    *) echo "usage: scripts/sandbox.sh start|stop|restart|restart-ctld|status|env [--release R] [--nodes N]" >&2; exit 64 ;;
 esac

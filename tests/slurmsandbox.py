@@ -47,10 +47,15 @@ REPO = Path(__file__).resolve().parent.parent
 SANDBOX_SCRIPT = REPO / "scripts" / "sandbox.sh"
 
 
-def _sandbox_paths() -> tuple[Path, str | None]:
+NODES = int(os.environ.get("QUBEMEM_SANDBOX_NODES") or 1)
+"""Nodes of the selected sandbox: 1 (``.sandbox``), or more for the multi-node sandbox
+(``scripts/sandbox.sh start --nodes N``, state in ``.sandbox-nodes``); see :func:`select_sandbox`."""
+
+
+def _sandbox_paths(nodes: int = NODES) -> tuple[Path, str | None]:
     """(SLURM_CONF, client folder or None) of the selected sandbox, from ``sandbox.sh env``."""
-    out = subprocess.run([str(SANDBOX_SCRIPT), "env"], text=True, capture_output=True, timeout=30,
-                         check=True).stdout
+    out = subprocess.run([str(SANDBOX_SCRIPT), "env", "--nodes", str(nodes)], text=True,
+                         capture_output=True, timeout=30, check=True).stdout
     conf = re.search(r"^export SLURM_CONF=(.*)$", out, re.M)
     path = re.search(r"^export PATH=(.*):\$PATH$", out, re.M)
     assert conf, out
@@ -67,6 +72,21 @@ PLUGIN_BUILD = REPO / "plugin" / "build"
 running release when given this folder as ``QUBEMEM_PLUGIN_DIR``."""
 JOB_OUTPUT_DIR = SANDBOX_DIR / "jobs"
 """Default folder for job stdout/stderr (``slurm-<jobid>.out``) when a test gives no ``--output``."""
+
+
+def select_sandbox(nodes: int) -> int:
+    """Point every helper of this module at the sandbox with ``nodes`` nodes (1: the one-node
+    sandbox; more: the multi-node one) and return the node count selected before, so that a suite
+    can switch for its duration and switch back (``tests/multinode``). Sets
+    ``QUBEMEM_SANDBOX_NODES`` too, for ``sandbox.sh`` and the commands a test runs."""
+    global NODES, SLURM_CONF, CLIENT_BIN, SANDBOX_DIR, JOB_OUTPUT_DIR
+    before = NODES
+    NODES = nodes
+    os.environ["QUBEMEM_SANDBOX_NODES"] = str(nodes)
+    SLURM_CONF, CLIENT_BIN = _sandbox_paths(nodes)
+    SANDBOX_DIR = SLURM_CONF.parent.parent
+    JOB_OUTPUT_DIR = SANDBOX_DIR / "jobs"
+    return before
 
 FINAL_STATES = frozenset(
     {

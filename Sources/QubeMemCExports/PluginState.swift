@@ -138,9 +138,12 @@ final class PluginState: @unchecked Sendable {
 
         let commentBytes = UnsafeBufferPointer(
             start: UnsafeRawPointer(comment).assumingMemoryBound(to: UInt8.self), count: strlen(comment))
+        let layout = JobFields.layout(job)
         let decision = SubmissionDecision.decide(
-            commentBytes: commentBytes, userMemory: JobFields.userMemory(job), config: current,
-            layout: JobFields.layout(job))
+            commentBytes: commentBytes, userMemory: JobFields.userMemory(job), config: current, layout: layout)
+        // A per-node request set at submission pins the ranks per node it was priced for.
+        var pinned: UInt64? = nil
+        if case .setMemory = decision.outcome, job.is_modify == 0 { pinned = layout.ranksPerNodeToPin }
 
         var message = FixedBufferSink(bytes(result.pointee.message), capacity: Int(result.pointee.message_capacity))
         var record = FixedBufferSink(bytes(result.pointee.record), capacity: Int(result.pointee.record_capacity))
@@ -149,6 +152,13 @@ final class PluginState: @unchecked Sendable {
         log.append(decimal: UInt64(job.submit_uid))
         log.append(" ")
         let logged = decision.writeTexts(message: &message, record: &record, log: &log)
+        if let pinned {
+            message.append("\nqubemem: at most ")
+            message.append(decimal: pinned)
+            message.append(" ranks per node (--ntasks-per-node=")
+            message.append(decimal: pinned)
+            message.append("), the layout the memory was set for")
+        }
         message.finish()
         record.finish()
         if logged {
@@ -177,6 +187,7 @@ final class PluginState: @unchecked Sendable {
                 CText.write("", to: result.pointee.record, capacity: result.pointee.record_capacity)
                 return Int32(QUBEMEM_V1_FAILED)
             }
+            result.pointee.ntasks_per_node = pinned.map { UInt16(truncatingIfNeeded: $0) } ?? QUBEMEM_NO_VAL16
             if case .setMemoryPerCPU = decision.outcome {
                 result.pointee.pn_min_memory = mib | QUBEMEM_MEM_PER_CPU
             } else {
@@ -279,6 +290,7 @@ enum CText {
     /// Empties every output of a result (all buffers "", levels NONE, memory unchanged).
     static func clear(_ result: UnsafeMutablePointer<qubemem_v1_result>) {
         result.pointee.pn_min_memory = QUBEMEM_NO_VAL64
+        result.pointee.ntasks_per_node = QUBEMEM_NO_VAL16
         result.pointee.log_level = Int32(QUBEMEM_V1_LOG_NONE)
         result.pointee.config_log_level = Int32(QUBEMEM_V1_LOG_NONE)
         if result.pointee.message_capacity > 0 { result.pointee.message?[0] = 0 }

@@ -34,7 +34,9 @@ struct AuditCommand: AsyncParsableCommand {
             MaxRSS is only the largest task; several nodes: min(sum of task peaks, MaxRSS x (tasks \
             - nodes + 1)), the tightest upper bound of the busiest node that sacct's figures \
             allow. Upper bounds are used so that a slack chosen from the audit never under-covers \
-            a node. An empty MaxRSS is no data, never zero. MaxRSS is sampled every \
+            a node. An empty MaxRSS is no data, never zero, and so is a NODE_FAIL job's peak (a \
+            dead node cut the run short: its figures are the surviving nodes' up to then). \
+            MaxRSS is sampled every \
             JobAcctGatherFrequency seconds, so a peak shorter than that can be missed.
 
             The prediction is the plugin's AdminComment record (the last 'qubemem:v1' record: what \

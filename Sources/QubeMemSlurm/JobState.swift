@@ -45,6 +45,11 @@ public enum JobState: String, Sendable, CaseIterable, Comparable {
     }
 
 
+    /// Whether the job's measured peak is its run's: not for NODE_FAIL, whose run a dead node cut
+    /// short. Its figures are the surviving nodes' up to then (a peak far below the need, which
+    /// would count as a run that fit), so the audit counts such a job without a peak.
+    public var peakIsTheRuns: Bool { self != .nodeFail }
+
     /// Reads the first word of a State field (`CANCELLED by 0`, or `CANCELLED+` from a narrow
     /// column); nil when it is not a SLURM state. Allocation-free: it runs once per row.
     public static func parse<C: Collection<UInt8>>(_ text: C) -> JobState? { read(text) }

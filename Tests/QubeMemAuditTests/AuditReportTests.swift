@@ -154,6 +154,42 @@ import QubeMemSlurm
     @Test func stateOrdinalsArePositionsInAllCases() {
         for (i, state) in JobState.allCases.enumerated() { #expect(state.ordinal == i, "\(state)") }
     }
+
+    /// A two-node job whose second node died (its slurmd killed, in tests/multinode): sacct ends it
+    /// NODE_FAIL, with the surviving node's figures on the steps. That partial peak is not the
+    /// run's: the job is counted (state NODE_FAIL, no data), never as a peak that fit.
+    @Test func nodeFailJobsAreCountedWithoutAPeak() throws {
+        let record = "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=300000000 baseline_bytes=280000000 "
+            + "slack=1.15 request_mib=652 user_mib=none"
+        let rows = [
+            "41|wrap|root|root|debug|NODE_FAIL|25|2||2|652M|||qube: path=harmonic|\(record)",
+            "41.batch|batch|||debug|CANCELLED|25|1|1|1||10711040|cpu=0,mem=10711040||",
+            "41.0|0|||debug|CANCELLED|25|2|2|2||223436800|cpu=0,mem=223436800||",
+            "42|wrap|root|root|debug|COMPLETED|25|2||2|652M|||qube: path=harmonic|\(record)",
+            "42.batch|batch|||debug|COMPLETED|25|1|1|1||10711040|cpu=0,mem=10711040||",
+            "42.0|0|||debug|COMPLETED|25|2|2|2||500000000|cpu=0,mem=900000000||",
+        ]
+        let text = Array((rows.joined(separator: "\n") + "\n").utf8)
+        var jobs = SacctAccumulator(keeping: .jobs), summary = SacctAccumulator(keeping: .summary)
+        jobs.feed(text)
+        summary.feed(text)
+        jobs.finish()
+        summary.finish()
+        let whole = AuditReport(jobs: jobs.finishedJobs, settings: AuditSettings(), recompute: fakeRecompute)
+        let compact = AuditReport(summary: summary.takeSummary(), settings: AuditSettings(), recompute: fakeRecompute)
+        let failed = try #require(entry(whole, "41"))
+        #expect(failed.state == .nodeFail)
+        #expect(failed.peakBytes == nil)
+        #expect(failed.measuredOverPredicted == nil && failed.wastedBytes == nil && !failed.nearMiss)
+        #expect(entry(whole, "42")?.peakBytes == 500_000_000)
+        for r in [whole, compact] {
+            #expect(r.overall.jobs == 2)
+            #expect(r.overall.byState == [.completed: 1, .nodeFail: 1])
+            #expect(r.overall.noData == 1)
+            #expect(r.overall.measuredOverPredicted?.count == 1)
+            #expect(r.overall.requestedOverMeasured?.count == 1)
+        }
+    }
 }
 
 @Suite struct QuantileSelectionTests {

@@ -160,4 +160,14 @@ import Testing
         }
         #expect("\(e)".contains("'lots'"))
     }
+
+    @Test func spreadRanksArePinnedToTheCountTheMemoryWasPricedFor() {
+        #expect(TaskLayout(tasks: 5, nodes: 2).ranksPerNodeToPin == 3)
+        #expect(TaskLayout(tasks: 4, nodes: 2, tasksPerNode: 0).ranksPerNodeToPin == 2)  // 0: not given
+        #expect(TaskLayout(tasks: 5, nodes: 2, tasksPerNode: 4).ranksPerNodeToPin == nil)  // the user's own
+        #expect(TaskLayout(tasks: 5).ranksPerNodeToPin == nil)  // unplaced: priced per CPU
+        #expect(TaskLayout(tasks: 5, nodes: 1).ranksPerNodeToPin == nil)
+        #expect(TaskLayout(tasks: 1, nodes: 2).ranksPerNodeToPin == nil)
+        #expect(TaskLayout(tasks: 200_000, nodes: 2).ranksPerNodeToPin == nil)  // beyond SLURM's 16 bits
+    }
 }

@@ -203,6 +203,36 @@ static void test_memory_encodings(void)
 	}
 }
 
+/* -n N -N M without --ntasks-per-node: the plugin caps the ranks per node at the ceil(N / M) it
+ * priced, since SLURM fills a node's CPUs first; the user's own --ntasks-per-node, --ntasks alone
+ * (a per-CPU request) and one node are left as they are. */
+static void test_rank_cap(void)
+{
+	struct { uint32_t tasks, nodes; uint16_t per_node, expect; } cases[] = {
+		{ 5, 2, NO_VAL16, 3 },
+		{ 4, 2, NO_VAL16, 2 },
+		{ 4, 2, 0, 2 },                 /* 0 is "not given" too */
+		{ 5, 2, 4, 4 },                 /* the user's layout */
+		{ 5, NO_VAL, NO_VAL16, NO_VAL16 }, /* per CPU: SLURM places, memory follows */
+		{ 5, 1, NO_VAL16, NO_VAL16 },   /* one node: nothing to spread */
+		{ 1, 2, NO_VAL16, NO_VAL16 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		job_desc_msg_t desc = job(VALID, NO_VAL64);
+		desc.num_tasks = cases[i].tasks;
+		desc.min_nodes = cases[i].nodes;
+		desc.ntasks_per_node = cases[i].per_node;
+		char *err = NULL;
+		int rc = p_submit(&desc, 1000, &err);
+		CHECK(rc == SLURM_SUCCESS, "case %zu rc=%d", i, rc);
+		CHECK(desc.ntasks_per_node == cases[i].expect, "case %zu: ntasks_per_node=%u", i,
+		      desc.ntasks_per_node);
+		bool told = err && strstr(err, "qubemem: at most ");
+		CHECK(told == (cases[i].per_node != cases[i].expect), "case %zu: err=%s", i, err ? err : "(null)");
+		release(&desc, err);
+	}
+}
+
 /* Hostile comments: refused with a one-line message, no memory change, no crash. */
 static void test_hostile(void)
 {
@@ -441,6 +471,7 @@ int main(int argc, char **argv)
 		test_valid();
 		test_untouched();
 		test_memory_encodings();
+		test_rank_cap();
 		test_hostile();
 		test_existing_strings();
 		test_modify();

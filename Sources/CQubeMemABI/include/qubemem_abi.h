@@ -78,6 +78,10 @@ typedef struct qubemem_v1_result {
     char *config_log;       /* out: one line when qubemem.conf was (re)loaded, "" if none */
     uint32_t config_log_capacity;
     int32_t config_log_level; /* out: QUBEMEM_V1_LOG_* for config_log */
+    uint16_t ntasks_per_node; /* out: when the status is QUBEMEM_V1_SET and this is not
+                                 QUBEMEM_NO_VAL16, store it into job_desc->ntasks_per_node: the
+                                 ranks per node the memory was priced for (-n N -N M, which SLURM
+                                 would otherwise place by filling a node's CPUs first) */
 } qubemem_v1_result;
 
 /*

@@ -58,4 +58,20 @@ public struct TaskLayout: Sendable, Equatable {
         case .unplaced: return true
         }
     }
+
+    /// The `--ntasks-per-node` the plugin sets so that SLURM places no more ranks on a node than
+    /// the memory was priced for, or nil when the job already fixes it.
+    ///
+    /// `-n N -N M` alone is priced for ⌈N / M⌉ ranks on the busiest node, but SLURM fills a node's
+    /// CPUs first (on 4-CPU nodes `-n 4 -N 2` ran 3 + 1 and `-n 5 -N 2` ran 4 + 1 in the
+    /// multi-node sandbox, tests/multinode). With `--ntasks` given, `--ntasks-per-node` is a
+    /// maximum per node. Nil for a single node, a single rank, a user's own `--ntasks-per-node`,
+    /// unplaced ranks (priced per CPU, which follows any placement), or a count SLURM's 16-bit
+    /// field cannot hold.
+    public var ranksPerNodeToPin: UInt64? {
+        guard tasksPerNode == nil, let nodes, nodes > 1, case .busiestNode(let ranks) = placement, ranks > 1,
+              ranks < 0xFFFE
+        else { return nil }
+        return ranks
+    }
 }

@@ -105,7 +105,8 @@ public struct AuditEntries: RandomAccessCollection, Sendable {
             state: job.state, source: l.source, action: record?.action, model: record?.model, path: record?.path,
             predictedBytes: AuditEntry.predicted(record, cpus: job.cpus, nodes: job.nodes),
             requestedBytes: AuditEntry.requested(perNode: job.requestedPerNodeBytes, record: record),
-            peakBytes: job.peakBytes, peakBasis: job.peakBasis, nodes: job.nodes, elapsedSeconds: job.elapsedSeconds,
+            peakBytes: job.state.peakIsTheRuns ? job.peakBytes : nil, peakBasis: job.peakBasis, nodes: job.nodes,
+            elapsedSeconds: job.elapsedSeconds,
             oom: job.outOfMemory, nearMiss: l.nearMiss, slack: record?.slackTenThousandths,
             note: l.note >= 0 ? notes[Int(l.note)] : nil)
         if l.recomputed >= 0 {

@@ -84,7 +84,8 @@ struct AccountedJobTable: ReportJobTable {
             let nodes = all[i].nodes, cpus = all[i].cpus
             let state = all[i].state
             let figures = JobFigures(
-                state: state, oom: state == .outOfMemory || all[i].oomStep, peak: all[i].peakBytes,
+                state: state, oom: state == .outOfMemory || all[i].oomStep,
+                peak: state.peakIsTheRuns ? all[i].peakBytes : nil,
                 nodes: nodes, elapsedSeconds: all[i].elapsedSeconds)
             let perNode = all[i].requested?.perNodeBytes(nodes: nodes, cpus: cpus)
             switch all[i].record {
@@ -118,7 +119,8 @@ extension SummaryJobs: ReportJobTable {
         let j = jobs[i]
         let figures = JobFigures(
             state: j.state, oom: j.state == .outOfMemory || j.has(SummaryJob.oomStep),
-            peak: j.has(SummaryJob.hasPeak) ? j.peak : nil, nodes: j.nodes, elapsedSeconds: j.elapsedSeconds)
+            peak: j.has(SummaryJob.hasPeak) && j.state.peakIsTheRuns ? j.peak : nil, nodes: j.nodes,
+            elapsedSeconds: j.elapsedSeconds)
         let requested = j.has(SummaryJob.hasRequested) ? j.requested : nil
         switch j.found {
         case .record:
