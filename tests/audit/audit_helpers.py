@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-FIXTURES = REPO / "Tests" / "QubeMemSlurmTests" / "Fixtures"
+FIXTURES = REPO / "Tests" / "QubeMemAuditTests" / "Fixtures"
 QUBEMEM = os.environ.get("QUBEMEM", str(REPO / ".build" / "debug" / "qubemem"))
 
 
