@@ -62,7 +62,10 @@ def mpi_rank_and_size():
 def report_rank_peak(rank, size):
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(json.dumps({"rank": rank, "size": size, "peak_rss_bytes": peak}), file=sys.stderr, flush=True)
+    # One write(2) for the whole line: the ranks share the job's output file, and print() may write
+    # the text and its newline separately, so two ranks' records could run into one line.
+    sys.stderr.flush()
+    os.write(2, (json.dumps({"rank": rank, "size": size, "peak_rss_bytes": peak}) + "\n").encode())
 
 
 def main(argv=None):
