@@ -31,13 +31,6 @@ public enum RecordKey: Int, CaseIterable, Sendable {
         case .rankBytes: "rank_bytes"
         }
     }
-
-    /// The key these bytes spell, or nil.
-    @inline(__always)
-    public static func named(_ bytes: UnsafeBufferPointer<UInt8>) -> RecordKey? {
-        for key in allCases where ByteText.equal(bytes, key.name) { return key }
-        return nil
-    }
 }
 
 extension TextSink {
