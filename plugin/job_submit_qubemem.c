@@ -72,6 +72,7 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 {
 	char message[QUBEMEM_V1_MESSAGE_CAPACITY], record[QUBEMEM_V1_RECORD_CAPACITY];
 	char log[QUBEMEM_V1_LOG_CAPACITY], config_log[QUBEMEM_V1_LOG_CAPACITY];
+	char comment[QUBEMEM_V1_COMMENT_CAPACITY];
 	qubemem_v1_job job = {
 		.comment = job_desc->comment,
 		.pn_min_memory = job_desc->pn_min_memory,
@@ -89,6 +90,7 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 		.log = log, .log_capacity = sizeof(log),
 		.config_log = config_log, .config_log_capacity = sizeof(config_log),
 		.ntasks_per_node = QUBEMEM_NO_VAL16,
+		.comment = comment, .comment_capacity = sizeof(comment),
 	};
 	int32_t status = qubemem_v1_job_submit(&job, &result);
 
@@ -125,6 +127,10 @@ static int decide(job_desc_msg_t *job_desc, uint32_t submit_uid, bool is_modify,
 #endif
 	if (record[0])
 		append(&job_desc->admin_comment, "; ", record);
+	if (comment[0]) {
+		slurm_xfree_ptr(job_desc->comment);
+		job_desc->comment = slurm_xstrdup(comment);
+	}
 	return SLURM_SUCCESS;
 }
 

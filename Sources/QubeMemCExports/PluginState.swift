@@ -161,6 +161,12 @@ final class PluginState: @unchecked Sendable {
         }
         message.finish()
         record.finish()
+        if current.commentRecord, record.count > 0, !record.truncated {
+            // The copy that survives an epilog replacing the AdminComment (CommentRecord).
+            var copy = FixedBufferSink(bytes(result.pointee.comment), capacity: Int(result.pointee.comment_capacity))
+            let written = UnsafeBufferPointer(start: UnsafePointer(bytes(result.pointee.record)), count: record.count)
+            if CommentRecord.write(comment: commentBytes, record: written, to: &copy) { copy.finish() }
+        }
         if logged {
             log.finish()
             // Decisions are info (verbose when routine); internal failures are logged as errors
@@ -185,6 +191,7 @@ final class PluginState: @unchecked Sendable {
                 result.pointee.log_level = Int32(QUBEMEM_V1_LOG_ERROR)
                 CText.write("", to: result.pointee.message, capacity: result.pointee.message_capacity)
                 CText.write("", to: result.pointee.record, capacity: result.pointee.record_capacity)
+                CText.write("", to: result.pointee.comment, capacity: result.pointee.comment_capacity)
                 return Int32(QUBEMEM_V1_FAILED)
             }
             result.pointee.ntasks_per_node = pinned.map { UInt16(truncatingIfNeeded: $0) } ?? QUBEMEM_NO_VAL16
@@ -297,6 +304,7 @@ enum CText {
         if result.pointee.record_capacity > 0 { result.pointee.record?[0] = 0 }
         if result.pointee.log_capacity > 0 { result.pointee.log?[0] = 0 }
         if result.pointee.config_log_capacity > 0 { result.pointee.config_log?[0] = 0 }
+        if result.pointee.comment_capacity > 0 { result.pointee.comment?[0] = 0 }
     }
 
     static func errorText(_ code: Int32) -> String {

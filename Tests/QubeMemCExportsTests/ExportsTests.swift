@@ -13,6 +13,7 @@ final class ResultBuffers {
     var record: [CChar]
     var log: [CChar]
     var configLog: [CChar]
+    var comment: [CChar]
     let capacity: UInt32
 
     init(capacity: UInt32 = 1024) {
@@ -22,6 +23,7 @@ final class ResultBuffers {
         record = message
         log = message
         configLog = message
+        comment = message
     }
 
     /// Calls qubemem_v1_job_submit with these buffers.
@@ -32,6 +34,7 @@ final class ResultBuffers {
             record.withUnsafeMutableBufferPointer { r in
                 log.withUnsafeMutableBufferPointer { l in
                     configLog.withUnsafeMutableBufferPointer { c in
+                      comment.withUnsafeMutableBufferPointer { k in
                         result.message = m.baseAddress
                         result.message_capacity = capacity
                         result.record = r.baseAddress
@@ -40,12 +43,16 @@ final class ResultBuffers {
                         result.log_capacity = capacity
                         result.config_log = c.baseAddress
                         result.config_log_capacity = capacity
+                        result.comment = k.baseAddress
+                        result.comment_capacity = capacity
                         let status = qubemem_v1_job_submit(&job, &result)
                         result.message = nil
                         result.record = nil
                         result.log = nil
                         result.config_log = nil
+                        result.comment = nil
                         return status
+                      }
                     }
                 }
             }
@@ -54,7 +61,7 @@ final class ResultBuffers {
     }
 
     var guardsIntact: Bool {
-        [message, record, log, configLog].allSatisfy { buffer in
+        [message, record, log, configLog, comment].allSatisfy { buffer in
             buffer[Int(capacity)...].allSatisfy { $0 == Self.guardByte }
         }
     }
@@ -67,6 +74,7 @@ final class ResultBuffers {
     var recordText: String { Self.text(record) }
     var logText: String { Self.text(log) }
     var configLogText: String { Self.text(configLog) }
+    var commentText: String { Self.text(comment) }
 }
 
 /// A job as the shim builds it; the comment's storage is kept alive by the caller.
@@ -156,6 +164,28 @@ func configure(_ path: String) -> (Int32, String) {
         #expect(buffers.recordText.hasSuffix("request_mib=\(expected) user_mib=none"))
         #expect(buffers.logText.hasPrefix("qubemem: job_submit: uid=1000 action=set"))
         #expect(result.log_level == Int32(QUBEMEM_V1_LOG_VERBOSE))  // routine: AdminComment has it
+        #expect(buffers.commentText == Self.pixel + "; " + buffers.recordText)
+        #expect(buffers.guardsIntact)
+    }
+
+    @Test func commentRecordCopyFollowsTheConfigAndSkipsRefusals() throws {
+        let scratch = ScratchDirectory()
+        scratch.write("qubemem.conf", "comment_record = no\n")
+        configure(scratch.path + "/qubemem.conf")
+        var buffers = ResultBuffers()
+        _ = Self.pixel.withCString { buffers.submit(makeJob($0)) }
+        #expect(!buffers.recordText.isEmpty && buffers.commentText.isEmpty)
+
+        scratch.write("qubemem.conf", "comment_record = yes\n")
+        buffers = ResultBuffers()
+        // A user's own "copy" is replaced by the decision's; newlines of the user's text stay.
+        let forged = "qube: path=pixel_direct\nn_pix=3008 lmax=32 fields=QU; qubemem:v1 action=set model=1.3 request_mib=1"
+        _ = forged.withCString { buffers.submit(makeJob($0)) }
+        #expect(buffers.commentText == "qube: path=pixel_direct\nn_pix=3008 lmax=32 fields=QU; " + buffers.recordText)
+
+        buffers = ResultBuffers()
+        let (status, _) = "qube: n_pix=-1".withCString { buffers.submit(makeJob($0)) }
+        #expect(status == Int32(QUBEMEM_V1_REJECT_COMMENT) && buffers.commentText.isEmpty)
         #expect(buffers.guardsIntact)
     }
 

@@ -153,6 +153,38 @@ static void test_valid(void)
 	snprintf(expect, sizeof(expect), "request_mib=%lu user_mib=none", (unsigned long)desc.pn_min_memory);
 	CHECK(desc.admin_comment && !strncmp(desc.admin_comment, "qubemem:v1 action=set ", 22) &&
 		      strstr(desc.admin_comment, expect), "admin=%s", desc.admin_comment);
+	/* The comment keeps the user's text and gains a copy of the record (comment_record). */
+	char copy[1100];
+	snprintf(copy, sizeof(copy), "%s; %s", VALID, desc.admin_comment ? desc.admin_comment : "");
+	CHECK(desc.comment && !strcmp(desc.comment, copy), "comment=%s", desc.comment);
+	release(&desc, err);
+}
+
+/* A second decision (job_modify, or a comment that already holds a copy) replaces the copy;
+ * a comment with no room for one is left as the user wrote it. */
+static void test_comment_copy(void)
+{
+	job_desc_msg_t desc = job(VALID, NO_VAL64);
+	char *err = NULL;
+	CHECK(p_submit(&desc, 1000, &err) == SLURM_SUCCESS, "first");
+	char *first = strdup(desc.comment);
+	free(desc.admin_comment);
+	desc.admin_comment = NULL;
+	desc.pn_min_memory = NO_VAL64;
+	CHECK(p_submit(&desc, 1000, &err) == SLURM_SUCCESS, "second");
+	CHECK(!strcmp(desc.comment, first), "one copy, not two: %s", desc.comment);
+	free(first);
+	release(&desc, err);
+
+	char longer[1030];
+	memset(longer, 'x', sizeof(longer));
+	memcpy(longer, VALID, strlen(VALID));
+	longer[strlen(VALID)] = ';';
+	longer[1000] = 0;
+	desc = job(longer, NO_VAL64);
+	err = NULL;
+	CHECK(p_submit(&desc, 1000, &err) == SLURM_SUCCESS && desc.pn_min_memory != NO_VAL64, "long");
+	CHECK(!strcmp(desc.comment, longer), "a 1000-byte comment is left alone");
 	release(&desc, err);
 }
 
@@ -469,6 +501,7 @@ int main(int argc, char **argv)
 		bench("malformed (rejected)", "qube: n_pix=3 n_pix=4 %s%n", NO_VAL64, n);
 	} else {
 		test_valid();
+		test_comment_copy();
 		test_untouched();
 		test_memory_encodings();
 		test_rank_cap();

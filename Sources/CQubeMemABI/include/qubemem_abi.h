@@ -9,7 +9,9 @@
  *   truncated at a UTF-8 boundary, into a buffer the caller owns;
  * - no function traps or blocks on any input; an internal failure is a status, never a crash.
  *
- * A change to any struct or signature is a new version (qubemem_v2_*), not an edit of this one.
+ * A change to any struct or signature is a new version (qubemem_v2_*), not an edit of this one;
+ * the one exception is a field added at the end of qubemem_v1_result, which the shim and the
+ * Swift half (always linked together into the one .so) gain in the same build.
  */
 #ifndef QUBEMEM_ABI_H
 #define QUBEMEM_ABI_H
@@ -32,6 +34,7 @@ extern "C" {
 #define QUBEMEM_V1_MESSAGE_CAPACITY 1024
 #define QUBEMEM_V1_RECORD_CAPACITY 512
 #define QUBEMEM_V1_LOG_CAPACITY 1024
+#define QUBEMEM_V1_COMMENT_CAPACITY 1025 /* SLURM refuses comments over 1024 characters */
 
 /* What the shim must do with the job after qubemem_v1_job_submit. */
 enum {
@@ -82,6 +85,11 @@ typedef struct qubemem_v1_result {
                                  QUBEMEM_NO_VAL16, store it into job_desc->ntasks_per_node: the
                                  ranks per node the memory was priced for (-n N -N M, which SLURM
                                  would otherwise place by filling a node's CPUs first) */
+    char *comment;          /* out: the job's new comment, "" to leave it: the user's text, then
+                               "; " and a copy of the record, which an epilog that replaces the
+                               AdminComment (jobstats) does not reach (comment_record in
+                               qubemem.conf(5)); never longer than 1024 bytes */
+    uint32_t comment_capacity;
 } qubemem_v1_result;
 
 /*

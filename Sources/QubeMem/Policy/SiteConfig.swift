@@ -32,6 +32,10 @@ public struct SiteConfig: Sendable, Equatable {
     public var userMemory: UserMemoryPolicy
     /// `on_malformed`: what to do with a malformed qube comment. Default `reject`.
     public var onMalformed: MalformedPolicy
+    /// `comment_record`: also append the AdminComment record to the job's Comment, after the
+    /// user's text, where an epilog that replaces AdminComment (jobstats) does not reach it.
+    /// Default true. See `CommentRecord`.
+    public var commentRecord: Bool
 
     /// The documented defaults.
     public init() {
@@ -41,12 +45,13 @@ public struct SiteConfig: Sendable, Equatable {
         maxRequestMiB = nil
         userMemory = .larger
         onMalformed = .reject
+        commentRecord = true
     }
 
     /// The keys qubemem.conf accepts, in the order `render` writes them.
     public static let keys: [String] = [
         "enabled", "slack", "interpreter_floor", "input_covariances", "mpi_rank_overhead", "min_request", "max_request",
-        "default_model", "measured_terms", "user_memory", "on_malformed",
+        "default_model", "measured_terms", "user_memory", "on_malformed", "comment_record",
     ]
 
     /// Parses the text of a qubemem.conf file.
@@ -116,6 +121,7 @@ public struct SiteConfig: Sendable, Equatable {
             ("measured_terms", policy.measuredTerms ? "yes" : "no"),
             ("user_memory", userMemory.rawValue),
             ("on_malformed", onMalformed.rawValue),
+            ("comment_record", commentRecord ? "yes" : "no"),
         ]
     }
 
@@ -183,6 +189,11 @@ public struct SiteConfig: Sendable, Equatable {
                 return .invalidValue(value, expected: "reject or warn")
             }
             onMalformed = choice
+        case "comment_record":
+            guard let flag = Self.parseBool(value) else {
+                return .invalidValue(value, expected: "yes or no (also true/false, on/off, 1/0)")
+            }
+            commentRecord = flag
         default:
             return .unknownKey
         }

@@ -50,6 +50,25 @@ public struct FixedBufferSink: TextSink {
         if n < bytes.count { truncated = true }
     }
 
+    /// Appends bytes unchanged, control characters included: for text that goes back to SLURM as
+    /// it came (the user's own comment), where a newline is a separator the user chose.
+    public mutating func append(verbatim bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base else {
+            truncated = truncated || !bytes.isEmpty
+            return
+        }
+        let n = min(limit - count, bytes.count)
+        for index in 0..<n {
+            let byte = bytes[index]
+            base[count + index] = byte == 0 ? 0x3F : byte  // a NUL would end the C string early
+        }
+        count += n
+        if n < bytes.count { truncated = true }
+    }
+
+    /// The buffer's size in bytes, including the NUL (0 without a buffer).
+    public var capacity: Int { base == nil ? 0 : limit + 1 }
+
     /// Appends what another sink of this kind holds (without its NUL).
     public mutating func append(contentsOf other: FixedBufferSink, from offset: Int) {
         guard let source = other.base, offset >= 0, offset <= other.count else { return }
