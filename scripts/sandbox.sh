@@ -533,10 +533,24 @@ AccountingStoreFlags=job_comment
 JobCompType=jobcomp/none
 MailProg=/bin/true
 MinJobAge=300
+EpilogSlurmctld=$ETC/epilog-slurmctld
 $nodes_lines
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
     replace_if_changed "$tmp" "$CONF"
+
+    # slurmctld's epilog runs what tests put in epilog-slurmctld.d/ (a site's epilog, such as
+    # jobstats' AdminComment update: tests/audit/test_jobstats.py); nothing by default.
+    mkdir -p "$ETC/epilog-slurmctld.d"
+    cat >"$ETC/epilog-slurmctld.new" <<EOF
+#!/bin/sh
+# Written by scripts/sandbox.sh: slurmctld's epilog (EpilogSlurmctld), run as SlurmUser.
+export SLURM_CONF=$CONF PATH=/usr/sbin:/usr/bin:/sbin:/bin
+for f in $ETC/epilog-slurmctld.d/*; do [ -x "\$f" ] && "\$f"; done
+exit 0
+EOF
+    chmod 0755 "$ETC/epilog-slurmctld.new"
+    replace_if_changed "$ETC/epilog-slurmctld.new" "$ETC/epilog-slurmctld"
 
     cat >"$ETC/cgroup.conf.new" <<EOF
 # Written by scripts/sandbox.sh. Used when memory mode is cgroup (cgroup v1 memory controller).
