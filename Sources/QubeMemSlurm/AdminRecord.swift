@@ -180,9 +180,7 @@ public struct AdminRecord: Equatable, Sendable {
         }
         @inline(__always) func matches(_ key: RecordKey?) -> Bool {
             guard let key else { return false }
-            let q = key.name.utf8Start
-            for j in 0..<count where p[j] != q[j] { return false }
-            return true
+            return ByteText.equal(p, count: count, key.name)
         }
         if matches(candidates.0) { return candidates.0?.rawValue }
         if matches(candidates.1) { return candidates.1?.rawValue }
@@ -233,7 +231,7 @@ public struct AdminRecord: Equatable, Sendable {
             func bad(_ key: RecordKey) -> Found { .invalid("bad or missing \(key.name) '\(shown(key))'") }
             guard has(.action) else { return missing(.action) }
             let action = value(.action)
-            if isWord(action, "warn") { return .warned }
+            if ByteText.equal(action, "warn") { return .warned }
             guard has(.model) else { return missing(.model) }
             guard has(.path) else { return missing(.path) }
             guard let peak = number(.peakBytes) else { return bad(.peakBytes) }
@@ -245,7 +243,7 @@ public struct AdminRecord: Equatable, Sendable {
             var user: UInt64? = nil
             if has(.userMiB) {
                 let u = value(.userMiB)
-                if !isWord(u, "none") {
+                if !ByteText.equal(u, "none") {
                     guard let v = parseUInt64(u) else { return .invalid("bad user_mib '\(shown(.userMiB))'") }
                     user = v
                 }
@@ -256,7 +254,7 @@ public struct AdminRecord: Equatable, Sendable {
                 guard let nodeBytes = number(.nodeBytes) else { return bad(.nodeBytes) }
                 ranks = .perNode(ranks: r, nodeBytes: nodeBytes)
             } else if has(.memPerCPU) {
-                guard isWord(value(.memPerCPU), "yes") else { return .invalid("bad mem_per_cpu '\(shown(.memPerCPU))' (only yes is written)") }
+                guard ByteText.equal(value(.memPerCPU), "yes") else { return .invalid("bad mem_per_cpu '\(shown(.memPerCPU))' (only yes is written)") }
                 guard let r = number(.ranks), r > 0 else { return bad(.ranks) }
                 guard let c = number(.cpusPerRank), c > 0 else { return bad(.cpusPerRank) }
                 guard let b = number(.rankBytes) else { return bad(.rankBytes) }
@@ -267,13 +265,6 @@ public struct AdminRecord: Equatable, Sendable {
                 path: String(decoding: value(.path), as: UTF8.self), peakBytes: peak, baselineBytes: base,
                 slackTenThousandths: slack, requestMiB: request, userMiB: user, ranks: ranks))
         }
-    }
-
-    @inline(__always)
-    private static func isWord(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-        guard b.count == word.utf8CodeUnitCount else { return false }
-        for j in 0..<b.count where b[j] != word.utf8Start[j] { return false }
-        return true
     }
 
     @inline(__always)

@@ -103,16 +103,12 @@ public enum JobIDField: Equatable, Sendable {
         return .step(key, .other)
     }
 
-    /// True when `text` is `word` (length first, then the bytes: this runs once per step row).
+    /// True when `text` is `word` (this runs once per step row): `ByteText.equal` on the row's
+    /// bytes, which the audit's buffers always are; any other collection is compared element-wise.
     @inline(__always)
     private static func matches<C: Collection<UInt8>>(_ text: C, _ word: StaticString) -> Bool {
-        guard text.count == word.utf8CodeUnitCount else { return false }
-        var p = word.utf8Start
-        for b in text {
-            if b != p.pointee { return false }
-            p += 1
-        }
-        return true
+        text.withContiguousStorageIfAvailable { ByteText.equal($0, word) }
+            ?? word.withUTF8Buffer { text.elementsEqual($0) }
     }
 
     /// Reads at least one decimal digit from `from`; returns the value (≤ limit) and the index after it.

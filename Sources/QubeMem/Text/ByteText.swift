@@ -1,15 +1,24 @@
 /// Comparisons of raw bytes with literal text, without building a `String`.
 ///
-/// The plugin parses job comments as bytes inside slurmctld; a `String` per token would cost an
-/// allocation or a trip through the standard library's string comparison for each one.
-enum ByteText {
+/// The plugin parses job comments as bytes inside slurmctld, and the audit reads a record's field
+/// names once per job; a `String` per token would cost an allocation or a trip through the
+/// standard library's string comparison for each one. Public and inlinable, on concrete buffers:
+/// the other modules' parsers (AdminComment records, sacct job ids, /proc files) compare with the
+/// same loop, compiled into their own.
+public enum ByteText {
     /// Whether `bytes` spell exactly `text`.
-    @inline(__always)
-    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+    @inlinable @inline(__always)
+    public static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
         guard bytes.count == text.utf8CodeUnitCount else { return false }
         let literal = text.utf8Start
         for index in 0..<bytes.count where bytes[index] != literal[index] { return false }
         return true
+    }
+
+    /// Whether the `count` bytes at `start` spell exactly `text`.
+    @inlinable @inline(__always)
+    public static func equal(_ start: UnsafePointer<UInt8>, count: Int, _ text: StaticString) -> Bool {
+        equal(UnsafeBufferPointer(start: start, count: count), text)
     }
 }
 
@@ -17,7 +26,7 @@ extension ByteText {
     /// The one rule for yes/no values, in job comments and in qubemem.conf alike: `yes`, `true`,
     /// `on`, `1` or `no`, `false`, `off`, `0`, in any mix of upper and lower case (as SLURM's own
     /// configuration reads its yes/no values). Anything else is nil.
-    public static func flag<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool? {
+    static func flag<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool? {
         guard !bytes.isEmpty, bytes.count <= 5 else { return nil }
         // Up to 5 bytes, lower-cased (ASCII letters only), packed into one word and compared
         // with the packed words: no buffer, no String.

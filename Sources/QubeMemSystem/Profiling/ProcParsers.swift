@@ -66,10 +66,7 @@ public struct ProcStatus: Sendable, Equatable {
             let value = UnsafeBufferPointer(rebasing: b[valueStart..<i])
             i += 1
             func key(_ text: StaticString) -> Bool {
-                guard text.utf8CodeUnitCount == keyLength else { return false }
-                let t = text.utf8Start
-                for k in 0..<keyLength where b[keyStart + k] != t[k] { return false }
-                return true
+                ByteText.equal(UnsafeBufferPointer(rebasing: b[keyStart..<(keyStart + keyLength)]), text)
             }
             func kib() -> UInt64? { parseKiB(value) }
             func decimal() -> Int32? { parseDecimal(value).map { Int32(truncatingIfNeeded: $0) } }
