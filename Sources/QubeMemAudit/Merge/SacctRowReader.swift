@@ -81,7 +81,12 @@ extension SacctAccumulator {
                 comment = field(.comment)
                 admin = field(.adminComment)
             }
-            let record = AdminRecord.find(in: admin)
+            var record = AdminRecord.find(in: admin)
+            if case .none = record {
+                // Replaced by an epilog (jobstats): the plugin's copy in the comment, if it holds.
+                record = CommentRecordCopy.find(in: comment, requested: requested, nodes: UInt32(nodes),
+                                                cpus: UInt32(cpus))
+            }
             if keeping == .summary {
                 return addSummaryAllocation(
                     key: key, slot: existing, state: state, elapsed: elapsed, nodes: UInt32(nodes), cpus: UInt32(cpus),
