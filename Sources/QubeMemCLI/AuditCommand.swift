@@ -40,7 +40,10 @@ struct AuditCommand: AsyncParsableCommand {
             JobAcctGatherFrequency seconds, so a peak shorter than that can be missed.
 
             The prediction is the plugin's AdminComment record (the last 'qubemem:v1' record: what \
-            was requested and why). A job without one but with a 'qube:' comment is recomputed \
+            was requested and why). When an epilog replaced the AdminComment (jobstats writes \
+            'JS1:...' there), it is the plugin's copy of the record at the end of the job's Comment, \
+            used only when the memory it says was set is the job's ReqMem (qubemem.conf(5), \
+            comment_record). A job without either but with a 'qube:' comment is recomputed \
             with the current model and marked '*'; a job with neither is counted, and listed only \
             with --all, as plain requested-versus-used. Requested memory is sacct's ReqMem per \
             node. OOM marks state OUT_OF_MEMORY (job or step); a near miss is a peak at or above \

@@ -19,6 +19,8 @@ What is checked, each a counted failure (the script exits 1 on any):
   (or, under on_malformed=warn, accepted untouched with an action=warn record);
 - jobs without a qube comment are untouched (no record, the memory they asked for);
 - job_modify: a new comment on a pending job recomputes its memory as predict does;
+- every accepted job with a valid comment has the copy of its record at the end of its comment
+  (comment_record);
 - every accepted job is in sacct (with its AdminComment) once slurmdbd has it;
 - slurmctld's RSS after warm-up (the first quarter of the phases) stays within --rss-bound MiB of
   its level then;
@@ -257,6 +259,9 @@ def main() -> int:
             if sb.parse_size(rec.get(field, "")) != mib << 20 or f"request_mib={mib} " not in rec.get("AdminComment", ""):
                 fail(f"phase {phase_no}: job {jobid} {comment!r} {layout[0]} under {good!r}: "
                      f"{field}={rec.get(field)} record={rec.get('AdminComment')!r}, predict says {mib} per {unit}")
+            elif "; " + rec.get("AdminComment", "?") not in rec.get("Comment", ""):
+                # comment_record (default yes): the record's copy follows the user's text.
+                fail(f"phase {phase_no}: job {jobid}: no copy of the record in its comment: {rec.get('Comment')!r}")
             else:
                 outcomes["accepted"] += 1
         # job_modify on pending jobs: a new valid comment recomputes the memory.

@@ -146,7 +146,9 @@ def test_memory_equals_qubemem_predict_request(comment):
     record = job["AdminComment"]
     assert record.startswith("qubemem:v1 action=set ")
     assert f"request_mib={expected} user_mib=none" in record
-    assert job["Comment"] == comment
+    # The user's text, then a copy of the record (comment_record, for epilogs that replace
+    # AdminComment).
+    assert job["Comment"] == f"{comment}; {record}"
 
 
 @pytest.mark.parametrize("comment", [None, "", "nightly run 7", "seeqube: n_pix=-1"],
