@@ -318,7 +318,10 @@ def test_job_modify_recomputes_a_pending_job():
     other = VALID["harmonic derived from nside/fsky"]
     sb.run(["scontrol", "update", f"jobid={sub.jobid}", f"comment={other}"])
     job = sb.scontrol_job(sub.jobid)
-    assert job["Comment"] == other
+    # The new comment, with the copy of the new decision's record (the old copy is gone).
+    assert job["Comment"].startswith(f"{other}; qubemem:v1 action=set ")
+    assert job["Comment"].count("qubemem:v1") == 1
+    assert job["Comment"].split("; ", 1)[1] in job["AdminComment"]
     assert mib(job["MinMemoryNode"]) == predicted_mib(other)
     assert f"request_mib={predicted_mib(other)} " in job["AdminComment"]
     bad = sb.run(["scontrol", "update", f"jobid={sub.jobid}", "comment=qube: n_pix=-1"], check=False)
