@@ -53,8 +53,7 @@ extension QubeComment {
         }
 
         /// This key's bit in a set of seen keys. Always inlined: the reader asks once per pair, and
-        /// out of line (as the optimiser left it once the keys had a file of their own) it cost the
-        /// plugin's typical comment 5%.
+        /// the optimiser left it out of line once the keys had a file of their own.
         @inline(__always)
         var bit: UInt32 { 1 << UInt32(truncatingIfNeeded: rawValue) }
 
