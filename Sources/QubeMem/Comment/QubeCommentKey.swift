@@ -52,7 +52,9 @@ extension QubeComment {
             }
         }
 
-        /// This key's bit in a set of seen keys.
+        /// This key's bit in a set of seen keys. Always inlined: the reader asks once per pair, and
+        /// the optimiser left it out of line once the keys had a file of their own.
+        @inline(__always)
         var bit: UInt32 { 1 << UInt32(truncatingIfNeeded: rawValue) }
 
         /// A short statement of the valid values.
