@@ -163,6 +163,19 @@ import QubeMemAudit
         #expect(ids([records[1], records[3]]) == ["21 COMPLETED", "20 COMPLETED"])
     }
 
+    @Test func theTablesEstimatedRowsAreHandedOnBeforeAnyJob() throws {
+        var converter = AccountingRows(now: 0) { _ in "root" }
+        var estimates: [Int] = []
+        converter.onEstimate = { estimates.append($0) }
+        var text = "N\t12345\n" + Self.jobRow() + "\n"
+        var rows = 0
+        text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { _ in rows += 1 } }
+        #expect(estimates == [24690] && rows == 1 && converter.unreadable == 0)
+        let sql = try AccountingSQL(cluster: "qubesandbox", start: 0, end: 1).jobsText()
+        #expect(sql.hasPrefix("SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
+            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'qubesandbox_job_table'; SELECT 'D', id_job, MAX(time_submit)"))
+    }
+
     @Test func manyJobsAskForARangeOfStepsAndNoJobForNone() throws {
         let many = (1...1001).map { Self.jobRow(["inx": "\($0 + 100)", "id": "\($0)"]) }
         #expect(Self.convert(many).steps == .range(101, 1101))

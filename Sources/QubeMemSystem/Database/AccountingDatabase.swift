@@ -33,10 +33,11 @@ public enum AccountingDatabase {
     ///   - timeoutSeconds: the limit for each of the two client runs.
     ///   - outputLimit: the limit on each client run's output, bytes.
     ///   - now: Unix seconds, for the elapsed time of running jobs.
+    ///   - onEstimate: called before the first row with the job table's estimated rows (jobs).
     public static func read(
         settings: SlurmdbdSettings, query: AccountingSQL, client: String, runner: any SacctRunning,
         timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
-        onRows: (UnsafeRawBufferPointer) -> Void
+        onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void
     ) throws(Failure) {
         let jobsSQL: String
         do { jobsSQL = try query.jobsText() } catch { throw .settings(error.description) }
@@ -50,6 +51,7 @@ public enum AccountingDatabase {
         if let user = settings.user { arguments.append("--user=" + user) }
         arguments.append("--database=" + settings.database)
         var rows = AccountingRows(now: now, userName: userName)
+        rows.onEstimate = onEstimate
         func run(_ sql: String) throws(Failure) {
             do {
                 try runner.run(program: client, arguments: arguments + ["--execute=" + sql], timeoutSeconds: timeoutSeconds,
