@@ -9,8 +9,8 @@ public import QubeMemSlurm
 /// `jobsText` reads the job table once (a scan in primary-key order), after a list of the job ids
 /// that have several records (from the `id_job` index alone), and `stepsText` reads the step
 /// table's primary-key range of the records kept; the client (`AccountingRows`) picks the
-/// newest record of a requeued job and hands each step its job's id. About 6 s of server CPU per
-/// million jobs and 40% fewer bytes (BENCHMARKS.md, issue 16).
+/// newest record of a requeued job in the window and hands each step its job's id. About 5 s of
+/// server CPU per million jobs and a third less text (BENCHMARKS.md, issue 16).
 ///
 /// Everything put into the text is checked first: the cluster and database names are plain
 /// identifiers, accounts and partitions plain names, and users, states, job ids and times
