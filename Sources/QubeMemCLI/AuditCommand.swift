@@ -19,11 +19,11 @@ struct AuditCommand: AsyncParsableCommand {
 
             With --source db the same jobs are read straight from slurmdbd's database (the \
             address and credentials in slurmdbd.conf; the password reaches the MariaDB/MySQL \
-            client in a private option file, never its command line): one query selects the \
-            window's jobs and steps as sacct selects them (newest record of a requeued job, \
-            --state meaning "in that state during the window"), and the rows it returns are read \
-            as sacct's would be, so the report is the same, without slurmdbd's per-job step \
-            queries. --start and --end then take now, now-7days (seconds to weeks) and \
+            client in a private option file, never its command line): two plain reads, the \
+            window's job records and then their steps, select the jobs as sacct selects them \
+            (of a requeued job's records, the one submitted last; --state meaning "in that state \
+            during the window"), and the rows they return are read as sacct's would be, so the \
+            report is the same, without slurmdbd's per-job step queries. --start and --end then take now, now-7days (seconds to weeks) and \
             2026-11-21[T08:00[:30]].
 
             Each job's allocation row and step rows (batch, extern, numbered steps; array tasks \

@@ -4,41 +4,52 @@ import QubeMemSlurm
 import QubeMemAudit
 
 @Suite struct AccountingDatabaseTests {
-    /// One client row of `AccountingSQL`'s columns, tab-separated as `mariadb --batch` prints it.
-    static func clientRow(job: [String: String] = [:], step: [String: String]? = nil) -> String {
+    /// A `J` row of `AccountingSQL.jobColumns`, tab-separated as `mariadb --batch` prints it.
+    static func jobRow(_ job: [String: String] = [:]) -> String {
         var j = [
             "inx": "7", "id": "2", "arrayJob": "0", "arrayTask": "4294967294", "het": "0", "hetOffset": "4294967294",
             "uid": "0", "state": "3", "requid": "-1", "start": "1000", "end": "1004", "suspended": "0", "nodes": "1",
             "tresAlloc": "1=2,2=400,4=1", "tresReq": "1=2,2=400,4=1", "name": "wrap", "account": "physics",
-            "partition": "debug", "comment": "", "admin": "",
+            "partition": "debug", "comment": "", "admin": "", "mask": "", "submit": "990",
         ]
         j.merge(job) { $1 }
-        var s = ["id": "", "het": "", "state": "0", "requid": "-1", "start": "0", "end": "0", "suspended": "0",
-                 "nodes": "0", "tasks": "0", "tresAlloc": "", "max": "", "tot": "", "name": ""]
-        if let step { s = ["het": "4294967294", "state": "3", "requid": "-1", "start": "1000", "end": "1004",
-                           "suspended": "0", "nodes": "1", "tasks": "1", "tresAlloc": "1=2"].merging(step) { $1 } }
-        let jobKeys = ["inx", "id", "arrayJob", "arrayTask", "het", "hetOffset", "uid", "state", "requid", "start",
-                       "end", "suspended", "nodes", "tresAlloc", "tresReq", "name", "account", "partition", "comment", "admin"]
-        let stepKeys = ["id", "het", "state", "requid", "start", "end", "suspended", "nodes", "tasks", "tresAlloc",
-                        "max", "tot", "name"]
-        return (jobKeys.map { j[$0] ?? "" } + stepKeys.map { s[$0] ?? "" } + [j["mask"] ?? ""]).joined(separator: "\t")
+        let keys = ["inx", "id", "arrayJob", "arrayTask", "het", "hetOffset", "uid", "state", "requid", "start",
+                    "end", "suspended", "nodes", "tresAlloc", "tresReq", "name", "account", "partition", "comment", "admin",
+                    "mask", "submit"]
+        return (["J"] + keys.map { j[$0] ?? "" }).joined(separator: "\t")
     }
 
-    static func convert(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int) {
+    /// An `S` row of `AccountingSQL.stepColumns`, of the record `inx` (7: `jobRow()`'s).
+    static func stepRow(_ step: [String: String]) -> String {
+        let s = ["inx": "7", "het": "4294967294", "state": "3", "requid": "-1", "start": "1000", "end": "1004",
+                 "suspended": "0", "nodes": "1", "tasks": "1", "tresAlloc": "1=2", "max": "", "tot": "", "name": ""]
+            .merging(step) { $1 }
+        let keys = ["inx", "id", "het", "state", "requid", "start", "end", "suspended", "nodes", "tasks", "tresAlloc",
+                    "max", "tot", "name"]
+        return (["S"] + keys.map { s[$0] ?? "" }).joined(separator: "\t")
+    }
+
+    /// Converts client rows as `AccountingDatabase.read` does: the `D` and `J` rows (the first
+    /// client run), `finishJobs`, then the `S` rows (the second run).
+    static func convert(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
         var converter = AccountingRows(now: now) { uid in uid == 0 ? "root" : "user\(uid)" }
         var bytes: [UInt8] = []
-        var text = lines.joined(separator: "\n") + "\n"
-        text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+        var first = lines.filter { !$0.hasPrefix("S\t") }.joined(separator: "\n") + "\n"
+        first.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+        converter.finishJobs { bytes.append(contentsOf: $0) }
+        let selection = converter.stepSelection
+        var second = lines.filter { $0.hasPrefix("S\t") }.joined(separator: "\n")
+        second.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
         converter.finish { bytes.append(contentsOf: $0) }
         let rows = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        return (rows.dropLast().map(String.init), converter.unreadable)
+        return (rows.dropLast().map(String.init), converter.unreadable, selection)
     }
 
     @Test func aJobAndItsStepsBecomeSacctRowsInFieldOrder() {
         let rows = Self.convert([
-            Self.clientRow(job: ["admin": "qubemem:v1 action=set", "comment": "qube: n_pix=10"],
-                           step: ["id": "-5", "name": "batch", "max": "1=130,2=172494848,7=9", "tot": "2=172494848"]),
-            Self.clientRow(step: ["id": "0", "name": "true", "max": "2=962560", "tot": "2=962560", "tasks": "4"]),
+            Self.jobRow(["admin": "qubemem:v1 action=set", "comment": "qube: n_pix=10"]),
+            Self.stepRow(["id": "-5", "name": "batch", "max": "1=130,2=172494848,7=9", "tot": "2=172494848"]),
+            Self.stepRow(["id": "0", "name": "true", "max": "2=962560", "tot": "2=962560", "tasks": "4"]),
         ]).rows
         #expect(rows == [
             "2|wrap|root|physics|debug|COMPLETED|4|1||2|400M|||qube: n_pix=10|qubemem:v1 action=set",
@@ -50,12 +61,15 @@ import QubeMemAudit
 
     @Test func arrayTasksHeterogeneousComponentsAndSpecialStepsAreNamedAsSacctNamesThem() {
         let rows = Self.convert([
-            Self.clientRow(job: ["inx": "1", "id": "3190", "arrayJob": "394", "arrayTask": "3"], step: ["id": "-4", "name": "extern"]),
-            Self.clientRow(job: ["inx": "2", "id": "501", "het": "500", "hetOffset": "1"], step: ["id": "0", "het": "1", "name": "a"]),
-            Self.clientRow(job: ["inx": "3", "id": "9"], step: ["id": "-6", "name": "interactive"]),
-            Self.clientRow(job: ["inx": "4", "id": "394", "arrayJob": "394", "mask": "0x3F1"]),
+            Self.jobRow(["inx": "1", "id": "3190", "arrayJob": "394", "arrayTask": "3"]),
+            Self.jobRow(["inx": "2", "id": "501", "het": "500", "hetOffset": "1"]),
+            Self.jobRow(["inx": "3", "id": "9"]),
+            Self.jobRow(["inx": "4", "id": "394", "arrayJob": "394", "mask": "0x3F1"]),
+            Self.stepRow(["inx": "1", "id": "-4", "name": "extern"]),
+            Self.stepRow(["inx": "2", "id": "0", "het": "1", "name": "a"]),
+            Self.stepRow(["inx": "3", "id": "-6", "name": "interactive"]),
         ]).rows.map { $0.prefix { $0 != "|" } }
-        #expect(rows == ["394_3", "394_3.extern", "500+1", "500+1.0+1", "9", "9.interactive", "394_[0,4-9]"])
+        #expect(rows == ["394_3", "500+1", "9", "394_[0,4-9]", "394_3.extern", "500+1.0+1", "9.interactive"])
         #expect(AccountingRows.taskRanges(hexMask: "0xF0000000F") == "0-3,32-35")
         #expect(AccountingRows.taskRanges(hexMask: "") == nil)
     }
@@ -63,47 +77,121 @@ import QubeMemAudit
     @Test func statesElapsedAndMissingFiguresAreWrittenAsSacctWouldMeanThem() {
         let rows = Self.convert([
             // cancelled by uid 1000, suspended 1 s; a step with no usage figures
-            Self.clientRow(job: ["inx": "1", "state": "4", "requid": "1000", "suspended": "1"], step: ["id": "-5", "state": "4"]),
+            Self.jobRow(["inx": "1", "state": "4", "requid": "1000", "suspended": "1"]),
+            Self.stepRow(["inx": "1", "id": "-5", "state": "4"]),
             // still running at now=2000: elapsed up to now; OOM with the REQUEUE flag bit set
-            Self.clientRow(job: ["inx": "2", "id": "3", "state": "1", "end": "0"]),
-            Self.clientRow(job: ["inx": "3", "id": "4", "state": "\(11 | 0x400)", "tresReq": "1=1,2=18446744073709551614"]),
-            Self.clientRow(job: ["inx": "4", "id": "5", "state": "99", "start": "0", "end": "0"]),
+            Self.jobRow(["inx": "2", "id": "3", "state": "1", "end": "0"]),
+            Self.jobRow(["inx": "3", "id": "4", "state": "\(11 | 0x400)", "tresReq": "1=1,2=18446744073709551614"]),
+            Self.jobRow(["inx": "4", "id": "5", "state": "99", "start": "0", "end": "0"]),
         ]).rows.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         #expect(rows[0][5] == "CANCELLED by 1000" && rows[0][6] == "3")
-        #expect(rows[1][5] == "CANCELLED" && rows[1][11] == "" && rows[1][12] == "")  // the step: no MaxRSS, no TRES
-        #expect(rows[2][5] == "RUNNING" && rows[2][6] == "1000")
-        #expect(rows[3][5] == "OUT_OF_MEMORY" && rows[3][10] == "")  // NO_VAL64 memory request: none
-        #expect(rows[4][5] == "UNKNOWN" && rows[4][6] == "0")
+        #expect(rows[1][5] == "RUNNING" && rows[1][6] == "1000")
+        #expect(rows[2][5] == "OUT_OF_MEMORY" && rows[2][10] == "")  // NO_VAL64 memory request: none
+        #expect(rows[3][5] == "UNKNOWN" && rows[3][6] == "0")
+        #expect(rows[4][5] == "CANCELLED" && rows[4][11] == "" && rows[4][12] == "")  // the step: no MaxRSS, no TRES
     }
 
     @Test func clientEscapesAreUndoneAndFreeTextCannotBreakARow() {
         let rows = Self.convert([
-            Self.clientRow(job: ["name": "a|b\\tc", "comment": "qube: n_pix=1\\nlmax=2 | x", "admin": "r1; qubemem:v1 a=b"]),
+            Self.jobRow(["name": "a|b\\tc", "comment": "qube: n_pix=1\\nlmax=2 | x", "admin": "r1; qubemem:v1 a=b"]),
         ]).rows
         #expect(rows == ["2|a?b?c|root|physics|debug|COMPLETED|4|1||2|400M|||qube: n_pix=1 lmax=2 | x|r1; qubemem:v1 a=b"])
     }
 
-    @Test func rowsMayComeInAnyOrderAndEachJobRowIsWrittenOnce() {
-        // The database does not sort (ORDER BY would cost it a filesort): two jobs interleaved.
-        let rows = Self.convert([
-            Self.clientRow(job: ["inx": "1", "id": "10"], step: ["id": "0", "name": "a"]),
-            Self.clientRow(job: ["inx": "2", "id": "11"], step: ["id": "-5", "name": "batch"]),
-            Self.clientRow(job: ["inx": "1", "id": "10"], step: ["id": "-5", "name": "batch"]),
-        ]).rows.map { $0.prefix { $0 != "|" } }
-        #expect(rows == ["10", "10.0", "11", "11.batch", "10.batch"])
-        var acc = SacctAccumulator()
-        acc.feed(Array(Self.convert([
-            Self.clientRow(job: ["inx": "1", "id": "10"], step: ["id": "0", "name": "a", "max": "2=5000"]),
-            Self.clientRow(job: ["inx": "2", "id": "11"], step: ["id": "-5", "name": "batch", "max": "2=7000"]),
-            Self.clientRow(job: ["inx": "1", "id": "10"], step: ["id": "-5", "name": "batch", "max": "2=9000"]),
-        ]).rows.map { $0 + "\n" }.joined().utf8))
-        acc.finish()
-        #expect(acc.malformedCount == 0 && acc.takeFinishedJobs().count == 2)
+    @Test func rowsMayComeInAnyOrderAndStepsFindTheirJobByRecord() {
+        // A scan may use an index (a narrow window, --user): records then come in any order.
+        let lines = [
+            Self.jobRow(["inx": "12", "id": "11"]),
+            Self.jobRow(["inx": "5", "id": "10", "account": "chem"]),
+            Self.jobRow(["inx": "30", "id": "12"]),
+            Self.stepRow(["inx": "30", "id": "-5", "name": "batch", "max": "2=3000"]),
+            Self.stepRow(["inx": "5", "id": "0", "name": "a", "max": "2=5000"]),
+            Self.stepRow(["inx": "12", "id": "-5", "name": "batch", "max": "2=7000"]),
+            Self.stepRow(["inx": "5", "id": "-5", "name": "batch", "max": "2=9000"]),
+            Self.stepRow(["inx": "6", "id": "-5", "name": "batch", "max": "2=1"]),  // no such job record: dropped
+        ]
+        let result = Self.convert(lines)
+        #expect(result.rows.map { $0.prefix { $0 != "|" } } == ["11", "10", "12", "12.batch", "10.0", "11.batch", "10.batch"])
+        #expect(result.rows[4].contains("|chem|") && result.unreadable == 0)
+        #expect(result.steps == .records([5, 12, 30]))
+        // Any order of the rows gives the same jobs to the audit.
+        var reference: String?
+        for order in [[0, 1, 2, 3, 4, 5, 6, 7], [2, 1, 0, 7, 6, 5, 4, 3], [1, 2, 0, 5, 3, 7, 4, 6]] {
+            var acc = SacctAccumulator()
+            acc.feed(Array(Self.convert(order.map { lines[$0] }).rows.map { $0 + "\n" }.joined().utf8))
+            acc.finish()
+            #expect(acc.malformedCount == 0)
+            let jobs = acc.takeFinishedJobs().sorted { $0.key < $1.key }
+            #expect(jobs.map(\.key.description) == ["10", "11", "12"])
+            #expect(jobs.map(\.peakBytes) == [9000, 7000, 3000])
+            let text = String(describing: jobs.map { job in var j = job; j.line = 0; return j })
+            if reference == nil { reference = text }
+            #expect(text == reference)
+        }
+    }
+
+    @Test func aRequeuedJobIsItsNewestRecordInTheWindowAsSacctShowsIt() {
+        // Job 20 ran three times (records 3, 8, 9); job 21 once. `D` rows name the jobs with several
+        // records and the newest one's submit time.
+        let requeued = "D\t20\t3000"
+        let records = [
+            Self.jobRow(["inx": "3", "id": "20", "submit": "1000", "state": "7"]),  // NODE_FAIL, requeued
+            Self.jobRow(["inx": "4", "id": "21", "submit": "1500"]),
+            Self.jobRow(["inx": "8", "id": "20", "submit": "2000", "state": "4"]),
+            Self.jobRow(["inx": "9", "id": "20", "submit": "3000", "state": "3"]),
+            Self.stepRow(["inx": "3", "id": "-5", "name": "batch", "max": "2=100"]),
+            Self.stepRow(["inx": "4", "id": "-5", "name": "batch", "max": "2=200"]),
+            Self.stepRow(["inx": "8", "id": "-5", "name": "batch", "max": "2=300"]),
+            Self.stepRow(["inx": "9", "id": "-5", "name": "batch", "max": "2=400"]),
+        ]
+        func ids(_ lines: [String]) -> [String] {
+            Self.convert(lines).rows.map { row in
+                let f = row.split(separator: "|", omittingEmptySubsequences: false)
+                return f[0] + " " + f[5] + (f[11].isEmpty ? "" : " " + f[11])
+            }
+        }
+        // The newest record in the window: only it, and only its steps.
+        #expect(ids([requeued] + records) == ["21 COMPLETED", "20 COMPLETED", "21.batch COMPLETED 200", "20.batch COMPLETED 400"])
+        // In any order of the records.
+        #expect(ids([requeued, records[3], records[1], records[2], records[0]] + records[4...])
+            == ["20 COMPLETED", "21 COMPLETED", "21.batch COMPLETED 200", "20.batch COMPLETED 400"])
+        // The newest record outside the window (deleted, or submitted after --end): the newest of
+        // those in it, written after the others.
+        #expect(ids([requeued, records[0], records[1], records[2]] + records[4...])
+            == ["21 COMPLETED", "20 CANCELLED", "21.batch COMPLETED 200", "20.batch COMPLETED 300"])
+        // No D row (the table holds one record of each job): every record is its own job.
+        #expect(ids([records[1], records[3]]) == ["21 COMPLETED", "20 COMPLETED"])
+    }
+
+    @Test func theTablesEstimatedRowsAreHandedOnBeforeAnyJob() throws {
+        var converter = AccountingRows(now: 0) { _ in "root" }
+        var estimates: [Int] = []
+        converter.onEstimate = { estimates.append($0) }
+        var text = "N\t12345\n" + Self.jobRow() + "\n"
+        var rows = 0
+        text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { _ in rows += 1 } }
+        #expect(estimates == [24690] && rows == 1 && converter.unreadable == 0)
+        let sql = try AccountingSQL(cluster: "qubesandbox", start: 0, end: 1).jobsText()
+        #expect(sql.hasPrefix("SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
+            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'qubesandbox_job_table'; SELECT 'D', id_job, MAX(time_submit)"))
+    }
+
+    @Test func manyJobsAskForARangeOfStepsAndNoJobForNone() throws {
+        let many = (1...1001).map { Self.jobRow(["inx": "\($0 + 100)", "id": "\($0)"]) }
+        #expect(Self.convert(many).steps == .range(101, 1101))
+        #expect(Self.convert([]).steps == AccountingRows.StepSelection.none)
+        var sql = AccountingSQL(cluster: "qubesandbox", start: 100, end: 200)
+        #expect(try sql.stepsText(.range(101, 1101)) == "SELECT " + AccountingSQL.stepColumns.joined(separator: ", ")
+            + " FROM `qubesandbox_step_table` s WHERE s.deleted = 0 AND s.job_db_inx BETWEEN 101 AND 1101")
+        #expect(try sql.stepsText(.records([5, 12]))?.hasSuffix("s.job_db_inx IN (5,12)") == true)
+        #expect(try sql.stepsText(.none) == nil)
+        sql.cluster = "a b"
+        #expect(throws: AccountingSQL.InvalidValue.self) { try sql.stepsText(.records([1])) }
     }
 
     @Test func rowsWithTheWrongColumnsAreCountedNotGuessed() {
-        let result = Self.convert(["only\tthree\tcolumns", Self.clientRow()])
-        #expect(result.unreadable == 1)
+        let result = Self.convert(["only\tthree\tcolumns", "J\t1\t2", "S\t7", Self.jobRow()])
+        #expect(result.unreadable == 3)
         #expect(result.rows.count == 1)
     }
 
@@ -115,14 +203,14 @@ import QubeMemAudit
                            (["uid": "4294967296"], "j.id_user '4294967296'"),
                            (["tresAlloc": "1=4294967296"], "CPU count 4294967296")] {
             var converter = AccountingRows(now: 2000) { _ in "root" }
-            var text = Self.clientRow(job: job) + "\n"
+            var text = Self.jobRow(job) + "\n"
             var out: [UInt8] = []
             text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { out.append(contentsOf: $0) } }
             #expect(converter.unreadable == 1 && out.isEmpty, "\(job)")
             #expect(converter.firstUnreadableReason?.contains(why) == true, "\(converter.firstUnreadableReason ?? "nil")")
         }
         // The largest values the columns hold still convert, and the reader takes them.
-        let rows = Self.convert([Self.clientRow(job: ["arrayJob": "5", "arrayTask": "4294967293", "nodes": "4294967295",
+        let rows = Self.convert([Self.jobRow(["arrayJob": "5", "arrayTask": "4294967293", "nodes": "4294967295",
                                                       "tresAlloc": "1=4294967295"])]).rows
         #expect(rows.first?.hasPrefix("5_4294967293|") == true)
         var acc = SacctAccumulator()
@@ -133,14 +221,14 @@ import QubeMemAudit
 
     @Test func sacctWindowSelectionIsMirrored() throws {
         var sql = AccountingSQL(cluster: "qubesandbox", start: 100, end: 200)
-        let text = try sql.text()
+        let text = try sql.jobsText()
         #expect(text.contains("FROM `qubesandbox_job_table` j"))
         #expect(text.contains("(j.time_eligible <> 0 AND j.time_eligible < 200 AND (j.time_end >= 100 OR j.time_end = 0))"))
         sql.states = [.completed, .running]
         sql.uids = [0, 1000]
         sql.accounts = ["physics"]
         sql.jobs = ["394_3", "500+1", "12"]
-        let filtered = try sql.text()
+        let filtered = try sql.jobsText()
         #expect(filtered.contains("(j.state = 3 AND (j.time_end <> 0 AND j.time_end BETWEEN 100 AND 200))"))
         #expect(filtered.contains("(j.state = 1 AND (j.time_start <> 0 AND"))
         #expect(filtered.contains("j.id_user IN (0,1000)"))
@@ -163,8 +251,8 @@ import QubeMemAudit
         case "job": sql.jobs = [value]
         default: sql.states = [JobState(rawValue: value)!]
         }
-        #expect(throws: AccountingSQL.InvalidValue.self) { try sql.text() }
-        do { _ = try sql.text() } catch { #expect(error.description.contains("'\(value)'")) }
+        #expect(throws: AccountingSQL.InvalidValue.self) { try sql.jobsText() }
+        do { _ = try sql.jobsText() } catch { #expect(error.description.contains("'\(value)'")) }
     }
 
     @Test func slurmdbdConfGivesTheConnectionAndSlurmConfTheCluster() throws {
@@ -196,8 +284,8 @@ import QubeMemAudit
             2.batch|batch||physics||COMPLETED|4|1|1|2||172494848|cpu=00:00:00,energy=0,fs/disk=1357421,mem=172494848,pages=0,vmem=176918528||
 
             """
-        let db = Self.convert([Self.clientRow(job: ["comment": "qube: n_pix=10"],
-                                              step: ["id": "-5", "name": "batch", "max": "2=172494848", "tot": "2=172494848"])])
+        let db = Self.convert([Self.jobRow(["comment": "qube: n_pix=10"]),
+                               Self.stepRow(["id": "-5", "name": "batch", "max": "2=172494848", "tot": "2=172494848"])])
             .rows.map { $0 + "\n" }.joined()
         var a = SacctAccumulator(), b = SacctAccumulator()
         a.feed(Array(sacct.utf8))

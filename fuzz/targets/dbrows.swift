@@ -1,6 +1,7 @@
-// libFuzzer target `dbrows`: what the MariaDB client prints for `audit --source db`'s query,
-// turned into sacct rows, which are then read as sacct's would be. Free text in the database
-// (job names, comments) is user-controlled.
+// libFuzzer target `dbrows`: what the MariaDB client prints for `audit --source db`'s two runs
+// (requeued job ids and job records, then steps; the input is cut in two where its first byte
+// says), turned into sacct rows, which are then read as sacct's would be. Free text in the
+// database (job names, comments) is user-controlled.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -8,6 +9,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var accumulator = SacctAccumulator()
     let cut = size == 0 ? 0 : Int(data[0]) % (size + 1)
     rows.feed(UnsafeRawBufferPointer(start: data, count: cut)) { accumulator.feed($0) }
+    rows.finishJobs { accumulator.feed($0) }
+    _ = rows.stepSelection
     rows.feed(UnsafeRawBufferPointer(start: data + cut, count: size - cut)) { accumulator.feed($0) }
     rows.finish { accumulator.feed($0) }
     accumulator.finish()

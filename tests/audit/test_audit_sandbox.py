@@ -170,6 +170,32 @@ def test_database_source_over_the_whole_sandbox_history_matches_sacct(audited):
     assert reports[0] == reports[1]
 
 
+def test_database_source_shows_a_requeued_job_as_sacct_does(audited):
+    """A job requeued while it runs has one record per run in the job table. sacct (without
+    --duplicates) shows the newest; `--source db` picks it on the client side (the `D` rows of
+    `AccountingSQL`), with only that record's steps. Both sources must give the same report, and
+    the database must really hold two records (sacct --duplicates shows both)."""
+    sb = audited["sb"]
+    start = (datetime.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    sub = sb.submit(["--time=5", "--job-name=requeued", "--requeue", "--mem=100M"],
+                    wrap="sleep 3; echo run")
+    assert sb.wait_state(sub.jobid, {"RUNNING"}, timeout=120) == "RUNNING"
+    sb.run(["scontrol", "requeue", sub.jobid])
+    assert sb.wait_final(sub.jobid, timeout=300) == "COMPLETED"
+    records = sb.sacct_rows(sub.jobid, ["JobID", "State"], extra_args=["-X", "--duplicates"])
+    assert len(records) >= 2, records
+    reports = {}
+    for source in ("sacct", "db"):
+        r = qubemem("audit", "--source", source, "--start", start, "--jobs", sub.jobid, "--all", "--json",
+                    env={**sb.sandbox_env()})
+        assert r.returncode == 0, r.stderr
+        reports[source] = json.loads(r.stdout)
+        reports[source]["input"].pop("origin")
+    assert reports["db"] == reports["sacct"]
+    [job] = reports["db"]["jobs"]
+    assert job["id"] == sub.jobid and job["state"] == "COMPLETED"
+
+
 @pytest.mark.parametrize("args, exit_code, quoted", [
     (["--source", "db", "--start", "last tuesday"], 64, "'last tuesday'"),
     (["--source", "db", "--account", "a' OR '1'='1"], 64, "'a' OR '1'='1'"),

@@ -5,10 +5,11 @@ import QubeMemAudit
 import QubeMemSystem
 import ArgumentParser
 
-/// `--source db`: where the accounting database is and the query to send it.
+/// `--source db`: where the accounting database is and the statements to send it.
 struct AuditDatabase {
     var settings: SlurmdbdSettings
-    var sql: String
+    /// Checked: its `jobsText()` does not throw.
+    var sql: AccountingSQL
     var client: String
     /// Unix seconds when the audit started.
     var now: Int64
@@ -65,7 +66,8 @@ struct AuditDatabase {
         }
         sql.jobs = query.jobs
         do {
-            return AuditDatabase(settings: settings, sql: try sql.text(), client: client, now: now)
+            _ = try sql.jobsText()  // refuses a value that is not plain, as an argument error
+            return AuditDatabase(settings: settings, sql: sql, client: client, now: now)
         } catch {
             throw ValidationError("--source db: \(error.description).")
         }

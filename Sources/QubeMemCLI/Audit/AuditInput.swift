@@ -16,9 +16,9 @@ enum AuditInput {
             let users = UserDirectory()
             do {
                 try AccountingDatabase.read(
-                    settings: database.settings, sql: database.sql, client: database.client, runner: ctx.sacct,
+                    settings: database.settings, query: database.sql, client: database.client, runner: ctx.sacct,
                     timeoutSeconds: timeoutSeconds, outputLimit: outputLimit, now: database.now,
-                    userName: users.name, onRows: { acc.feed($0) })
+                    userName: users.name, onEstimate: { acc.reserve(jobs: $0) }, onRows: { acc.feed($0) })
             } catch {
                 throw AuditError.database(error.description)
             }

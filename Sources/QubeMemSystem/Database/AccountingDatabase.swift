@@ -4,7 +4,8 @@ import Glibc
 public import QubeMemSlurm
 
 /// Reads finished jobs straight from slurmdbd's database (`qubemem audit --source db`): runs the
-/// MariaDB/MySQL command-line client on `AccountingSQL`'s query and turns its rows into sacct rows.
+/// MariaDB/MySQL command-line client on `AccountingSQL`'s statements, twice (the job records,
+/// then the steps of those kept), and turns its rows into sacct rows.
 ///
 /// The password from slurmdbd.conf goes to the client in a private option file (mode 0600,
 /// removed afterwards), never on its command line, where any user could read it.
@@ -25,31 +26,48 @@ public enum AccountingDatabase {
         }
     }
 
-    /// Runs the query and passes the sacct rows it makes to `onRows`.
+    /// Runs the statements and passes the sacct rows they make to `onRows`: every job row, then
+    /// the step rows.
     /// - Parameters:
     ///   - client: the client program (`mariadb` or `mysql`).
+    ///   - timeoutSeconds: the limit for each of the two client runs.
+    ///   - outputLimit: the limit on each client run's output, bytes.
     ///   - now: Unix seconds, for the elapsed time of running jobs.
+    ///   - onEstimate: called before the first row with the job table's estimated rows (jobs).
     public static func read(
-        settings: SlurmdbdSettings, sql: String, client: String, runner: any SacctRunning,
+        settings: SlurmdbdSettings, query: AccountingSQL, client: String, runner: any SacctRunning,
         timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
-        onRows: (UnsafeRawBufferPointer) -> Void
+        onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void
     ) throws(Failure) {
+        let jobsSQL: String
+        do { jobsSQL = try query.jobsText() } catch { throw .settings(error.description) }
         let optionFile = try writeOptionFile(settings)
         defer { if let optionFile { unlink(optionFile) } }
         var arguments: [String] = []
         if let optionFile { arguments.append("--defaults-extra-file=" + optionFile) }  // must come first
-        // --quick: rows are streamed as the server produces them, not gathered first.
+        // --quick: rows are streamed as the server produces them (mysql_use_result), not gathered
+        // first in the client's memory; --batch: tab-separated, with \t \n \\ and NUL escaped.
         arguments += ["--batch", "--quick", "--skip-column-names", "--host=" + settings.host, "--port=\(settings.port)"]
         if let user = settings.user { arguments.append("--user=" + user) }
-        arguments += ["--database=" + settings.database, "--execute=" + sql]
+        arguments.append("--database=" + settings.database)
         var rows = AccountingRows(now: now, userName: userName)
-        do {
-            try runner.run(program: client, arguments: arguments, timeoutSeconds: timeoutSeconds,
-                           outputLimit: outputLimit, onOutput: { rows.feed($0, emit: onRows) })
-        } catch {
-            throw .client(error)
+        rows.onEstimate = onEstimate
+        func run(_ sql: String) throws(Failure) {
+            do {
+                try runner.run(program: client, arguments: arguments + ["--execute=" + sql], timeoutSeconds: timeoutSeconds,
+                               outputLimit: outputLimit, onOutput: { rows.feed($0, emit: onRows) })
+            } catch {
+                throw .client(error)
+            }
         }
-        rows.finish(emit: onRows)
+        try run(jobsSQL)
+        rows.finishJobs(emit: onRows)
+        let stepsSQL: String?
+        do { stepsSQL = try query.stepsText(rows.stepSelection) } catch { throw .settings(error.description) }
+        if let stepsSQL {
+            try run(stepsSQL)
+            rows.finish(emit: onRows)
+        }
         if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "", reason: rows.firstUnreadableReason ?? "") }
     }
 
