@@ -79,18 +79,33 @@ public enum HealpixMask {
             guard nside > 0, nside <= 1 << 13, pixels == 12 * nside * nside else {
                 throw .maskNside(path: path, pixels: pixels, nside: nside)
             }
-            var values = [Double](repeating: 0, count: pixels)
+            // Read in chunks, the flags growing with what was read: the header's size is a claim
+            // until the file's bytes back it (a truncated nside-8192 mask says 6 GiB of doubles).
+            let perRow = max(repeatCount, 1)
+            var active: [Bool] = []
+            active.reserveCapacity(min(pixels, readChunk))
+            var values = [Double](repeating: 0, count: min(pixels, readChunk))
             var anyNull: Int32 = 0
-            values.withUnsafeMutableBufferPointer { buffer in
-                _ = ffgcvd(file, Int32(column), 1, 1, Int64(pixels), 0, buffer.baseAddress, &anyNull, &status)
+            var done = 0
+            while done < pixels {
+                let n = min(readChunk, pixels - done)
+                values.withUnsafeMutableBufferPointer { buffer in
+                    _ = ffgcvd(file, Int32(column), Int64(done / perRow + 1), Int64(done % perRow + 1), Int64(n), 0,
+                               buffer.baseAddress, &anyNull, &status)
+                }
+                guard status == 0 else {
+                    throw .maskNotFITS(path: path, why: "column \(column): its header gives \(rows) rows of \(perRow) pixel(s), \(pixels) in all, but reading from pixel \(done + 1) failed: \(message(status))")
+                }
+                active.append(contentsOf: values.prefix(n).lazy.map { $0 > activeThreshold })
+                done += n
             }
-            guard status == 0 else {
-                throw .maskNotFITS(path: path, why: "column \(column): \(message(status))")
-            }
-            out.append(values.map { $0 > activeThreshold })
+            out.append(active)
         }
         return out
     }
+
+    /// Pixels read from CFITSIO at a time (512 KiB of doubles).
+    static let readChunk = 1 << 16
 }
 
 /// The CFITSIO functions the mask reader calls, from libcfitsio loaded at first use.
