@@ -6,8 +6,10 @@ import Testing
 /// writes them (no healpy in the Swift suites).
 @Suite struct HealpixMaskTests {
     /// A FITS file with one float32 column per map, `perRow` pixels a row (healpy: 1024 for big maps).
-    /// - Parameter rows: the NAXIS2 to write (nil: what the maps need). The data written is the maps'.
-    static func maskFile(_ maps: [[Float]], perRow: Int = 1, rows: Int? = nil) -> Data {
+    /// - Parameters:
+    ///   - rows: the NAXIS2 to write (nil: what the maps need). The data written is the maps'.
+    ///   - tableCards: more cards (80 characters at most) for the table's header.
+    static func maskFile(_ maps: [[Float]], perRow: Int = 1, rows: Int? = nil, tableCards: [String] = []) -> Data {
         func header(_ cards: [String]) -> Data {
             var text = (cards + ["END"]).map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
             while text.utf8.count % 2880 != 0 { text += " " }
@@ -22,6 +24,7 @@ import Testing
                      card("NAXIS2", String(rows ?? maps[0].count / perRow)), card("PCOUNT", "0"),
                      card("GCOUNT", "1"), card("TFIELDS", String(maps.count))]
         for i in maps.indices { cards.append(card("TFORM\(i + 1)", "'\(perRow)E'")) }
+        cards += tableCards
         file.append(header(cards))
         var data = Data()
         for row in 0 ..< maps[0].count / perRow {
@@ -44,7 +47,10 @@ import Testing
     @Test func countsTheUnmaskedPixelsOfEachField() throws {
         let t = (0 ..< 12).map { Float($0 < 5 ? 1 : 0) }
         let p = (0 ..< 12).map { Float($0 < 3 ? 0.9 : 0.2) }
-        let path = try Self.write(Self.maskFile([t, p, p]))
+        // healpy's names, and the longest name FITS allows (68 characters, '' is one quote).
+        let names = ["TTYPE1  = 'TEMPERATURE'        / a comment", "TTYPE2  = 'Q_POLARISATION'",
+                     "TTYPE3  = '" + String(repeating: "U", count: 66) + "'''"]
+        let path = try Self.write(Self.maskFile([t, p, p], tableCards: names))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try HealpixMask.unmaskedPixels(path: path, nside: 1, spins: [0, 2]) == [5, 3])
     }
@@ -71,6 +77,24 @@ import Testing
         } throws: { error in
             let text = "\(error)"
             return text.hasPrefix("mask '\(path)': not a HEALPix FITS map: column 1: its header gives \(claimed) rows of 1 pixel(s), \(claimed) in all, but reading from pixel 1 failed")
+        }
+    }
+
+    /// Found by fuzzing (fuzz/corpus/fits/ttype-unquoted-70): CFITSIO 4.2 strcpy's a TTYPEn value
+    /// into a 70-byte field, and an unquoted 70-character one overflowed it (glibc aborted the
+    /// process). The reader now refuses the card before CFITSIO parses the table's header.
+    @Test(arguments: [
+        "TTYPE1  = " + String(repeating: "x", count: 70),
+        "TTYPE1  = 'unclosed",
+        "HIERARCH TTYPE1 = " + String(repeating: "y", count: 62),
+    ])
+    func refusesAColumnNameCfitsioWouldOverflowOn(card: String) throws {
+        let path = try Self.write(Self.maskFile([[Float](repeating: 1, count: 12)], tableCards: [card]))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try HealpixMask.unmaskedPixels(path: path, nside: 1, spins: [0])
+        } throws: { error in
+            "\(error)" == "mask '\(path)': not a HEALPix FITS map: card 10 of its table's header gives a column name that is not a quoted string of at most 68 characters (CFITSIO would overflow on it): \"\(card)\""
         }
     }
 }

@@ -71,6 +71,11 @@ def main():
     # Found by fuzzing: a small file whose header claims an nside-8192 map (805,306,368 rows) made
     # the reader allocate 6 GiB before CFITSIO could say the file ends (HealpixMaskTests).
     seeds["nside8192-truncated"] = seeds["n2-T"].replace(card("NAXIS2", 48), card("NAXIS2", 12 * 8192**2))
+    # Found by fuzzing: an unquoted 70-character TTYPEn overflowed CFITSIO 4.2's 70-byte column
+    # name (glibc's fortified strcpy aborted); the reader now refuses it first (HealpixMaskTests).
+    ttype = b"TTYPE1  = 'Q_POLARISATION'".ljust(80)
+    assert ttype in base
+    seeds["ttype-unquoted-70"] = base.replace(ttype, b"TTYPE1  = " + b"x" * 70)
     assert all(seeds[k] != base for k in ("naxis2-huge", "naxis2-negative", "tfields-9"))
     assert seeds["repeat-huge"] != seeds["n1-repeat-vector"]
     for name, data in seeds.items():
