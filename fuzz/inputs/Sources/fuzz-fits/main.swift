@@ -2,8 +2,8 @@
 // by HealpixMask through CFITSIO. CFITSIO is Debian's library, loaded with dlopen and not
 // instrumented: what is fuzzed is our use of it (header values trusted for sizes, indexes, column
 // counts). A thrown InputError is an answer; a trap or an ASan report in our code is a finding.
-import Foundation
 import CFuzzerDriver
+import Foundation
 import QubeMemInputs
 
 /// The input is written to this file, one per process and reused (HealpixMask reads a path); it
