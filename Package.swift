@@ -15,6 +15,9 @@ let package = Package(
         // The Swift half of job_submit_qubemem.so: the C ABI and its implementation. Linked
         // statically into the plugin by plugin/Package.swift together with the C shim.
         .library(name: "QubeMemPlugin", targets: ["CQubeMemABI", "QubeMemCExports"]),
+        // A QUBE run's YAML config and FITS mask readers, for the fuzz targets of fuzz/inputs/
+        // (a package of their own, built with sanitizers by scripts/fuzz.sh).
+        .library(name: "QubeMemInputs", targets: ["QubeMemInputs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -18,13 +18,18 @@
 #   dbrows        the MariaDB client's rows for audit --source db           (QubeMemSystem/Database)
 #   slurmdbdconf  slurmdbd.conf and slurm.conf                              (QubeMemSlurm)
 #   proc          /proc status, statm, smaps_rollup, stat                   (QubeMemSystem)
+# and, built as a SwiftPM package of their own (fuzz/inputs: they need Yams with libyaml's C and
+# CFITSIO, which one swiftc module cannot hold), a QUBE run's own inputs           (QubeMemInputs):
+#   yaml          the YAML run config, through Yams and libyaml (instrumented too), then derived
+#   fits          the HEALPix FITS mask, read through CFITSIO (Debian's, not instrumented)
 # Corpus: fuzz/corpus/NAME/ (seeds, and every crash found, kept as a regression input), copied to
 # .build/fuzz/NAME/corpus, which grows between runs. Exits non-zero on any crash; the crashing input
 # is left as .build/fuzz/NAME/crash-*. Prints one line per target: executions, and whether it held.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-ALL=(comment config sacct record dbrows slurmdbdconf proc)
+ALL=(comment config sacct record dbrows slurmdbdconf proc yaml fits)
+PACKAGE_TARGETS=" yaml fits "   # fuzz/inputs/Sources/fuzz-NAME/main.swift
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 seconds=${1:-60}
 shift || true
@@ -43,7 +48,27 @@ sources_for() {
         sacct) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" ;;
         dbrows) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" Sources/QubeMemSystem/Database/Accounting{Rows,SQL}.swift ;;
         proc) printf '%s\n' Sources/QubeMem/Text/{ByteText,DecimalText}.swift Sources/QubeMemSystem/Profiling/ProcParsers.swift ;;
+        yaml | fits) ;;
         *) echo "fuzz.sh: unknown target '$1' (valid: ${ALL[*]})" >&2; return 64 ;;
+    esac
+}
+
+# The fuzz/inputs package, built once per run (SwiftPM rebuilds what changed): every Swift module
+# of its graph with -sanitize=fuzzer,address, libyaml's C with -fsanitize=fuzzer-no-link,address.
+# Release (-O), as the swiftc builds above: Swift's overflow, bounds and unwrap checks stay on.
+package_built=
+build_package() {
+    [[ -z $package_built ]] || return 0
+    mkdir -p .build/fuzz
+    swift build -c release --package-path fuzz/inputs --scratch-path "$PWD/.build/fuzz/inputs-build" \
+        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address \
+        >.build/fuzz/inputs-build.log 2>&1 || { grep -v 'Cannot export local symbol' .build/fuzz/inputs-build.log | tail -40 >&2; exit 1; }
+    package_built=$PWD/.build/fuzz/inputs-build/release
+}
+max_len_for() {
+    case $1 in
+        fits) echo 16384 ;;   # a FITS file is 2880-byte blocks: the smallest map with its headers is 8,640 bytes
+        *) echo 8192 ;;
     esac
 }
 
@@ -60,7 +85,10 @@ for target in "${targets[@]}"; do
     dict=()
     [[ -f fuzz/$target.dict ]] && dict=(-dict="$PWD/fuzz/$target.dict")
     bin=$out/fuzz-$target
-    if [[ ! -x $bin || -n $(find "${sources[@]}" "fuzz/targets/$target.swift" -newer "$bin" 2>/dev/null | head -1) ]]; then
+    if [[ $PACKAGE_TARGETS == *" $target "* ]]; then
+        build_package
+        cp -f "$package_built/fuzz-$target" "$bin"
+    elif [[ ! -x $bin || -n $(find "${sources[@]}" "fuzz/targets/$target.swift" -newer "$bin" 2>/dev/null | head -1) ]]; then
         # One module: imports of our own modules are dropped from copies of the sources.
         rm -rf "$out/src" && mkdir -p "$out/src"
         local_sources=()
@@ -78,7 +106,7 @@ for target in "${targets[@]}"; do
     budget=(-max_total_time="$seconds")
     [[ -n ${FUZZ_RUNS:-} ]] && budget=(-runs="$FUZZ_RUNS")
     [[ -n ${FUZZ_SEED:-} ]] && budget+=(-seed="$FUZZ_SEED")
-    (cd "$out" && ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len=8192 \
+    (cd "$out" && ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len="$(max_len_for "$target")" \
         -print_final_stats=1 "$corpus") >"$log" 2>&1
     status=$?
     set -e

@@ -40,7 +40,7 @@ public enum HealpixMask {
     static func readColumns(path: String, nside: Int, count: Int) throws(InputError) -> [[Bool]] {
         let fits = try CFITSIO.load()
         let ffdkopn = fits.open, ffclos = fits.close, ffmahd = fits.moveToHDU, ffgnrw = fits.rows
-        let ffgncl = fits.columns, ffgtcl = fits.columnType, ffgcvd = fits.readDoubles
+        let ffgncl = fits.columns, ffgtcl = fits.columnType, ffgcvd = fits.readDoubles, ffghadll = fits.hduAddresses
         func message(_ status: Int32) -> String { fits.message(status) }
         var status: Int32 = 0
         var file: UnsafeMutablePointer<fitsfile>? = nil
@@ -51,6 +51,12 @@ public enum HealpixMask {
             var closeStatus: Int32 = 0
             ffclos(file, &closeStatus)
         }
+        // Where the primary HDU ends is where the table's header starts; it is checked before
+        // CFITSIO parses it (see checkTableHeader).
+        var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
+        ffghadll(file, &headStart, &dataStart, &dataEnd, &status)
+        guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
+        try checkTableHeader(path: path, at: dataEnd)
         var hduType: Int32 = 0
         ffmahd(file, 2, &hduType, &status)
         guard status == 0 else {
@@ -79,17 +85,86 @@ public enum HealpixMask {
             guard nside > 0, nside <= 1 << 13, pixels == 12 * nside * nside else {
                 throw .maskNside(path: path, pixels: pixels, nside: nside)
             }
-            var values = [Double](repeating: 0, count: pixels)
+            // Read in chunks, the flags growing with what was read: the header's size is a claim
+            // until the file's bytes back it (a truncated nside-8192 mask says 6 GiB of doubles).
+            let perRow = max(repeatCount, 1)
+            var active: [Bool] = []
+            active.reserveCapacity(min(pixels, readChunk))
+            var values = [Double](repeating: 0, count: min(pixels, readChunk))
             var anyNull: Int32 = 0
-            values.withUnsafeMutableBufferPointer { buffer in
-                _ = ffgcvd(file, Int32(column), 1, 1, Int64(pixels), 0, buffer.baseAddress, &anyNull, &status)
+            var done = 0
+            while done < pixels {
+                let n = min(readChunk, pixels - done)
+                values.withUnsafeMutableBufferPointer { buffer in
+                    _ = ffgcvd(file, Int32(column), Int64(done / perRow + 1), Int64(done % perRow + 1), Int64(n), 0,
+                               buffer.baseAddress, &anyNull, &status)
+                }
+                guard status == 0 else {
+                    throw .maskNotFITS(path: path, why: "column \(column): its header gives \(rows) rows of \(perRow) pixel(s), \(pixels) in all, but reading from pixel \(done + 1) failed: \(message(status))")
+                }
+                active.append(contentsOf: values.prefix(n).lazy.map { $0 > activeThreshold })
+                done += n
             }
-            guard status == 0 else {
-                throw .maskNotFITS(path: path, why: "column \(column): \(message(status))")
-            }
-            out.append(values.map { $0 > activeThreshold })
+            out.append(active)
         }
         return out
+    }
+
+    /// Pixels read from CFITSIO at a time (512 KiB of doubles).
+    static let readChunk = 1 << 16
+
+    /// Refuses a table header that CFITSIO would overflow on while parsing it: a TTYPEn (column
+    /// name) whose value is not a quoted string of at most 68 characters. CFITSIO (4.2, Debian 12)
+    /// copies the value into a 70-byte field with strcpy, and an unquoted 70-character value is 71
+    /// bytes with its NUL: glibc's fortified strcpy then aborts the process (found by fuzzing:
+    /// fuzz/corpus/fits/ttype-unquoted-70). FITS itself requires TTYPEn to be a quoted string.
+    /// Stops at the header's END card; a file that ends first is left to CFITSIO to report.
+    /// - Parameters:
+    ///   - path: the FITS file.
+    ///   - offset: where the first extension's header starts (bytes).
+    /// - Throws: `InputError.maskNotFITS` quoting the card.
+    static func checkTableHeader(path: String, at offset: Int64) throws(InputError) {
+        guard offset >= 0, let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: UInt64(offset))) != nil else { return }
+        var number = 0
+        while let block = try? handle.read(upToCount: 2880), block.count == 2880 {
+            for start in stride(from: block.startIndex, to: block.endIndex, by: 80) {
+                let card = block[start ..< start + 80]
+                number += 1
+                if card.starts(with: Array("END     ".utf8)) { return }
+                var keyword = card[...]
+                if keyword.starts(with: Array("HIERARCH ".utf8)) {
+                    keyword = keyword.dropFirst(9).drop { $0 == UInt8(ascii: " ") }
+                }
+                guard keyword.starts(with: Array("TTYPE".utf8)),
+                      let equals = card.firstIndex(of: UInt8(ascii: "="))
+                else { continue }
+                let value = card[(equals + 1)...].drop { $0 == UInt8(ascii: " ") }
+                if quotedLength(value).map({ $0 <= 68 }) != true {
+                    let shown = String(decoding: card, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    throw .maskNotFITS(path: path, why: "card \(number) of its table's header gives a column name that is not a quoted string of at most 68 characters (CFITSIO would overflow on it): \"\(shown)\"")
+                }
+            }
+        }
+    }
+
+    /// The length of a FITS string value's text between its quotes ('' counts as two), or nil
+    /// when it does not start with a quote or has no closing one.
+    private static func quotedLength(_ value: Data) -> Int? {
+        let quote = UInt8(ascii: "'")
+        guard value.first == quote else { return nil }
+        var i = value.index(after: value.startIndex)
+        while i < value.endIndex {
+            if value[i] == quote {
+                let next = value.index(after: i)
+                guard next < value.endIndex, value[next] == quote else { return i - value.startIndex - 1 }
+                i = value.index(after: next)
+            } else {
+                i = value.index(after: i)
+            }
+        }
+        return nil
     }
 }
 
@@ -106,6 +181,8 @@ struct CFITSIO: @unchecked Sendable {
     var readDoubles: @convention(c) (File?, Int32, Int64, Int64, Int64, Double, UnsafeMutablePointer<Double>?,
                                      UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
     var errorText: @convention(c) (Int32, UnsafeMutablePointer<CChar>?) -> Void
+    var hduAddresses: @convention(c) (File?, UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<Int64>?,
+                                      UnsafeMutablePointer<Int64>?, UnsafeMutablePointer<Int32>?) -> Int32
 
     /// Sonames tried in order: the -dev package's link, then the runtime libraries of Debian 12/13.
     static let libraries = ["libcfitsio.so", "libcfitsio.so.10", "libcfitsio.so.9"]
@@ -127,10 +204,12 @@ struct CFITSIO: @unchecked Sendable {
                let columns = symbol("ffgncl", as: type(of: CFITSIO.placeholder.columns)),
                let columnType = symbol("ffgtcl", as: type(of: CFITSIO.placeholder.columnType)),
                let read = symbol("ffgcvd", as: type(of: CFITSIO.placeholder.readDoubles)),
-               let errorText = symbol("ffgerr", as: type(of: CFITSIO.placeholder.errorText))
+               let errorText = symbol("ffgerr", as: type(of: CFITSIO.placeholder.errorText)),
+               let hduAddresses = symbol("ffghadll", as: type(of: CFITSIO.placeholder.hduAddresses))
             {
                 return .success(CFITSIO(open: open, close: close, moveToHDU: move, rows: rows, columns: columns,
-                                        columnType: columnType, readDoubles: read, errorText: errorText))
+                                        columnType: columnType, readDoubles: read, errorText: errorText,
+                                        hduAddresses: hduAddresses))
             }
             reasons.append("\(name) lacks a CFITSIO function")
         }
@@ -141,7 +220,7 @@ struct CFITSIO: @unchecked Sendable {
     private static let placeholder = CFITSIO(
         open: { _, _, _, _ in 0 }, close: { _, _ in 0 }, moveToHDU: { _, _, _, _ in 0 }, rows: { _, _, _ in 0 },
         columns: { _, _, _ in 0 }, columnType: { _, _, _, _, _, _ in 0 }, readDoubles: { _, _, _, _, _, _, _, _, _ in 0 },
-        errorText: { _, _ in })
+        errorText: { _, _ in }, hduAddresses: { _, _, _, _, _ in 0 })
 
     /// The library, loaded once.
     /// - Throws: `InputError.cfitsioMissing` when no CFITSIO library can be loaded.
