@@ -55,11 +55,9 @@ public enum CommentRecord {
         return !sink.truncated
     }
 
+    /// Whether `word` is spelt at `offset` in `text`.
     private static func matches(_ text: UnsafeBufferPointer<UInt8>, at offset: Int, _ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard offset + count <= text.count else { return false }
-        let start = word.utf8Start
-        for k in 0..<count where text[offset + k] != start[k] { return false }
-        return true
+        let end = offset + word.utf8CodeUnitCount
+        return end <= text.count && ByteText.equal(UnsafeBufferPointer(rebasing: text[offset..<end]), word)
     }
 }
