@@ -5,6 +5,7 @@ would pick whichever was imported first.
 """
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -27,3 +28,11 @@ def require_binary():
     """Fail (not skip) when the binary is missing: a skipped audit suite must not count as passed."""
     if not Path(QUBEMEM).exists():
         pytest.fail(f"qubemem binary not found at {QUBEMEM}: build it (swift build) or set QUBEMEM")
+
+
+def record_fields(text):
+    """The last qubemem:v1 record of an AdminComment (or of a comment holding the record's copy),
+    parsed here independently of the audit."""
+    records = re.findall(r"qubemem:v1 ([^;]*)", text)
+    assert records, f"no qubemem record in {text!r}"
+    return dict(pair.split("=", 1) for pair in records[-1].split())

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_helpers import EXAMPLES, QUBEMEM, REPO, qubemem  # noqa: E402
+from audit_helpers import EXAMPLES, QUBEMEM, REPO, qubemem, record_fields  # noqa: E402
 
 MIB = 1 << 20
 WORKLOAD = EXAMPLES / "jobs" / "qube_workload.py"
@@ -45,13 +45,6 @@ def predicted_for(comment):
     r = qubemem("predict", "--from-comment", comment, "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)["request"]
-
-
-def record_fields(admin_comment):
-    """The last qubemem:v1 record of an AdminComment, parsed here independently of the audit."""
-    records = re.findall(r"qubemem:v1 ([^;]*)", admin_comment)
-    assert records, f"no qubemem record in AdminComment {admin_comment!r}"
-    return dict(pair.split("=", 1) for pair in records[-1].split())
 
 
 def vmhwm(output):

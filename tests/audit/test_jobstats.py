@@ -13,7 +13,6 @@ submission.
 """
 
 import json
-import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from audit_helpers import EXAMPLES, qubemem  # noqa: E402
+from audit_helpers import EXAMPLES, qubemem, record_fields  # noqa: E402
 
 MIB = 1 << 20
 WORKLOAD = EXAMPLES / "jobs" / "qube_workload.py"
@@ -35,12 +34,6 @@ stats=$(printf '{"gpus":false,"nodes":{"n":{"total_memory":1}},"total_time":1}' 
 sacctmgr -i update job where jobid="$SLURM_JOB_ID" set AdminComment="JS1:$stats" >/dev/null 2>&1
 exit 0
 """
-
-
-def record_fields(text):
-    records = re.findall(r"qubemem:v1 ([^;]*)", text)
-    assert records, f"no qubemem record in {text!r}"
-    return dict(pair.split("=", 1) for pair in records[-1].split())
 
 
 def admin_comment(sb, jobid):
