@@ -70,4 +70,38 @@ import Testing
             }
         }
     }
+
+    @Test func refusesFlowNestingDeeperThanTheLimitAndSaysHowDeep() {
+        let deep = "spins: " + String(repeating: "[", count: 65) + "0" + String(repeating: "]", count: 65) + "\n"
+        #expect {
+            _ = try QubeConfigFile.parse(deep, path: "deep.yaml")
+        } throws: { error in
+            "\(error)" == "'deep.yaml': not a QUBE YAML config: it nests [ ] or { } 65 levels deep; a QUBE config needs at most 2, and this reader stops at 64"
+        }
+    }
+
+    @Test func bracketsInQuotesCommentsAndClosedCollectionsDoNotCountTowardTheLimit() throws {
+        let brackets = String(repeating: "[", count: 100)
+        let text = """
+            nside: 8  # \(brackets)
+            maskfile: '\(brackets)'
+            log_file: "\(String(repeating: "{", count: 100))"
+            parameters: [\(String(repeating: "[0], ", count: 100))[0]]
+            lmax: 16
+            """
+        let file = try QubeConfigFile.parse(text, path: "ok.yaml")
+        #expect(file.maskfile == brackets)
+        #expect(file.config.lmax == 16)
+        let nested64 = "spins: " + String(repeating: "[", count: 64) + "0" + String(repeating: "]", count: 64) + "\n"
+        #expect(QubeConfigFile.flowDepthBeyondLimit(nested64) == nil)
+    }
+
+    @Test func aVeryLongUnknownKeyIsWarnedWithoutASuggestion() throws {
+        let key = String(repeating: "lmax", count: 250)  // 1,000 bytes: libyaml allows a key of 1,024
+        let file = try QubeConfigFile.parse("nside: 8\n\(key): 1\n", path: "long.yaml")
+        #expect(file.warnings.count == 1)
+        #expect(!file.warnings[0].contains("did you mean"))
+        #expect(QubeConfigFile.nearestKey(to: "NSIDE") == "nside")
+        #expect(QubeConfigFile.nearestKey(to: "lmn") == "lmin")
+    }
 }
