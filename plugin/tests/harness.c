@@ -12,9 +12,12 @@
  *        harness bench PLUGIN.so CONFIG_DIR ITERATIONS       (warm caches)
  *        harness bench-cold PLUGIN.so CONFIG_DIR ITERATIONS  (caches evicted before each call)
  *        harness trace PLUGIN.so CONFIG_DIR COMMENT         (for tools/hot-order.py, see trace())
+ * bench, bench-cold and trace use CONFIG_DIR/qubemem.conf when it exists (to measure other
+ * settings), else an empty one; test always starts from an empty one.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -457,7 +460,11 @@ int main(int argc, char **argv)
 	char conf[4200];
 	snprintf(conf, sizeof(conf), "%s/slurm.conf", argv[3]);
 	slurm_conf.slurm_conf = conf; /* qubemem.conf beside it */
-	write_config(argv[3], "");
+	/* bench and trace keep a qubemem.conf already in CONFIG_DIR (to measure other settings). */
+	char existing[4200];
+	snprintf(existing, sizeof(existing), "%s/qubemem.conf", argv[3]);
+	if (!strcmp(argv[1], "test") || access(existing, F_OK) != 0)
+		write_config(argv[3], "");
 	void *so = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
 	if (!so) {
 		fprintf(stderr, "dlopen: %s\n", dlerror());
