@@ -1,7 +1,7 @@
 import Testing
 @testable import QubeMem
 
-/// The calibration figures QUBE quotes (FACTS.md §3) come out of the model.
+/// The calibration figures QUBE quotes (docs/facts.md §1) come out of the model.
 @Suite struct CalibrationTests {
     let gib = Double(1 << 30)
 

@@ -7,7 +7,7 @@ import Testing
     }
 
     @Test func dimensionsFollowQUBERules() throws {
-        // QU, lmax 128: 2 × (129² − 4) = 33274 (FACTS.md §2).
+        // QU, lmax 128: 2 × (129² − 4) = 33274 (docs/facts.md §2).
         let p = try Predictor.predict(spec("qube: fields=QU n_obs=29568 lmax=128 lmax_signal=256 path=harmonic"),
                                       policy: RequestPolicy()).get()
         #expect(p.config.nPix == 59136)
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func harmonicMeasuredTermMatchesTheRealQUBERun() throws {
-        // FACTS.md §4: harmonic QU nside 32, n_obs 2496, lmax 64: 4.67 GiB measured peak RSS.
+        // docs/facts.md §3: harmonic QU nside 32, n_obs 2496, lmax 64: 4.67 GiB measured peak RSS.
         let p = try Predictor.predict(spec("qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128 path=harmonic"),
                                       policy: RequestPolicy()).get()
         let gib = Double(p.totalBytes) / Double(1 << 30)
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func pixelDirectPredictionMatchesTheRealQUBERun() throws {
-        // FACTS.md §4: pixel-direct QU nside 16, n_obs 1504, lmax 32, unbinned: 6.77 GiB measured.
+        // docs/facts.md §3: pixel-direct QU nside 16, n_obs 1504, lmax 32, unbinned: 6.77 GiB measured.
         let p = try Predictor.predict(spec("qube: fields=QU n_obs=1504 lmax=32 nside=16 path=pixel_direct"),
                                       policy: RequestPolicy()).get()
         #expect(p.config.nParams == 93)

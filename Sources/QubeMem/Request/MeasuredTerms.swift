@@ -4,7 +4,7 @@
 /// names it in its exclusions (about 5 × n_modes² × 8 B at eclipse-QU). On a real QUBE 1.3.0
 /// harmonic Fisher (QU, nside 32, n_obs 2496, lmax 64, lmax_signal 128) the peak RSS was
 /// 4.67 GiB against 2.81 GiB for the bare model plus baseline; with this term the prediction is
-/// 4.66 GiB (FACTS.md §4).
+/// 4.66 GiB (docs/facts.md §3).
 ///
 /// Any path, covariance_setup: the full-sky noise covariance read. With `load_reduced: false`
 /// (the default of QUBE's YAML runs) cosmocore's `read_covmat` loads the whole full-sky matrix,

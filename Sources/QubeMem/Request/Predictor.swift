@@ -210,7 +210,7 @@ public enum Predictor {
         return true
     }
 
-    /// Applies QUBE's derivation rules (FACTS.md §2) to fill in what the spec leaves out.
+    /// Applies QUBE's derivation rules (docs/facts.md §2) to fill in what the spec leaves out.
     static func resolve(_ s: RunSpec, policy: RequestPolicy) throws(PredictionError) -> ResolvedConfig {
         let model = s.model ?? policy.defaultModel
         if let nside = s.nside, nside <= 0 || nside > 1 << 29 || nside & (nside - 1) != 0 {

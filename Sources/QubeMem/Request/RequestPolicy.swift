@@ -1,7 +1,7 @@
 /// The coefficients that turn a budget into a memory request. Every one is a `qubemem.conf` key.
 public struct RequestPolicy: Sendable, Equatable {
     /// Multiplier on baseline + peak (`slack`). Default 1.15: the reference's own 5–10%
-    /// allocator/BLAS allowance, and the 11% seen uncached on the pixel-direct path (FACTS.md §3).
+    /// allocator/BLAS allowance, and the 11% seen uncached on the pixel-direct path (docs/facts.md §3).
     public var slack: Slack
     /// Interpreter and imports (`interpreter_floor`), bytes. Default 256 MiB (0.25 GiB measured).
     public var interpreterFloorBytes: UInt64
