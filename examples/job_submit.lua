@@ -75,7 +75,7 @@ local function parse(comment)
 	return spec, nil, true
 end
 
--- Fills in n_pix, n_modes, n_bins, n_params from the science (FACTS.md section 2).
+-- Fills in n_pix, n_modes, n_bins, n_params from the science (docs/facts.md section 2).
 local function resolve(c)
 	if not c.n_obs and c.nside and c.fsky then
 		c.n_obs = math.floor((12 * c.nside * c.nside * math.floor(c.fsky * 1e6 + 0.5) + 500000) / 1e6)
