@@ -47,7 +47,7 @@ sources_for() {
         record | slurmdbdconf) printf '%s\n' "${core[@]}" "${slurm[@]}" ;;
         sacct) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" ;;
         dbrows) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" Sources/QubeMemSystem/Database/Accounting{Rows,RowConversion,RowFields,SQL}.swift ;;
-        proc) printf '%s\n' Sources/QubeMem/Text/{ByteText,DecimalText}.swift Sources/QubeMemSystem/Profiling/ProcParsers.swift ;;
+        proc) printf '%s\n' Sources/QubeMem/Text/{ByteText,DecimalText}.swift Sources/QubeMemSystem/Profiling/Proc{Status,MemoryFiles,StatAndPids,FieldReaders}.swift ;;
         yaml | fits) ;;
         *) echo "fuzz.sh: unknown target '$1' (valid: ${ALL[*]})" >&2; return 64 ;;
     esac
