@@ -23,7 +23,9 @@ struct PredictCommand: AsyncParsableCommand {
             FITS mask it names; it derives n_pix, n_modes, the bins and the path QUBE's CLI picks \
             (automatically, with n_bins = max(lmax_signal - 1, 1), since the bins are set later), \
             and prints them before the budget (on standard error with --comment and --request). \
-            Keys QUBE does not know are warnings naming the nearest key it knows. load_reduced: \
+            Keys QUBE does not know are warnings naming the nearest key it knows; a config \
+            that nests [ ] or { } more than 64 levels deep is refused before it is parsed. \
+            load_reduced: \
             false (QUBE's default) prices the read of the full-sky covariance; do_cross: true \
             prices QUBE's traditional path as pixel_direct with the second covariance and the \
             derivatives the cross trace keeps. Spectra runs' maps (nsims) are not priced.
