@@ -24,7 +24,8 @@ struct PredictCommand: AsyncParsableCommand {
             (automatically, with n_bins = max(lmax_signal - 1, 1), since the bins are set later), \
             and prints them before the budget (on standard error with --comment and --request). \
             Keys QUBE does not know are warnings naming the nearest key it knows; a config \
-            that nests [ ] or { } more than 64 levels deep is refused before it is parsed. \
+            that nests [ ] or { } more than 64 levels deep, or has more than 16 YAML aliases, is \
+            refused before it is parsed (no QUBE config has either; both make the parser slow). \
             load_reduced: \
             false (QUBE's default) prices the read of the full-sky covariance; do_cross: true \
             prices QUBE's traditional path as pixel_direct with the second covariance and the \

@@ -47,8 +47,8 @@ public struct QubeConfigFile: Sendable {
 
     /// Interprets a config's text.
     public static func parse(_ text: String, path: String) throws(InputError) -> QubeConfigFile {
-        if let depth = flowDepthBeyondLimit(text) {
-            throw .notYAML(path: path, why: "it nests [ ] or { } \(depth) levels deep; a QUBE config needs at most 2, and this reader stops at \(maxFlowDepth)")
+        if let excess = ConfigShapeLimits.check(text) {
+            throw .notYAML(path: path, why: excess.description)
         }
         let root: Node?
         do {
@@ -97,45 +97,6 @@ public struct QubeConfigFile: Sendable {
         }
         file.config = c
         return file
-    }
-
-    /// The deepest nesting of flow collections (`[ ]`, `{ }`) the reader accepts. libyaml's scanner
-    /// rescans every open level at each token, so its time grows with the square of the depth (a
-    /// 7.5 KB config of nested `{a: ` took 60 ms to parse, against 1 ms for a real one); QUBE's own
-    /// configs use one level (`spins: [0, 2]`).
-    public static let maxFlowDepth = 64
-
-    /// The flow nesting depth that first exceeds `maxFlowDepth`, or nil. Counts brackets outside
-    /// quoted scalars and comments; a bracket inside a plain scalar counts too, which can refuse
-    /// only a text with more than 64 unmatched brackets in its values.
-    public static func flowDepthBeyondLimit(_ text: String) -> Int? {
-        var depth = 0
-        var quote: UInt8? = nil
-        var comment = false
-        var previous: UInt8 = 0x0A
-        for byte in text.utf8 {
-            defer { previous = byte }
-            if comment {
-                if byte == 0x0A || byte == 0x0D { comment = false }
-                continue
-            }
-            if let open = quote {
-                if byte == open { quote = nil }  // '' inside '...' closes and reopens: same count
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
-            case UInt8(ascii: "#") where previous == 0x20 || previous == 0x09 || previous == 0x0A || previous == 0x0D:
-                comment = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                if depth > maxFlowDepth { return depth }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth = Swift.max(0, depth - 1)
-            default: break
-            }
-        }
-        return nil
     }
 
     /// The known key closest to `key` by edit distance, if it is close enough to be a misspelling.

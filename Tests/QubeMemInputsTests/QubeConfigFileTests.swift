@@ -93,7 +93,7 @@ import Testing
         #expect(file.maskfile == brackets)
         #expect(file.config.lmax == 16)
         let nested64 = "spins: " + String(repeating: "[", count: 64) + "0" + String(repeating: "]", count: 64) + "\n"
-        #expect(QubeConfigFile.flowDepthBeyondLimit(nested64) == nil)
+        #expect(ConfigShapeLimits.check(nested64) == nil)
     }
 
     @Test func aVeryLongUnknownKeyIsWarnedWithoutASuggestion() throws {
@@ -103,5 +103,34 @@ import Testing
         #expect(!file.warnings[0].contains("did you mean"))
         #expect(QubeConfigFile.nearestKey(to: "NSIDE") == "nside")
         #expect(QubeConfigFile.nearestKey(to: "lmn") == "lmin")
+    }
+
+    @Test func refusesMoreAliasesThanTheLimitAndSaysWhy() {
+        // Ten levels of nine aliases: 9^9 nodes from a few hundred bytes ("billion laughs").
+        var text = "a0: &a0 [x, x, x]\n"
+        for level in 1...9 {
+            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+        }
+        #expect {
+            _ = try QubeConfigFile.parse(text, path: "laughs.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("'laughs.yaml': not a QUBE YAML config: it uses 17 or more YAML aliases (*name); a QUBE config needs none, and this reader stops at 16")
+        }
+    }
+
+    @Test func acceptsAFewAliasesAndStarsInsideValues() throws {
+        let text = """
+            base: &spins [0, 2]
+            spins: *spins
+            log_file: 'run*.log'
+            root_filename: a*b
+            nside: 8  # *not an alias
+            """
+        let file = try QubeConfigFile.parse(text, path: "few.yaml")
+        #expect(file.config.spins == [0, 2])
+        #expect(file.warnings.count == 1)  // base is not a key QUBE knows
+        let sixteen = (0..<16).map { "k\($0): *a" }.joined(separator: "\n")
+        #expect(ConfigShapeLimits.check("a: &a 1\n" + sixteen) == nil)
+        #expect(ConfigShapeLimits.check("a: &a 1\n" + sixteen + "\nk16: *a") == .aliases(17))
     }
 }
