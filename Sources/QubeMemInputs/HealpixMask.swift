@@ -137,6 +137,10 @@ public enum HealpixMask {
                 if keyword.starts(with: Array("HIERARCH ".utf8)) {
                     keyword = keyword.dropFirst(9).drop { $0 == UInt8(ascii: " ") }
                 }
+                if keyword.starts(with: Array("TFIELDS =".utf8)) {
+                    try checkColumnCount(card, number: number, path: path)
+                    continue
+                }
                 guard keyword.starts(with: Array("TTYPE".utf8)),
                       let equals = card.firstIndex(of: UInt8(ascii: "="))
                 else { continue }
@@ -146,6 +150,21 @@ public enum HealpixMask {
                     throw .maskNotFITS(path: path, why: "card \(number) of its table's header gives a column name that is not a quoted string of at most 68 characters (CFITSIO would overflow on it): \"\(shown)\"")
                 }
             }
+        }
+    }
+
+    /// Refuses a TFIELDS card whose value is not a whole number of columns FITS allows (0 to 999).
+    /// Found by fuzzing (fuzz/corpus/fits/tfields-111111111): CFITSIO callocs a column table from
+    /// TFIELDS before it reads any column, 17.8 GB for 111,111,111 columns.
+    private static func checkColumnCount(_ card: Data, number: Int, path: String) throws(InputError) {
+        let value = card.dropFirst(9).drop { $0 == UInt8(ascii: " ") }
+            .prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "/") }
+        let digits = value.first == UInt8(ascii: "+") ? value.dropFirst() : value
+        let count = digits.count <= 3 && !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            ? Int(String(decoding: digits, as: UTF8.self)) : nil
+        guard count != nil else {
+            let shown = String(decoding: card, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            throw .maskNotFITS(path: path, why: "card \(number) of its table's header gives a column count that is not a whole number from 0 to 999 (FITS's limit): \"\(shown)\"")
         }
     }
 

@@ -8,8 +8,10 @@ import Testing
     /// A FITS file with one float32 column per map, `perRow` pixels a row (healpy: 1024 for big maps).
     /// - Parameters:
     ///   - rows: the NAXIS2 to write (nil: what the maps need). The data written is the maps'.
+    ///   - tfields: the TFIELDS value to write (nil: the number of maps).
     ///   - tableCards: more cards (80 characters at most) for the table's header.
-    static func maskFile(_ maps: [[Float]], perRow: Int = 1, rows: Int? = nil, tableCards: [String] = []) -> Data {
+    static func maskFile(_ maps: [[Float]], perRow: Int = 1, rows: Int? = nil, tfields: String? = nil,
+                         tableCards: [String] = []) -> Data {
         func header(_ cards: [String]) -> Data {
             var text = (cards + ["END"]).map { $0.padding(toLength: 80, withPad: " ", startingAt: 0) }.joined()
             while text.utf8.count % 2880 != 0 { text += " " }
@@ -22,7 +24,7 @@ import Testing
         var cards = [card("XTENSION", "'BINTABLE'"), card("BITPIX", "8"), card("NAXIS", "2"),
                      card("NAXIS1", String(4 * perRow * maps.count)),
                      card("NAXIS2", String(rows ?? maps[0].count / perRow)), card("PCOUNT", "0"),
-                     card("GCOUNT", "1"), card("TFIELDS", String(maps.count))]
+                     card("GCOUNT", "1"), card("TFIELDS", tfields ?? String(maps.count))]
         for i in maps.indices { cards.append(card("TFORM\(i + 1)", "'\(perRow)E'")) }
         cards += tableCards
         file.append(header(cards))
@@ -96,5 +98,22 @@ import Testing
         } throws: { error in
             "\(error)" == "mask '\(path)': not a HEALPix FITS map: card 10 of its table's header gives a column name that is not a quoted string of at most 68 characters (CFITSIO would overflow on it): \"\(card)\""
         }
+    }
+
+    /// Found by fuzzing (fuzz/corpus/fits/tfields-111111111): CFITSIO callocs its column table
+    /// from TFIELDS first, 17.8 GB for 111,111,111 columns. Refused before CFITSIO reads it.
+    @Test(arguments: ["111111111", "1000", "-1", "x", "3.0"])
+    func refusesAColumnCountFitsDoesNotAllow(tfields: String) throws {
+        let path = try Self.write(Self.maskFile([[Float](repeating: 1, count: 12)], tfields: tfields))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try HealpixMask.unmaskedPixels(path: path, nside: 1, spins: [0])
+        } throws: { error in
+            "\(error)".hasPrefix("mask '\(path)': not a HEALPix FITS map: card 8 of its table's header gives a column count that is not a whole number from 0 to 999 (FITS's limit): \"TFIELDS = ")
+                && "\(error)".contains(tfields)
+        }
+        let plus = try Self.write(Self.maskFile([[Float](repeating: 1, count: 12)], tfields: "+1"))
+        defer { try? FileManager.default.removeItem(atPath: plus) }
+        #expect(try HealpixMask.unmaskedPixels(path: plus, nside: 1, spins: [0]) == [12])
     }
 }
