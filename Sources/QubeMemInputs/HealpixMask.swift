@@ -1,5 +1,6 @@
 internal import CCFITSIO
 import Foundation
+import QubeMem
 
 /// A HEALPix mask read from a FITS file with CFITSIO: the unmasked pixels of each map column.
 ///
@@ -160,9 +161,7 @@ public enum HealpixMask {
         let value = card.dropFirst(9).drop { $0 == UInt8(ascii: " ") }
             .prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "/") }
         let digits = value.first == UInt8(ascii: "+") ? value.dropFirst() : value
-        let count = digits.count <= 3 && !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-            ? Int(String(decoding: digits, as: UTF8.self)) : nil
-        guard count != nil else {
+        guard digits.count <= 3, DecimalText.parse(digits) != nil else {
             let shown = String(decoding: card, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             throw .maskNotFITS(path: path, why: "card \(number) of its table's header gives a column count that is not a whole number from 0 to 999 (FITS's limit): \"\(shown)\"")
         }

@@ -12,6 +12,7 @@
  *        harness bench PLUGIN.so CONFIG_DIR ITERATIONS       (warm caches)
  *        harness bench-cold PLUGIN.so CONFIG_DIR ITERATIONS  (caches evicted before each call)
  *        harness trace PLUGIN.so CONFIG_DIR COMMENT         (for tools/hot-order.py, see trace())
+ *        harness list                                        (the bench's qube: comments)
  * bench, bench-cold and trace use CONFIG_DIR/qubemem.conf when it exists (to measure other
  * settings), else an empty one; test always starts from an empty one.
  */
@@ -139,7 +140,7 @@ static void release(job_desc_msg_t *desc, char *err)
 	free(err);
 }
 
-static const char *VALID = "qube: path=pixel_direct n_pix=3008 lmax=32 fields=QU";
+static const char VALID[] = "qube: path=pixel_direct n_pix=3008 lmax=32 fields=QU";
 
 /* A valid comment gets memory, the same figure in the message and the record. */
 static void test_valid(void)
@@ -451,10 +452,30 @@ static int trace(const char *comment)
 	return 0;
 }
 
+/* The bench's comments with a qube: section, in order. `harness list` prints them (name, a tab,
+ * the comment) for tests/ir-per-call.sh, so that it counts the comments the bench times. */
+static const struct {
+	const char *name, *comment;
+	uint64_t memory;
+} QUBE_CASES[] = {
+	{"typical (pixel_direct)", VALID, NO_VAL64},
+	{"typical (harmonic, derived)", "qube: path=harmonic fields=QU nside=32 fsky=0.1 lmax=64", NO_VAL64},
+	{"worst valid (auto, all keys)",
+	 "note; qube: model=1.3 path=auto fields=TQU nside=64 fsky=0.25 lmax_signal=256 lmax=128 "
+	 "n_bins=64 n_params=384 working_dim=20000 keep_v=no cache=yes; more text", MEM_PER_CPU | 2000},
+	{"malformed (rejected)", "qube: n_pix=3 n_pix=4 %s%n", NO_VAL64},
+};
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		for (size_t i = 0; i < sizeof(QUBE_CASES) / sizeof(QUBE_CASES[0]); i++)
+			printf("%s\t%s\n", QUBE_CASES[i].name, QUBE_CASES[i].comment);
+		return 0;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s test|bench|bench-cold|trace PLUGIN.so CONFIG_DIR [N|COMMENT]\n", argv[0]);
+		fprintf(stderr, "usage: %s test|bench|bench-cold|trace PLUGIN.so CONFIG_DIR [N|COMMENT], or %s list\n",
+			argv[0], argv[0]);
 		return 64;
 	}
 	char conf[4200];
@@ -500,12 +521,8 @@ int main(int argc, char **argv)
 		bench("no comment", NULL, NO_VAL64, n);
 		bench("comment without qube:", "run 17 of the nightly sweep", NO_VAL64, n);
 		bench("64 KiB comment, no qube:", big, NO_VAL64, n);
-		bench("typical (pixel_direct)", VALID, NO_VAL64, n);
-		bench("typical (harmonic, derived)", "qube: path=harmonic fields=QU nside=32 fsky=0.1 lmax=64", NO_VAL64, n);
-		bench("worst valid (auto, all keys)",
-		      "note; qube: model=1.3 path=auto fields=TQU nside=64 fsky=0.25 lmax_signal=256 lmax=128 "
-		      "n_bins=64 n_params=384 working_dim=20000 keep_v=no cache=yes; more text", MEM_PER_CPU | 2000, n);
-		bench("malformed (rejected)", "qube: n_pix=3 n_pix=4 %s%n", NO_VAL64, n);
+		for (size_t i = 0; i < sizeof(QUBE_CASES) / sizeof(QUBE_CASES[0]); i++)
+			bench(QUBE_CASES[i].name, QUBE_CASES[i].comment, QUBE_CASES[i].memory, n);
 	} else {
 		test_valid();
 		test_comment_copy();
