@@ -35,6 +35,9 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL[@]}")
+for target in "${targets[@]}"; do
+    [[ " ${ALL[*]} " == *" $target "* ]] || { echo "fuzz.sh: unknown target '$target' (valid: ${ALL[*]})" >&2; exit 64; }
+done
 
 # The sources each target is compiled with (one module: imports between our modules become no-ops).
 sources_for() {
@@ -106,7 +109,9 @@ for target in "${targets[@]}"; do
     budget=(-max_total_time="$seconds")
     [[ -n ${FUZZ_RUNS:-} ]] && budget=(-runs="$FUZZ_RUNS")
     [[ -n ${FUZZ_SEED:-} ]] && budget+=(-seed="$FUZZ_SEED")
-    (cd "$out" && ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len="$(max_len_for "$target")" \
+    # Swift's backtracer would report a trap as a crash of its own helper under ASan; without it
+    # the log shows the trap's message and stack.
+    (cd "$out" && SWIFT_BACKTRACE=enable=no ./"fuzz-$target" "${dict[@]}" "${budget[@]}" -max_len="$(max_len_for "$target")" \
         -print_final_stats=1 "$corpus") >"$log" 2>&1
     status=$?
     set -e

@@ -164,9 +164,13 @@ private struct ValueReader {
     }
 
     func int() throws(InputError) -> Int {
-        guard node.tag.rawValue == Tag.Name.int.rawValue, let n = node.int else { throw fail("a whole number") }
+        guard node.tag.rawValue == Tag.Name.int.rawValue, let text = node.scalar?.string else { throw fail("a whole number") }
+        guard let n = YAMLInteger.value(of: text) else { throw fail(Self.inRange) }
         return n
     }
+
+    /// What a whole number too large for 64 bits is told.
+    static let inRange = "a whole number from \(Int.min) to \(Int.max)"
 
     func bool() throws(InputError) -> Bool {
         guard node.tag.rawValue == Tag.Name.bool.rawValue, let b = node.bool else { throw fail("true or false") }
@@ -182,7 +186,12 @@ private struct ValueReader {
         guard case .sequence = node else { throw fail("a list of whole numbers, such as [0, 2]") }
         var out: [Int] = []
         for item in node.array() {
-            guard item.tag.rawValue == Tag.Name.int.rawValue, let n = item.int else { throw fail("a list of whole numbers, such as [0, 2]") }
+            guard item.tag.rawValue == Tag.Name.int.rawValue, let text = item.scalar?.string else {
+                throw fail("a list of whole numbers, such as [0, 2]")
+            }
+            guard let n = YAMLInteger.value(of: text) else {
+                throw ValueReader(path: path, key: key, node: item).fail(Self.inRange)
+            }
             out.append(n)
         }
         return out

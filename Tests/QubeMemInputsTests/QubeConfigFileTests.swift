@@ -53,6 +53,32 @@ import Testing
         }
     }
 
+    /// The values PyYAML's safe_load gives for these scalars (checked with PyYAML 6).
+    @Test(arguments: [
+        ("1:30", 90), ("-1:0:0", -3600), ("190:20:30", 685_230), ("0x1F", 31), ("017", 15),
+        ("0b101", 5), ("1_000", 1000), ("+12", 12), ("0", 0),
+        ("9223372036854775807", Int.max), ("-9223372036854775808", Int.min),
+    ])
+    func readsEveryYaml11IntegerFormAsPyYamlDoes(scalar: String, value: Int) throws {
+        let file = try QubeConfigFile.parse("lmax: \(scalar)\n", path: "forms.yaml")
+        #expect(file.config.lmax == value)
+    }
+
+    /// Yams' own base-60 conversion traps on overflow; the yaml fuzz target found the first of these.
+    @Test(arguments: [
+        ("lmax", "922392233726854775:0"), ("lmax", "1:0:0:0:0:0:0:0:0:0:0:0:0"),
+        ("nside", "9223372036854775808"), ("nside", "-9223372036854775809"), ("nside", "0x1_0000_0000_0000_0000"),
+        ("spins", "[0, 99999999999999999999]"),
+    ])
+    func refusesAWholeNumberBeyond64BitsQuotingIt(key: String, value: String) {
+        let quoted = value.hasPrefix("[") ? "99999999999999999999" : value
+        #expect {
+            _ = try QubeConfigFile.parse("\(key): \(value)\n", path: "big.yaml")
+        } throws: { error in
+            "\(error)" == "'big.yaml', line 1: \(key) is '\(quoted)', expected a whole number from -9223372036854775808 to 9223372036854775807"
+        }
+    }
+
     @Test func aKeyGivenTwiceIsNamed() {
         #expect {
             _ = try QubeConfigFile.parse("nside: 8\nlmax: 16\nnside: 16\n", path: "twice.yaml")
