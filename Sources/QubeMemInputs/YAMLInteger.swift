@@ -1,3 +1,5 @@
+import QubeMem
+
 /// The value of a scalar that YAML 1.1 tags as an integer, read as PyYAML's `safe_load` reads it,
 /// with every step overflow-checked.
 ///
@@ -25,15 +27,15 @@ enum YAMLInteger {
 
         let magnitude: UInt64?
         if digits.count > 2, digits[0] == UInt8(ascii: "0"), digits[1] == UInt8(ascii: "b") {
-            magnitude = unsigned(digits.dropFirst(2), radix: 2)
+            magnitude = nonDecimal(digits.dropFirst(2), radix: 2)
         } else if digits.count > 2, digits[0] == UInt8(ascii: "0"), digits[1] == UInt8(ascii: "x") {
-            magnitude = unsigned(digits.dropFirst(2), radix: 16)
+            magnitude = nonDecimal(digits.dropFirst(2), radix: 16)
         } else if digits.count > 1, digits[0] == UInt8(ascii: "0") {
-            magnitude = unsigned(digits.dropFirst(1), radix: 8)
+            magnitude = nonDecimal(digits.dropFirst(1), radix: 8)
         } else if digits.contains(UInt8(ascii: ":")) {
             magnitude = sexagesimal(digits)
         } else {
-            magnitude = unsigned(digits[...], radix: 10)
+            magnitude = DecimalText.parse(digits)
         }
         guard let magnitude else { return nil }
         return signed(magnitude, negative: negative)
@@ -44,7 +46,7 @@ enum YAMLInteger {
     private static func sexagesimal(_ digits: [UInt8]) -> UInt64? {
         var total: UInt64 = 0
         for part in digits.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false) {
-            guard let value = unsigned(part, radix: 10) else { return nil }
+            guard let value = DecimalText.parse(part) else { return nil }
             let (shifted, overflowShift) = total.multipliedReportingOverflow(by: 60)
             let (sum, overflowSum) = shifted.addingReportingOverflow(value)
             guard !overflowShift, !overflowSum else { return nil }
@@ -53,9 +55,9 @@ enum YAMLInteger {
         return total
     }
 
-    /// The digits in `radix` (2, 8, 10 or 16), or `nil` if there are none, one is not a digit of
-    /// that radix, or the value exceeds `UInt64`.
-    private static func unsigned(_ digits: ArraySlice<UInt8>, radix: UInt64) -> UInt64? {
+    /// The digits in `radix` (2, 8 or 16; decimal is `DecimalText`'s), or `nil` if there are none,
+    /// one is not a digit of that radix, or the value exceeds `UInt64`.
+    private static func nonDecimal(_ digits: ArraySlice<UInt8>, radix: UInt64) -> UInt64? {
         guard !digits.isEmpty else { return nil }
         var total: UInt64 = 0
         for byte in digits {
