@@ -1,7 +1,10 @@
 """Faults around the audit and the profiler, each with its exact outcome.
 
 - Reports written to a full disk: the write fails with "cannot write '<path>'", exit status 1, and
-  the file that was there before is left whole (outputs are written beside and renamed).
+  the file that was there before is left whole (outputs are written beside and renamed). To a
+  read-only disk: the same error, and nothing is left there.
+- A report on standard output (`--json`, `--csv`, the table) redirected to a full disk: exit 1
+  and "cannot write standard output: ... (the report is incomplete)", not a crash.
 - The accounting database down (`audit --source db` against a port nothing listens on): exit 1,
   the client's error quoted, nothing on standard output presented as a report.
 - slurmdbd down (the sacct source, sacct pointed at a dead slurmdbd port): exit 1 with sacct's
@@ -63,6 +66,46 @@ def test_audit_reports_to_a_full_disk_fail_and_keep_the_earlier_file(full_disk):
         assert (full_disk / name).read_text() == before
     leftovers = sorted(p.name for p in full_disk.iterdir())
     assert leftovers == ["filler", "report.prom", "report.svg", "run.json"], leftovers
+
+
+@pytest.mark.parametrize("command", [
+    ("audit", "--input", str(DUMP), "--json"),
+    ("audit", "--input", str(DUMP), "--csv", "--all"),
+    ("audit", "--input", str(DUMP)),
+    ("predict", "--from-comment", "qube: fields=QU n_obs=2496 lmax=64 lmax_signal=128", "--json"),
+])
+def test_a_report_on_standard_output_to_a_full_disk_is_an_error_not_a_crash(full_disk, command):
+    with open(full_disk / "report.out", "w") as out:
+        r = subprocess.run([QUBEMEM, *command], stdout=out, stderr=subprocess.PIPE, text=True, timeout=60,
+                           env={**os.environ, "SWIFT_BACKTRACE": "enable=no"})
+    assert r.returncode == 1, (command, r.returncode, r.stderr)
+    assert r.stderr == "Error: cannot write standard output: No space left on device (the report is incomplete)\n", r.stderr
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    """A read-only tmpfs."""
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail(f"cannot mount a tmpfs (the fault tests run as root): {r.stderr}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_reports_to_a_read_only_disk_fail_and_leave_nothing(read_only_disk):
+    for flag, name in (("--svg", "report.svg"), ("--prometheus", "report.prom")):
+        r = qubemem("audit", "--input", DUMP, flag, read_only_disk / name)
+        assert r.returncode == 1, (flag, r.stdout[-500:], r.stderr)
+        assert f"cannot write '{read_only_disk / name}'" in r.stderr, r.stderr
+    r = subprocess.run([QUBEMEM, "profile", "--json", str(read_only_disk / "run.json"), "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert f"cannot write '{read_only_disk / 'run.json'}'" in r.stderr, r.stderr
+    assert list(read_only_disk.iterdir()) == []
 
 
 def test_profile_report_to_a_full_disk_fails_and_keeps_the_earlier_file(full_disk):
