@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,78 @@ def test_slurmdbd_down_is_saccts_error_without_a_report(tmp_path, slurm_sandbox)
     assert r.returncode == 1, (r.stdout[-500:], r.stderr)
     assert r.stdout == ""
     assert "sacct" in r.stderr, r.stderr
+
+
+MARIADB = ["mariadb", "--socket", str(sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"), "-uroot", "slurm_acct_db"]
+"""The sandbox's database as root, over its socket (the audit itself logs in as slurmdbd.conf says)."""
+
+
+@pytest.fixture
+def locked_table(slurm_sandbox):
+    """Holds a WRITE lock on a table of the sandbox's accounting database for as long as the test
+    wants: `lock(name)` returns when the lock is held; it is released at the end."""
+    sessions = []
+
+    def lock(table: str) -> None:
+        s = subprocess.Popen([*MARIADB, "--batch", "--unbuffered", "--skip-column-names"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        sessions.append(s)
+        s.stdin.write(f"LOCK TABLES {table} WRITE; SELECT 'locked';\n")
+        s.stdin.flush()
+        assert s.stdout.readline().strip() == "locked"
+
+    yield lock
+    for s in sessions:
+        s.stdin.write("UNLOCK TABLES;\n")
+        s.stdin.close()
+        s.wait(timeout=30)
+
+
+def waiting_queries(table: str) -> list[str]:
+    """Ids of the database sessions whose running statement reads `table`, other than this one."""
+    r = subprocess.run([*MARIADB, "--batch", "--skip-column-names", "-e",
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' "
+                        f"AND INFO LIKE 'SELECT%{table}%' AND ID <> CONNECTION_ID()"],
+                       capture_output=True, text=True, timeout=30, check=True)
+    return r.stdout.split()
+
+
+def test_database_connection_lost_mid_audit_is_an_error_without_a_report(tmp_path, locked_table):
+    """`--source db` reads the job records, then the steps. With the step table locked, the audit
+    has taken in every job row and waits on the steps; its connection is then killed by the
+    server. The audit must fail with the client's error, and print no report built from the jobs
+    it had."""
+    empty = tmp_path / "qubemem.conf"
+    empty.write_text("")
+    locked_table("qubesandbox_step_table")
+    audit = subprocess.Popen([QUBEMEM, "audit", "--source", "db", "--start", "2020-01-01", "--json",
+                              "--config", str(empty)], env=sb.sandbox_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    ids: list[str] = []
+    deadline = time.monotonic() + 60
+    while not ids and time.monotonic() < deadline and audit.poll() is None:
+        ids = waiting_queries("qubesandbox_step_table")
+        time.sleep(0.1)
+    assert ids, "the audit's step query never waited on the lock"
+    for i in ids:
+        subprocess.run([*MARIADB, "-e", f"KILL {i}"], check=True, timeout=30)
+    out, err = audit.communicate(timeout=60)
+    assert audit.returncode == 1, (audit.returncode, out[-500:], err)
+    assert out == ""
+    assert "Lost connection" in err or "killed" in err, err
+
+
+def test_a_stalled_database_behind_slurmdbd_ends_the_audit_at_its_timeout(tmp_path, locked_table):
+    """The sacct source, with the job table locked in slurmdbd's database (as a long rollup or a
+    dump would hold it): sacct waits on slurmdbd, which waits on MariaDB. The audit's --timeout
+    stops sacct and says so; no report is printed."""
+    empty = tmp_path / "qubemem.conf"
+    empty.write_text("")
+    locked_table("qubesandbox_job_table")
+    t0 = time.monotonic()
+    r = qubemem("audit", "--start", "2020-01-01", "--json", "--timeout", "3", "--config", empty,
+                env=sb.sandbox_env(), timeout=120)
+    assert r.returncode == 1, (r.stdout[-500:], r.stderr)
+    assert r.stdout == ""
+    assert "did not finish within 3 s" in r.stderr, r.stderr
+    assert time.monotonic() - t0 < 30
