@@ -70,7 +70,6 @@ public struct Profiler {
         let profilerPid = getpid()
         _ = Sys.becomeSubreaper()
         let cpuBefore = Sys.selfUsage()
-        let ownHWM = source.probeStatus(profilerPid)?.hwmBytes ?? 0
 
         let relay: SignalRelay
         let stageRead: Int32, stageWrite: Int32, ackRead: Int32, ackWrite: Int32
@@ -149,8 +148,11 @@ public struct Profiler {
                     continue
                 }
                 let t = now()
-                sampler.reaped(pid: r.pid, maxRSSBytes: r.usage.maxRSSBytes, now: t,
-                               capAt: r.pid == rootPid ? ownHWM : 0)
+                // The profiler's own high-water mark when the root ends, not when the run starts:
+                // the spawn itself may grow the profiler first, and the kernel folds the profiler's
+                // memory as it was at the root's exec into the root's ru_maxrss.
+                let ownHWM = r.pid == rootPid ? (source.probeStatus(profilerPid)?.hwmBytes ?? 0) : 0
+                sampler.reaped(pid: r.pid, maxRSSBytes: r.usage.maxRSSBytes, now: t, capAt: ownHWM)
                 usage.user += r.usage.userSeconds
                 usage.sys += r.usage.systemSeconds
                 if r.pid == rootPid {
