@@ -165,12 +165,9 @@ private struct ValueReader {
 
     func int() throws(InputError) -> Int {
         guard node.tag.rawValue == Tag.Name.int.rawValue, let text = node.scalar?.string else { throw fail("a whole number") }
-        guard let n = YAMLInteger.value(of: text) else { throw fail(Self.inRange) }
+        guard let n = YAMLInteger.value(of: text) else { throw fail("a whole number from \(Int.min) to \(Int.max)") }
         return n
     }
-
-    /// What a whole number too large for 64 bits is told.
-    static let inRange = "a whole number from \(Int.min) to \(Int.max)"
 
     func bool() throws(InputError) -> Bool {
         guard node.tag.rawValue == Tag.Name.bool.rawValue, let b = node.bool else { throw fail("true or false") }
@@ -186,13 +183,11 @@ private struct ValueReader {
         guard case .sequence = node else { throw fail("a list of whole numbers, such as [0, 2]") }
         var out: [Int] = []
         for item in node.array() {
-            guard item.tag.rawValue == Tag.Name.int.rawValue, let text = item.scalar?.string else {
+            guard item.tag.rawValue == Tag.Name.int.rawValue, item.scalar != nil else {
                 throw fail("a list of whole numbers, such as [0, 2]")
             }
-            guard let n = YAMLInteger.value(of: text) else {
-                throw ValueReader(path: path, key: key, node: item).fail(Self.inRange)
-            }
-            out.append(n)
+            // The item's own reader: a number out of range is quoted alone, not as "a list".
+            out.append(try ValueReader(path: path, key: key, node: item).int())
         }
         return out
     }

@@ -14,6 +14,7 @@ The sandbox is not disturbed: the dead services are copies of its configuration 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,15 +31,23 @@ from audit_helpers import EXAMPLES, QUBEMEM, qubemem  # noqa: E402
 DUMP = EXAMPLES / "sacct" / "demo-run.sacct"
 
 
-@pytest.fixture
-def full_disk(tmp_path):
-    """A 256 KiB tmpfs, filled to the last byte, holding one earlier report."""
-    mnt = tmp_path / "full"
+@contextlib.contextmanager
+def tmpfs(mnt: Path, options: str):
+    """A tmpfs mounted at `mnt` (made here) with these mount options, unmounted at the end."""
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.fail(f"cannot mount a tmpfs (the fault tests run as root): {r.stderr}")
     try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs, filled to the last byte, holding one earlier report."""
+    with tmpfs(tmp_path / "full", "size=256k") as mnt:
         (mnt / "report.svg").write_text("<svg>earlier report</svg>\n")
         (mnt / "report.prom").write_text("# earlier figures\n")
         (mnt / "run.json").write_text("{\"earlier\": true}\n")
@@ -54,8 +63,14 @@ def full_disk(tmp_path):
             os.close(fd)
         assert os.statvfs(mnt).f_bavail == 0
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def empty_config(tmp_path):
+    """An empty qubemem.conf: the audit's defaults, whatever /etc holds."""
+    path = tmp_path / "qubemem.conf"
+    path.write_text("")
+    return path
 
 
 def test_audit_reports_to_a_full_disk_fail_and_keep_the_earlier_file(full_disk):
@@ -86,15 +101,8 @@ def test_a_report_on_standard_output_to_a_full_disk_is_an_error_not_a_crash(full
 @pytest.fixture
 def read_only_disk(tmp_path):
     """A read-only tmpfs."""
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs (the fault tests run as root): {r.stderr}")
-    try:
+    with tmpfs(tmp_path / "ro", "size=64k,ro") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_reports_to_a_read_only_disk_fail_and_leave_nothing(read_only_disk):
@@ -117,30 +125,26 @@ def test_profile_report_to_a_full_disk_fails_and_keeps_the_earlier_file(full_dis
     assert (full_disk / "run.json").read_text() == "{\"earlier\": true}\n"
 
 
-def test_database_down_is_a_clear_error_without_a_report(tmp_path, slurm_sandbox):
+def test_database_down_is_a_clear_error_without_a_report(tmp_path, slurm_sandbox, empty_config):
     conf = tmp_path / "slurmdbd.conf"
     conf.write_text("StorageType=accounting_storage/mysql\nStorageHost=127.0.0.1\nStoragePort=1\n"
                     "StorageUser=nobody\nStoragePass=none\nStorageLoc=slurm_acct_db\n")
     conf.chmod(0o600)
-    empty = tmp_path / "qubemem.conf"
-    empty.write_text("")
-    r = qubemem("audit", "--source", "db", "--slurmdbd-conf", conf, "--start", "now-1days", "--json", "--config", empty,
+    r = qubemem("audit", "--source", "db", "--slurmdbd-conf", conf, "--start", "now-1days", "--json", "--config", empty_config,
                 env=sb.sandbox_env(), timeout=120)
     assert r.returncode == 1, (r.stdout[-500:], r.stderr)
     assert r.stdout == ""
     assert "127.0.0.1" in r.stderr or "connect" in r.stderr.lower(), r.stderr
 
 
-def test_slurmdbd_down_is_saccts_error_without_a_report(tmp_path, slurm_sandbox):
+def test_slurmdbd_down_is_saccts_error_without_a_report(tmp_path, slurm_sandbox, empty_config):
     text = sb.SLURM_CONF.read_text()
     dead = "\n".join("AccountingStoragePort=1" if line.startswith("AccountingStoragePort=") else line
                      for line in text.splitlines()) + "\n"
     conf = tmp_path / "slurm.conf"
     conf.write_text(dead)
     env = sb.sandbox_env({"SLURM_CONF": str(conf)})
-    empty = tmp_path / "qubemem.conf"
-    empty.write_text("")
-    r = qubemem("audit", "--start", "2026-01-01", "--json", "--timeout", "60", "--config", empty,
+    r = qubemem("audit", "--start", "2026-01-01", "--json", "--timeout", "60", "--config", empty_config,
                 env=env, timeout=180)
     assert r.returncode == 1, (r.stdout[-500:], r.stderr)
     assert r.stdout == ""
@@ -181,16 +185,14 @@ def waiting_queries(table: str) -> list[str]:
     return r.stdout.split()
 
 
-def test_database_connection_lost_mid_audit_is_an_error_without_a_report(tmp_path, locked_table):
+def test_database_connection_lost_mid_audit_is_an_error_without_a_report(locked_table, empty_config):
     """`--source db` reads the job records, then the steps. With the step table locked, the audit
     has taken in every job row and waits on the steps; its connection is then killed by the
     server. The audit must fail with the client's error, and print no report built from the jobs
     it had."""
-    empty = tmp_path / "qubemem.conf"
-    empty.write_text("")
     locked_table("qubesandbox_step_table")
     audit = subprocess.Popen([QUBEMEM, "audit", "--source", "db", "--start", "2020-01-01", "--json",
-                              "--config", str(empty)], env=sb.sandbox_env(), stdout=subprocess.PIPE,
+                              "--config", str(empty_config)], env=sb.sandbox_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     ids: list[str] = []
     deadline = time.monotonic() + 60
@@ -206,15 +208,13 @@ def test_database_connection_lost_mid_audit_is_an_error_without_a_report(tmp_pat
     assert "Lost connection" in err or "killed" in err, err
 
 
-def test_a_stalled_database_behind_slurmdbd_ends_the_audit_at_its_timeout(tmp_path, locked_table):
+def test_a_stalled_database_behind_slurmdbd_ends_the_audit_at_its_timeout(locked_table, empty_config):
     """The sacct source, with the job table locked in slurmdbd's database (as a long rollup or a
     dump would hold it): sacct waits on slurmdbd, which waits on MariaDB. The audit's --timeout
     stops sacct and says so; no report is printed."""
-    empty = tmp_path / "qubemem.conf"
-    empty.write_text("")
     locked_table("qubesandbox_job_table")
     t0 = time.monotonic()
-    r = qubemem("audit", "--start", "2020-01-01", "--json", "--timeout", "3", "--config", empty,
+    r = qubemem("audit", "--start", "2020-01-01", "--json", "--timeout", "3", "--config", empty_config,
                 env=sb.sandbox_env(), timeout=120)
     assert r.returncode == 1, (r.stdout[-500:], r.stderr)
     assert r.stdout == ""
