@@ -37,7 +37,10 @@ let package = Package(
         .target(name: "QubeMemAudit", dependencies: ["QubeMemSlurm"], swiftSettings: strict),
         // Every side effect: files, processes (sacct, the database client, profiled runs), /proc
         // and cgroups, and the SQL over slurmdbd's tables.
-        .target(name: "QubeMemSystem", dependencies: ["QubeMem", "QubeMemSlurm"], swiftSettings: strict),
+        .target(name: "QubeMemSystem", dependencies: ["QubeMem", "QubeMemSlurm", "CMariaDB"], swiftSettings: strict),
+        // MariaDB Connector/C's header (Debian's libmariadb-dev), for `audit --source db`. The
+        // library itself is loaded with dlopen when the database is read (see its module.modulemap).
+        .systemLibrary(name: "CMariaDB", providers: [.apt(["libmariadb-dev"])]),
         // The one C contract between the plugin shim and Swift: include/qubemem_abi.h.
         .target(name: "CQubeMemABI"),
         // @c / @_cdecl qubemem_v1_* functions: ABI structs <-> Swift types, statuses, config file.

@@ -15,6 +15,8 @@ set -euo pipefail
 #   lua5.1 is the interpreter matching job_submit_lua.so: `luac5.1 -p` checks a job_submit.lua
 #   before slurmctld loads it (a script that fails to load stops slurmctld).
 #   libcfitsio-dev is CFITSIO, with which `qubemem predict --qube-config` reads a run's HEALPix mask.
+#   libmariadb-dev is MariaDB Connector/C's header, through which `qubemem audit --source db` reads
+#   slurmdbd's database (libmariadb3, the library itself, comes with mariadb-server's client).
 APT_PACKAGES=(
     slurmctld slurmd slurm-client slurmdbd
     slurm-wlm-basic-plugins slurm-wlm-mysql-plugin libslurm-dev
@@ -22,6 +24,7 @@ APT_PACKAGES=(
     hyperfine valgrind time lua5.1 gcc
     debootstrap   # the roots of the other SLURM releases (scripts/slurm-root.sh)
     libcfitsio-dev   # FITS masks for predict --qube-config (loaded with dlopen)
+    libmariadb-dev   # audit --source db through the client library (loaded with dlopen)
     lintian       # checks the Debian packages of `make deb` (tests/packages/)
     iproute2      # ip netns, veth, bridge: the nodes of the multi-node sandbox (scripts/sandbox-net.sh)
 )

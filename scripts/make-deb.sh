@@ -262,7 +262,7 @@ depends=$(shlibdeps "$root/usr/bin/qubemem")
 # differs per release).
 build "$root" "$pkg" "$version" <<EOF
 Depends: $depends
-Recommends: libcfitsio10
+Recommends: libcfitsio10, libmariadb3
 Suggests: slurm-wlm-qubemem-plugin
 Replaces: slurm-wlm-qubemem-plugin
 Section: admin

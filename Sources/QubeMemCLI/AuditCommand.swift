@@ -18,9 +18,10 @@ struct AuditCommand: AsyncParsableCommand {
             counted: sacct's figures for them are not final.
 
             With --source db the same jobs are read straight from slurmdbd's database (the \
-            address and credentials in slurmdbd.conf; the password reaches the MariaDB/MySQL \
-            client in a private option file, never its command line): two plain reads, the \
-            window's job records and then their steps, select the jobs as sacct selects them \
+            address and credentials in slurmdbd.conf; the password reaches the MariaDB client \
+            library in memory, or a --db-client program in a private option file, never a \
+            command line): two plain reads, the window's job records and, on a second \
+            connection at the same time, their steps, select the jobs as sacct selects them \
             (of a requeued job's records, the one submitted last; --state meaning "in that state \
             during the window"), and the rows they return are read as sacct's would be, so the \
             report is the same, without slurmdbd's per-job step queries. --start and --end then take now, now-7days (seconds to weeks) and \
@@ -117,7 +118,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(name: [.customShort("j"), .long], help: "Only these job ids (repeat, or separate with commas).")
     var jobs: [String] = []
 
-    @Option(help: ArgumentHelp("Where to read jobs: sacct (the default), or db: slurmdbd's own database, read directly with the MariaDB/MySQL client (one query instead of sacct's per-job step queries; needs read access to slurmdbd.conf, as root or SlurmUser).", valueName: "sacct|db"))
+    @Option(help: ArgumentHelp("Where to read jobs: sacct (the default), or db: slurmdbd's own database, read directly through the MariaDB client library (the job and step tables at once, instead of sacct's per-job step queries; needs read access to slurmdbd.conf, as root or SlurmUser).", valueName: "sacct|db"))
     var source: AuditSourceKind = .sacct
 
     @Option(help: "The sacct program to run.")
@@ -126,13 +127,13 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(name: .customLong("slurmdbd-conf"), help: ArgumentHelp("With --source db: the slurmdbd.conf holding the database's address and credentials. Default: slurmdbd.conf beside slurm.conf ($SLURM_CONF, else /etc/slurm).", valueName: "file"))
     var slurmdbdConf: String?
 
-    @Option(name: .customLong("db-client"), help: "With --source db: the MariaDB/MySQL command-line client to run.")
-    var dbClient = "mariadb"
+    @Option(name: .customLong("db-client"), help: ArgumentHelp("With --source db: read through this MariaDB/MySQL command-line client (such as mariadb or mysql) instead of the client library, libmariadb.so.3. Default: the library, or the mariadb command when the library is not installed.", valueName: "program"))
+    var dbClient: String?
 
     @Option(help: "The cluster to audit (sacct --clusters; with --source db, whose tables to read). Default: ClusterName of slurm.conf.")
     var cluster: String?
 
-    @Option(help: "Stop sacct after this many seconds.")
+    @Option(help: "Stop sacct, or each read of the database with --source db, after this many seconds.")
     var timeout = 300
 
     @Option(name: .customLong("max-output"), help: "Stop sacct when it has printed more than this many MiB.")

@@ -10,29 +10,29 @@ import QubeMemAudit
             "inx": "7", "id": "2", "arrayJob": "0", "arrayTask": "4294967294", "het": "0", "hetOffset": "4294967294",
             "uid": "0", "state": "3", "requid": "-1", "start": "1000", "end": "1004", "suspended": "0", "nodes": "1",
             "tresAlloc": "1=2,2=400,4=1", "tresReq": "1=2,2=400,4=1", "name": "wrap", "account": "physics",
-            "partition": "debug", "comment": "", "admin": "", "mask": "", "submit": "990",
+            "partition": "debug", "comment": "", "admin": "", "mask": "", "submit": "990", "assoc": "0",
         ]
         j.merge(job) { $1 }
         let keys = ["inx", "id", "arrayJob", "arrayTask", "het", "hetOffset", "uid", "state", "requid", "start",
                     "end", "suspended", "nodes", "tresAlloc", "tresReq", "name", "account", "partition", "comment", "admin",
-                    "mask", "submit"]
+                    "mask", "submit", "assoc"]
         return (["J"] + keys.map { j[$0] ?? "" }).joined(separator: "\t")
     }
 
     /// An `S` row of `AccountingSQL.stepColumns`, of the record `inx` (7: `jobRow()`'s).
     static func stepRow(_ step: [String: String]) -> String {
-        let s = ["inx": "7", "het": "4294967294", "state": "3", "requid": "-1", "start": "1000", "end": "1004",
-                 "suspended": "0", "nodes": "1", "tasks": "1", "tresAlloc": "1=2", "max": "", "tot": "", "name": ""]
+        let s = ["inx": "7", "het": "4294967294", "state": "3", "nodes": "1", "tasks": "1", "max": "", "tot": ""]
             .merging(step) { $1 }
-        let keys = ["inx", "id", "het", "state", "requid", "start", "end", "suspended", "nodes", "tasks", "tresAlloc",
-                    "max", "tot", "name"]
+        let keys = ["inx", "id", "het", "state", "nodes", "tasks", "max", "tot"]
         return (["S"] + keys.map { s[$0] ?? "" }).joined(separator: "\t")
     }
 
     /// Converts client rows as `AccountingDatabase.read` does: the `D` and `J` rows (the first
     /// client run), `finishJobs`, then the `S` rows (the second run).
-    static func convert(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
-        var converter = AccountingRows(now: now) { uid in uid == 0 ? "root" : "user\(uid)" }
+    static func convert(
+        _ lines: [String], now: Int64 = 2000, userName: @escaping AccountingRows.UserName = { uid in uid == 0 ? "root" : "user\(uid)" }
+    ) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
+        var converter = AccountingRows(now: now, userName: userName)
         var bytes: [UInt8] = []
         var first = lines.filter { !$0.hasPrefix("S\t") }.joined(separator: "\n") + "\n"
         first.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
@@ -48,13 +48,14 @@ import QubeMemAudit
     @Test func aJobAndItsStepsBecomeSacctRowsInFieldOrder() {
         let rows = Self.convert([
             Self.jobRow(["admin": "qubemem:v1 action=set", "comment": "qube: n_pix=10"]),
-            Self.stepRow(["id": "-5", "name": "batch", "max": "1=130,2=172494848,7=9", "tot": "2=172494848"]),
-            Self.stepRow(["id": "0", "name": "true", "max": "2=962560", "tot": "2=962560", "tasks": "4"]),
+            Self.stepRow(["id": "-5", "max": "1=130,2=172494848,7=9", "tot": "2=172494848"]),
+            Self.stepRow(["id": "0", "max": "2=962560", "tot": "2=962560", "tasks": "4"]),
         ]).rows
         #expect(rows == [
             "2|wrap|root|physics|debug|COMPLETED|4|1||2|400M|||qube: n_pix=10|qubemem:v1 action=set",
-            "2.batch|batch||physics||COMPLETED|4|1|1|2||172494848|mem=172494848||",
-            "2.0|true||physics||COMPLETED|4|1|4|2||962560|mem=962560||",
+            // A step's name, elapsed time and CPUs are not read by the audit, nor selected.
+            "2.batch|||physics||COMPLETED||1|1|||172494848|mem=172494848||",
+            "2.0|||physics||COMPLETED||1|4|||962560|mem=962560||",
         ])
         #expect(rows.allSatisfy { $0.split(separator: "|", omittingEmptySubsequences: false).count == SacctField.allCases.count })
     }
@@ -65,9 +66,9 @@ import QubeMemAudit
             Self.jobRow(["inx": "2", "id": "501", "het": "500", "hetOffset": "1"]),
             Self.jobRow(["inx": "3", "id": "9"]),
             Self.jobRow(["inx": "4", "id": "394", "arrayJob": "394", "mask": "0x3F1"]),
-            Self.stepRow(["inx": "1", "id": "-4", "name": "extern"]),
-            Self.stepRow(["inx": "2", "id": "0", "het": "1", "name": "a"]),
-            Self.stepRow(["inx": "3", "id": "-6", "name": "interactive"]),
+            Self.stepRow(["inx": "1", "id": "-4"]),
+            Self.stepRow(["inx": "2", "id": "0", "het": "1"]),
+            Self.stepRow(["inx": "3", "id": "-6"]),
         ]).rows.map { $0.prefix { $0 != "|" } }
         #expect(rows == ["394_3", "500+1", "9", "394_[0,4-9]", "394_3.extern", "500+1.0+1", "9.interactive"])
         #expect(AccountingRows.taskRanges(hexMask: "0xF0000000F") == "0-3,32-35")
@@ -98,17 +99,105 @@ import QubeMemAudit
         #expect(rows == ["2|a?b?c|root|physics|debug|COMPLETED|4|1||2|400M|||qube: n_pix=1 lmax=2 | x|r1; qubemem:v1 a=b"])
     }
 
+    /// Converts the same rows as `convert`, handed over as the client library gives them: each
+    /// field's stored bytes (the client's escapes undone) with its length, `NULL` as a nil field.
+    static func convertLibraryRows(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
+        var converter = AccountingRows(now: now, userName: { uid in uid == 0 ? "root" : "user\(uid)" }, escaped: false)
+        var bytes: [UInt8] = []
+        func feed(_ line: String) {
+            let fields: [[CChar]?] = line.split(separator: "\t", omittingEmptySubsequences: false).map { text in
+                if text == "NULL" { return nil }
+                var stored: [CChar] = []
+                var escape = false
+                for b in text.utf8 {
+                    if escape {
+                        stored.append(CChar(bitPattern: b == UInt8(ascii: "t") ? 9 : b == UInt8(ascii: "n") ? 10 : b == UInt8(ascii: "0") ? 0 : b))
+                        escape = false
+                    } else if b == UInt8(ascii: "\\") {
+                        escape = true
+                    } else {
+                        stored.append(CChar(bitPattern: b))
+                    }
+                }
+                return stored
+            }
+            var lengths = fields.map { UInt($0?.count ?? 0) }
+            let pointers = fields.map { field -> UnsafeMutablePointer<CChar>? in
+                guard let field else { return nil }
+                let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(field.count, 1))
+                p.initialize(from: field, count: field.count)
+                return p
+            }
+            defer { pointers.forEach { $0?.deallocate() } }
+            var row = pointers
+            row.withUnsafeMutableBufferPointer { r in
+                lengths.withUnsafeMutableBufferPointer { l in
+                    converter.feed(row: r.baseAddress!, lengths: l.baseAddress!, count: r.count) { bytes.append(contentsOf: $0) }
+                }
+            }
+        }
+        lines.filter { !$0.hasPrefix("S\t") }.forEach(feed)
+        converter.finishJobs { bytes.append(contentsOf: $0) }
+        let selection = converter.stepSelection
+        lines.filter { $0.hasPrefix("S\t") }.forEach(feed)
+        converter.finish { bytes.append(contentsOf: $0) }
+        let rows = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return (rows.dropLast().map(String.init), converter.unreadable, selection)
+    }
+
+    @Test func theClientLibrarysRowsBecomeTheSameSacctRowsAsTheCommandLineClientsText() {
+        // Free text with every escape, a literal backslash, NULL, a requeued job's held records
+        // (kept with their fields' bounds) and steps in and out of the window.
+        let cases: [[String]] = [
+            [Self.jobRow(["name": "a|b\\tc\\\\t", "comment": "qube: n_pix=1\\nlmax=2 | x\\0y", "admin": "r1; qubemem:v1 a=b",
+                          "account": "NULL"])],
+            ["D\t20\t3000",
+             Self.jobRow(["inx": "3", "id": "20", "submit": "1000", "state": "7", "name": "first\\trun"]),
+             Self.jobRow(["inx": "4", "id": "21", "submit": "1500"]),
+             Self.jobRow(["inx": "8", "id": "20", "submit": "2000", "state": "4", "comment": "tab\\there"]),
+             Self.stepRow(["inx": "3", "id": "-5", "max": "2=100"]),
+             Self.stepRow(["inx": "4", "id": "-5", "max": "2=200"]),
+             Self.stepRow(["inx": "8", "id": "0", "max": "2=300", "tasks": "4", "tot": "2=900"])],
+            ["J\tnot a row", "S\t7", "X"],
+        ]
+        for lines in cases {
+            let text = Self.convert(lines), library = Self.convertLibraryRows(lines)
+            #expect(library.rows == text.rows)
+            #expect(library.unreadable == text.unreadable && library.steps == text.steps)
+        }
+        // The held record written (the newest of job 20 in the window) kept its own fields' bounds:
+        // its comment with a tab is one field, the tab made a space.
+        #expect(Self.convertLibraryRows(cases[1]).rows.contains { $0.hasPrefix("20|wrap|") && $0.hasSuffix("|tab here|") })
+    }
+
+    @Test func aJobsUserIsItsAssociationsAndADeletedUsersIsEmptyAsSacctPrintsThem() {
+        // Association 2 is root's in account "physics"; association 3 an account's own (no user).
+        let associations = ["A\t2\troot\tphysics", "A\t3\t\tchem", "A\t4\tal|ice\tbio"]
+        let rows = Self.convert(associations + [
+            Self.jobRow(["inx": "1", "id": "1", "uid": "0", "assoc": "2"]),
+            Self.jobRow(["inx": "2", "id": "2", "uid": "1001", "assoc": "3", "account": ""]),  // no account: the association's
+            Self.jobRow(["inx": "3", "id": "3", "uid": "1001", "assoc": "0"]),  // association gone: the uid's name
+            Self.jobRow(["inx": "4", "id": "4", "uid": "1002", "assoc": "9"]),  // and a uid the system does not know
+            Self.jobRow(["inx": "5", "id": "5", "uid": "0", "assoc": "4", "account": ""]),
+            Self.stepRow(["inx": "2", "id": "-5", "max": "2=1"]),
+        ]) { uid in uid == 0 ? "root" : uid == 1001 ? "user1001" : "" }
+        let fields = rows.rows.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        #expect(fields.map { $0[2] + "/" + $0[3] } == ["root/physics", "/chem", "user1001/physics", "/physics", "al?ice/bio", "/chem"])
+        #expect(rows.unreadable == 0)
+        #expect(Self.convert(["A\t2\troot", "A\tx\troot\tphysics"]).unreadable == 2)
+    }
+
     @Test func rowsMayComeInAnyOrderAndStepsFindTheirJobByRecord() {
         // A scan may use an index (a narrow window, --user): records then come in any order.
         let lines = [
             Self.jobRow(["inx": "12", "id": "11"]),
             Self.jobRow(["inx": "5", "id": "10", "account": "chem"]),
             Self.jobRow(["inx": "30", "id": "12"]),
-            Self.stepRow(["inx": "30", "id": "-5", "name": "batch", "max": "2=3000"]),
-            Self.stepRow(["inx": "5", "id": "0", "name": "a", "max": "2=5000"]),
-            Self.stepRow(["inx": "12", "id": "-5", "name": "batch", "max": "2=7000"]),
-            Self.stepRow(["inx": "5", "id": "-5", "name": "batch", "max": "2=9000"]),
-            Self.stepRow(["inx": "6", "id": "-5", "name": "batch", "max": "2=1"]),  // no such job record: dropped
+            Self.stepRow(["inx": "30", "id": "-5", "max": "2=3000"]),
+            Self.stepRow(["inx": "5", "id": "0", "max": "2=5000"]),
+            Self.stepRow(["inx": "12", "id": "-5", "max": "2=7000"]),
+            Self.stepRow(["inx": "5", "id": "-5", "max": "2=9000"]),
+            Self.stepRow(["inx": "6", "id": "-5", "max": "2=1"]),  // no such job record: dropped
         ]
         let result = Self.convert(lines)
         #expect(result.rows.map { $0.prefix { $0 != "|" } } == ["11", "10", "12", "12.batch", "10.0", "11.batch", "10.batch"])
@@ -139,10 +228,10 @@ import QubeMemAudit
             Self.jobRow(["inx": "4", "id": "21", "submit": "1500"]),
             Self.jobRow(["inx": "8", "id": "20", "submit": "2000", "state": "4"]),
             Self.jobRow(["inx": "9", "id": "20", "submit": "3000", "state": "3"]),
-            Self.stepRow(["inx": "3", "id": "-5", "name": "batch", "max": "2=100"]),
-            Self.stepRow(["inx": "4", "id": "-5", "name": "batch", "max": "2=200"]),
-            Self.stepRow(["inx": "8", "id": "-5", "name": "batch", "max": "2=300"]),
-            Self.stepRow(["inx": "9", "id": "-5", "name": "batch", "max": "2=400"]),
+            Self.stepRow(["inx": "3", "id": "-5", "max": "2=100"]),
+            Self.stepRow(["inx": "4", "id": "-5", "max": "2=200"]),
+            Self.stepRow(["inx": "8", "id": "-5", "max": "2=300"]),
+            Self.stepRow(["inx": "9", "id": "-5", "max": "2=400"]),
         ]
         func ids(_ lines: [String]) -> [String] {
             Self.convert(lines).rows.map { row in
@@ -171,9 +260,13 @@ import QubeMemAudit
         var rows = 0
         text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { _ in rows += 1 } }
         #expect(estimates == [24690] && rows == 1 && converter.unreadable == 0)
-        let sql = try AccountingSQL(cluster: "qubesandbox", start: 0, end: 1).jobsText()
-        #expect(sql.hasPrefix("SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
-            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'qubesandbox_job_table'; SELECT 'D', id_job, MAX(time_submit)"))
+        let query = AccountingSQL(cluster: "qubesandbox", start: 0, end: 1)
+        let statements = try query.jobStatements()
+        #expect(statements.count == 4)
+        #expect(statements[0] == "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
+            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'qubesandbox_job_table'")
+        #expect(statements[1].hasPrefix("SELECT 'A', id_assoc,") && statements[2].hasPrefix("SELECT 'D', id_job, MAX(time_submit)"))
+        #expect(try query.jobsText() == statements.joined(separator: "; "))
     }
 
     @Test func manyJobsAskForARangeOfStepsAndNoJobForNone() throws {
@@ -285,7 +378,7 @@ import QubeMemAudit
 
             """
         let db = Self.convert([Self.jobRow(["comment": "qube: n_pix=10"]),
-                               Self.stepRow(["id": "-5", "name": "batch", "max": "2=172494848", "tot": "2=172494848"])])
+                               Self.stepRow(["id": "-5", "max": "2=172494848", "tot": "2=172494848"])])
             .rows.map { $0 + "\n" }.joined()
         var a = SacctAccumulator(), b = SacctAccumulator()
         a.feed(Array(sacct.utf8))

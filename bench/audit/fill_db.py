@@ -2,7 +2,7 @@
 """Fill a slurmdbd database with generated finished jobs, for `audit --source db` at scale.
 
   fill_db.py JOBS STEPS_PER_JOB --socket SOCK [--cluster qubesandbox] [--database slurm_acct_db]
-             [--first-job 10000000] [--replace]
+             [--first-job 10000000] [--replace] [--requeued K]
 
 Writes JOBS rows into `<cluster>_job_table` and JOBS × STEPS_PER_JOB into `<cluster>_step_table`
 with LOAD DATA (tab-separated files streamed through the client), in the columns slurmdbd itself
@@ -10,7 +10,10 @@ fills and the audit's query reads; the rest keep their defaults. Jobs are those 
 kind: a qube comment and a qubemem:v1 record on every job, states mostly COMPLETED with OOMs,
 cancellations and timeouts, one to three nodes, peaks around the prediction. Ids start at
 --first-job so that the sandbox's own jobs stay apart; --replace deletes earlier generated rows
-(ids at or above --first-job) first. Deterministic (seeded).
+(ids at or above --first-job) first. --requeued K gives every K-th job a second, newer record (as a
+requeue does), after all the others in the table, with one batch step of 1 MiB: the newer
+record of every other one of them is marked deleted, so that sacct shows the older record there,
+and the newer one elsewhere. Deterministic (seeded).
 
 The sandbox's database (`scripts/sandbox.sh start`) is the usual target: its socket is
 .sandbox/run/mysql/mysqld.sock, its cluster `qubesandbox`.
@@ -27,6 +30,7 @@ JOB_COLUMNS = [
     "id_group", "id_assoc", "id_resv", "id_wckey", "cpus_req", "state", "kill_requid", "time_submit",
     "time_eligible", "time_start", "time_end", "time_suspended", "nodes_alloc", "tres_alloc", "tres_req",
     "job_name", "account", "`partition`", "derived_es", "admin_comment", "state_reason_prev", "priority",
+    "deleted",
 ]
 STEP_COLUMNS = [
     "job_db_inx", "id_step", "step_het_comp", "state", "kill_requid", "time_start", "time_end", "time_suspended",
@@ -44,6 +48,7 @@ def client(args, sql, stdin=None):
 
 def rows(args):
     rng = random.Random(7)
+    newer = []
     t0 = 1_780_000_000
     for j in range(args.jobs):
         inx = args.first_job + j
@@ -64,7 +69,10 @@ def rows(args):
         tres = f"1={2 * nodes},2={request_mib * nodes},4={nodes}"
         yield "job", [inx, job, 0, NO_VAL, 0, NO_VAL, 1000 + j % 50, 1000, 0, 0, 0, 2 * nodes, state, -1,
                       start - 30, start - 20, start, end, 0, nodes, tres, tres, "qube-fisher", f"acct{j % 7}",
-                      "debug", comment, record, 0, 1]
+                      "debug", comment, record, 0, 1, 0]
+        if args.requeued and j % args.requeued == 0:
+            n = j // args.requeued
+            newer.append((args.first_job + args.jobs + n, job, nodes, tres, comment, record, start, end, n % 2))
         for s in range(args.steps):
             step_id, name = (-5, "batch") if s == 0 else (s - 1, "python3")
             tasks = 1 if s == 0 else nodes
@@ -72,6 +80,12 @@ def rows(args):
             yield "step", [inx, step_id, NO_VAL, state if s == args.steps - 1 else 3, -1, start, end, 0,
                            "n1", 1 if s == 0 else nodes, tasks, f"1={2 * tasks}", f"2={max_rss}",
                            f"2={max_rss * tasks}", name]
+    for inx, job, nodes, tres, comment, record, start, end, deleted in newer:
+        yield "job", [inx, job, 0, NO_VAL, 0, NO_VAL, 1000, 1000, 0, 0, 0, 2 * nodes, 3, -1,
+                      end + 60, end + 70, end + 80, end + 200, 0, nodes, tres, tres, "qube-fisher", "acct0",
+                      "debug", comment, record, 0, 1, deleted]
+        yield "step", [inx, -5, NO_VAL, 3, -1, end + 80, end + 200, 0, "n1", 1, 1, "1=2", "2=1048576",
+                       "2=1048576", "batch"]
 
 
 def main():
@@ -83,6 +97,8 @@ def main():
     p.add_argument("--database", default="slurm_acct_db")
     p.add_argument("--first-job", type=int, default=10_000_000)
     p.add_argument("--replace", action="store_true")
+    p.add_argument("--requeued", type=int, default=0, metavar="K",
+                   help="every K-th job has a second, newer record (every other one deleted)")
     args = p.parse_args()
     if not args.cluster.replace("_", "").isalnum() or not args.database.replace("_", "").isalnum():
         sys.exit(f"fill_db.py: cluster '{args.cluster}' and database '{args.database}' must be plain names")
@@ -101,7 +117,8 @@ def main():
         for kind, table, columns in (("job", jobs_t, JOB_COLUMNS), ("step", steps_t, STEP_COLUMNS)):
             client(args, "SET unique_checks = 0; SET foreign_key_checks = 0; "
                          f"LOAD DATA LOCAL INFILE '{paths[kind]}' INTO TABLE {table} ({', '.join(columns)})")
-    print(f"fill_db.py: {args.jobs} jobs and {args.jobs * args.steps} steps in {args.cluster}'s tables")
+    extra = f" and {(args.jobs + args.requeued - 1) // args.requeued} newer records" if args.requeued else ""
+    print(f"fill_db.py: {args.jobs} jobs and {args.jobs * args.steps} steps{extra} in {args.cluster}'s tables")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-import QubeMemSlurm
+public import QubeMemSlurm
 
 /// One sacct row read: its fields checked, then merged into its job (`SacctRowMerge.swift`), or
 /// counted as malformed with the reason.
@@ -128,14 +128,35 @@ extension SacctAccumulator {
             if case .bytes(let rss) = maxRSS {
                 peak = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
             }
-            if keeping == .summary {
-                let slot = existingSlot(key) ?? appendSummary(SummaryJob(key: key))
-                summary.jobs[slot].addStep(outOfMemory: state == .outOfMemory, peak: peak?.0)
-                return
-            }
-            let slot = existingSlot(key) ?? append(AccountedJob(key: key, line: lineNumber))
-            Self.addStep(to: &records[slot], outOfMemory: state == .outOfMemory, peak: peak)
+            mergeStep(key, outOfMemory: state == .outOfMemory, peak: peak)
         }
+    }
+
+    /// Adds a step read as figures instead of a sacct row (`audit --source db` through the client
+    /// library): counted and merged into its job exactly as the sacct row with these figures would
+    /// be (`state` nil: a state sacct prints as UNKNOWN, a malformed row).
+    /// - Parameters:
+    ///   - maxRSS: the largest task's peak, bytes (nil: no figure); `taskSum`: the tasks' peaks
+    ///     summed (TRESUsageInTot's mem), bytes.
+    public mutating func addStep(
+        job key: JobKey, state: JobState?, maxRSS: UInt64?, taskSum: UInt64?, tasks: UInt64, nodes: UInt64
+    ) {
+        lineNumber += 1
+        rows += 1
+        guard let state else { return reject("State 'UNKNOWN' is not a SLURM job state") }
+        let peak = maxRSS.map { Self.nodePeak(maxRSS: $0, tasks: tasks, nodes: nodes, taskSum: taskSum) }
+        mergeStep(key, outOfMemory: state == .outOfMemory, peak: peak)
+    }
+
+    @inline(__always)
+    private mutating func mergeStep(_ key: JobKey, outOfMemory: Bool, peak: (UInt64, PeakBasis)?) {
+        if keeping == .summary {
+            let slot = existingSlot(key) ?? appendSummary(SummaryJob(key: key))
+            summary.jobs[slot].addStep(outOfMemory: outOfMemory, peak: peak?.0)
+            return
+        }
+        let slot = existingSlot(key) ?? append(AccountedJob(key: key, line: lineNumber))
+        Self.addStep(to: &records[slot], outOfMemory: outOfMemory, peak: peak)
     }
 
     private mutating func reject(_ reason: String) {

@@ -10,14 +10,15 @@ struct AuditDatabase {
     var settings: SlurmdbdSettings
     /// Checked: its `jobsText()` does not throw.
     var sql: AccountingSQL
-    var client: String
+    /// The command-line client to read through; nil for the client library.
+    var client: String?
     /// Unix seconds when the audit started.
     var now: Int64
 
     /// Reads slurmdbd.conf (and slurm.conf for the cluster) and builds the window's query.
     /// - Throws: `ValidationError` quoting a bad option value; `AuditError.database` when a
     ///   configuration file cannot be read.
-    static func make(query: SacctQuery, slurmdbdConf: String?, client: String) throws -> AuditDatabase {
+    static func make(query: SacctQuery, slurmdbdConf: String?, client: String?) throws -> AuditDatabase {
         let now = Int64(time(nil))
         let slurmConf = ProcessInfo.processInfo.environment["SLURM_CONF"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "/etc/slurm/slurm.conf"

@@ -18,7 +18,11 @@ enum AuditInput {
                 try AccountingDatabase.read(
                     settings: database.settings, query: database.sql, client: database.client, runner: ctx.sacct,
                     timeoutSeconds: timeoutSeconds, outputLimit: outputLimit, now: database.now,
-                    userName: users.name, onEstimate: { acc.reserve(jobs: $0) }, onRows: { acc.feed($0) })
+                    userName: users.name, onEstimate: { acc.reserve(jobs: $0) }, onRows: { acc.feed($0) },
+                    onStep: { key, step in
+                        acc.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum,
+                                    tasks: step.tasks, nodes: step.nodes)
+                    })
             } catch {
                 throw AuditError.database(error.description)
             }

@@ -3,44 +3,73 @@ import Glibc
 #endif
 public import QubeMemSlurm
 
-/// Reads finished jobs straight from slurmdbd's database (`qubemem audit --source db`): runs the
-/// MariaDB/MySQL command-line client on `AccountingSQL`'s statements, twice (the job records,
-/// then the steps of those kept), and turns its rows into sacct rows.
+/// Reads finished jobs straight from slurmdbd's database (`qubemem audit --source db`): sends
+/// `AccountingSQL`'s statements in two reads (the job records, then the steps of those kept), and
+/// turns their rows into sacct rows (`AccountingRows`).
 ///
-/// The password from slurmdbd.conf goes to the client in a private option file (mode 0600,
-/// removed afterwards), never on its command line, where any user could read it.
+/// Through the client library, libmariadb (`MariaDBSession`), when it is installed; else, or when
+/// a program is named, through that MariaDB/MySQL command-line client. The password from
+/// slurmdbd.conf goes to the library in memory, and to a command-line client in a private option
+/// file (mode 0600, removed afterwards), never on its command line, where any user could read it.
 public enum AccountingDatabase {
     /// What went wrong; every message names the file, value or program involved.
     public enum Failure: Error, CustomStringConvertible {
         case settings(String)
         case client(SacctError)
+        case library(String)
         case unreadableRows(count: Int, first: String, reason: String)
 
         public var description: String {
             switch self {
             case .settings(let message): return message
             case .client(let error): return error.description
+            case .library(let message): return message
             case .unreadableRows(let count, let first, let reason):
                 return "the database client printed \(count) row(s) that are not the query's columns; the first (\(reason)): '\(first)'"
             }
         }
     }
 
+    /// The command-line client used when no program is named and the library cannot be loaded.
+    public static let defaultClient = "mariadb"
+
+    /// Job records handed to the step read at a time (`AccountingStepReader`).
+    static let stepChunk = 65_536
+
     /// Runs the statements and passes the sacct rows they make to `onRows`: every job row, then
     /// the step rows.
     /// - Parameters:
-    ///   - client: the client program (`mariadb` or `mysql`).
-    ///   - timeoutSeconds: the limit for each of the two client runs.
-    ///   - outputLimit: the limit on each client run's output, bytes.
+    ///   - client: a command-line client program (`mariadb` or `mysql`) to read through; nil for
+    ///     the client library, or `defaultClient` when the library is not installed.
+    ///   - timeoutSeconds: the limit for each of the two reads.
+    ///   - outputLimit: the limit on each command-line client run's output, bytes.
     ///   - now: Unix seconds, for the elapsed time of running jobs.
     ///   - onEstimate: called before the first row with the job table's estimated rows (jobs).
+    ///   - onStep: through the client library, the steps are read on a second connection while
+    ///     the jobs are, and each step of a job written to `onRows` is handed here as figures
+    ///     (after its job's row) instead of as a sacct row. Nil: step rows go to `onRows`.
     public static func read(
-        settings: SlurmdbdSettings, query: AccountingSQL, client: String, runner: any SacctRunning,
+        settings: SlurmdbdSettings, query: AccountingSQL, client: String?, runner: any SacctRunning,
         timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
-        onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void
+        onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void,
+        onStep: ((JobKey, StepFigures) -> Void)? = nil
     ) throws(Failure) {
-        let jobsSQL: String
-        do { jobsSQL = try query.jobsText() } catch { throw .settings(error.description) }
+        let jobStatements: [String]
+        do { jobStatements = try query.jobStatements() } catch { throw .settings(error.description) }
+        if client == nil, case .success(let library) = MariaDBLibrary.load() {
+            do {
+                try readThroughLibrary(
+                    library, settings: settings, query: query, statements: jobStatements, timeoutSeconds: timeoutSeconds,
+                    now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
+            } catch let error as MariaDBSession.Failure {
+                throw .library(error.description)
+            } catch let error as Failure {
+                throw error
+            } catch {
+                throw .library("\(error)")
+            }
+            return
+        }
         let optionFile = try writeOptionFile(settings)
         defer { if let optionFile { unlink(optionFile) } }
         var arguments: [String] = []
@@ -52,23 +81,120 @@ public enum AccountingDatabase {
         arguments.append("--database=" + settings.database)
         var rows = AccountingRows(now: now, userName: userName)
         rows.onEstimate = onEstimate
+        let program = client ?? defaultClient
         func run(_ sql: String) throws(Failure) {
             do {
-                try runner.run(program: client, arguments: arguments + ["--execute=" + sql], timeoutSeconds: timeoutSeconds,
+                try runner.run(program: program, arguments: arguments + ["--execute=" + sql], timeoutSeconds: timeoutSeconds,
                                outputLimit: outputLimit, onOutput: { rows.feed($0, emit: onRows) })
             } catch {
                 throw .client(error)
             }
         }
-        try run(jobsSQL)
+        try run(jobStatements.joined(separator: "; "))
         rows.finishJobs(emit: onRows)
-        let stepsSQL: String?
-        do { stepsSQL = try query.stepsText(rows.stepSelection) } catch { throw .settings(error.description) }
-        if let stepsSQL {
+        if let stepsSQL = try steps(query, rows.stepSelection) {
             try run(stepsSQL)
             rows.finish(emit: onRows)
         }
-        if rows.unreadable > 0 { throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "", reason: rows.firstUnreadableReason ?? "") }
+        try checkReadable(rows)
+    }
+
+    /// The library path: the job statements on one connection; the steps either on a second
+    /// connection and thread, as the job read goes (`onStep` given), or after the jobs on the same.
+    private static func readThroughLibrary(
+        _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
+        timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
+    ) throws {
+        var rows = AccountingRows(now: now, userName: userName, escaped: false)
+        rows.onEstimate = onEstimate
+        let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
+        guard let onStep else {
+            for statement in statements {
+                try session.rows(statement) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
+            }
+            rows.finishJobs(emit: onRows)
+            if let stepsSQL = try steps(query, rows.stepSelection) {
+                try session.rows(stepsSQL) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
+                rows.finish(emit: onRows)
+            }
+            try checkReadable(rows)
+            return
+        }
+        let reader = AccountingStepReader(library: library, settings: settings, query: query, timeoutSeconds: timeoutSeconds, now: now)
+        try reader.start()
+        defer { reader.cancelAndJoin() }
+        // Steps of held records (older records of requeued jobs) wait for `finishJobs`.
+        var waiting: [StepFigures] = []
+        var failure: String?
+        func merge(_ batches: [[StepFigures]]) {
+            for batch in batches {
+                for figures in batch {
+                    if let key = rows.jobKey(record: figures.record) {
+                        onStep(key, figures)
+                    } else if rows.isHeld(record: figures.record) {
+                        waiting.append(figures)
+                    }
+                }
+            }
+        }
+        // The records passed since the last hand-over: their steps are read next.
+        var handedSeen = 0
+        var handedHigh: UInt64?
+        func handOver() {
+            guard rows.recordsSeen > handedSeen else { return }
+            reader.read(.range(handedHigh.map { $0 + 1 } ?? rows.firstRecordSeen, rows.lastRecordSeen))
+            handedSeen = rows.recordsSeen
+            handedHigh = rows.lastRecordSeen
+        }
+        for statement in statements {
+            try session.rows(statement) { row, lengths, count in
+                rows.feed(row: row, lengths: lengths, count: count, emit: onRows)
+                if rows.recordsSeen - handedSeen >= stepChunk {
+                    handOver()
+                    rows.flush(onRows)  // the jobs' rows reach the audit before their steps
+                    let taken = reader.take(wait: false)
+                    if failure == nil { failure = taken.failure }
+                    merge(taken.batches)
+                }
+            }
+            if let failure { throw MariaDBSession.Failure(description: failure) }
+        }
+        rows.finishJobs(emit: onRows)
+        if handedHigh == nil, case .records = rows.stepSelection {
+            reader.read(rows.stepSelection)  // a few jobs: their records' steps, looked up one by one
+            handedSeen = rows.recordsSeen
+        } else {
+            handOver()
+        }
+        reader.noMore()
+        while true {
+            let taken = reader.take(wait: true)
+            merge(taken.batches)
+            if let failure = taken.failure ?? failure { throw MariaDBSession.Failure(description: failure) }
+            if taken.done { break }
+        }
+        let held = waiting
+        waiting = []
+        for figures in held {
+            if let key = rows.jobKey(record: figures.record) { onStep(key, figures) }
+        }
+        let stepRows = reader.unreadableRows
+        if stepRows.count > 0 || rows.unreadable > 0 {
+            let first = rows.firstUnreadable.map { ($0, rows.firstUnreadableReason ?? "") } ?? stepRows.first ?? ("", "")
+            throw Failure.unreadableRows(count: rows.unreadable + stepRows.count, first: first.0, reason: first.1)
+        }
+    }
+
+    /// The step statement for the records kept, or nil when none was.
+    private static func steps(_ query: AccountingSQL, _ selection: AccountingRows.StepSelection) throws(Failure) -> String? {
+        do { return try query.stepsText(selection) } catch { throw .settings(error.description) }
+    }
+
+    private static func checkReadable(_ rows: AccountingRows) throws(Failure) {
+        if rows.unreadable > 0 {
+            throw .unreadableRows(count: rows.unreadable, first: rows.firstUnreadable ?? "", reason: rows.firstUnreadableReason ?? "")
+        }
     }
 
     /// Writes `[client] password=...` to a new private file; nil when there is no password.
@@ -160,14 +286,15 @@ public final class UserDirectory: @unchecked Sendable {
 
     public init() {}
 
-    /// The name of `uid`, or the number as text when the system does not know it (as sacct does).
+    /// The name of `uid`, or nothing when the system does not know it (a deleted user: sacct prints
+    /// an empty User for a job whose association is gone too).
     public func name(_ uid: UInt32) -> String {
         if let known = names[uid] { return known }
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 4096)
         let found = getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
-        let name = found ? String(cString: entry.pw_name) : "\(uid)"
+        let name = found ? String(cString: entry.pw_name) : ""
         names[uid] = name
         return name
     }

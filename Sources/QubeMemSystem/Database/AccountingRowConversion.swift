@@ -23,8 +23,13 @@ extension AccountingRows {
 
     mutating func convertLine() {
         splitLine()
+        convertFields()
+    }
+
+    /// Converts the row in `line` whose fields begin at `starts`.
+    mutating func convertFields() {
         let kind = field(0)
-        guard kind.count == 1, let tag = kind.first else { return refuse("no row kind (N, D, J or S) in the first column") }
+        guard kind.count == 1, let tag = kind.first else { return refuse("no row kind (N, A, D, J or S) in the first column") }
         switch tag {
         case UInt8(ascii: "N"):
             guard starts.count == 2 else { return refuse("2 columns expected in an N row, found \(starts.count)") }
@@ -36,6 +41,21 @@ extension AccountingRows {
             written.reserveCapacity(estimate)
             idText.reserveCapacity(estimate * 10)  // a job id of 8 digits and its 2-byte length
             onEstimate?(estimate)
+        case UInt8(ascii: "A"):
+            guard starts.count == Association.count else {
+                return refuse("\(Association.count) columns expected in an A row, found \(starts.count)")
+            }
+            guard fitsUInt32(Association.id) else {
+                return refuse("id_assoc '\(text(Association.id))' is not an unsigned 32-bit number")
+            }
+            let start = out.count
+            writeText(Association.user, plain: true)
+            let user = Array(out[start...])
+            out.removeSubrange(start...)
+            writeText(Association.account, plain: true)
+            let account = Array(out[start...])
+            out.removeSubrange(start...)
+            associations[UInt32(truncatingIfNeeded: number(Association.id))] = (user, account)
         case UInt8(ascii: "D"):
             guard starts.count == Requeued.count else {
                 return refuse("\(Requeued.count) columns expected in a D row, found \(starts.count)")
@@ -51,12 +71,15 @@ extension AccountingRows {
                 return refuse("\(AccountingSQL.jobColumns[column]) '\(text(column))' is not an unsigned 32-bit number")
             }
             let id = UInt32(truncatingIfNeeded: number(Job.id))
+            noteSeen(record: number(Job.record))
             if let newest = requeued[id] {
                 let submit = signed(Job.submit), record = number(Job.record)
                 guard submit >= newest else {
                     // An older record: held until it is known whether a newer one is in the window.
                     if let kept = held[id], (kept.submit, kept.record) >= (submit, record) { return }
-                    held[id] = HeldRecord(submit: submit, record: record, line: line)
+                    if let replaced = held[id] { heldRecords.remove(replaced.record) }
+                    held[id] = HeldRecord(submit: submit, record: record, line: line, starts: starts)
+                    heldRecords.insert(record)
                     return
                 }
                 newestWritten.insert(id)
@@ -69,9 +92,13 @@ extension AccountingRows {
             for column in Step.unsigned32 where !fitsUInt32(column) {
                 return refuse("\(AccountingSQL.stepColumns[column]) '\(text(column))' is not an unsigned 32-bit number")
             }
-            writeStep()
+            if onStepFigures != nil {
+                onStepFigures?(stepFigures())
+            } else {
+                writeStep()
+            }
         default:
-            refuse("row kind '\(text(0))' is not N, D, J or S")
+            refuse("row kind '\(text(0))' is not N, A, D, J or S")
         }
     }
 
@@ -101,11 +128,16 @@ extension AccountingRows {
         out.append(0x7C)
         writeText(Job.name, plain: true)  // JobName
         out.append(0x7C)
-        let uid = UInt32(truncatingIfNeeded: number(Job.user))
-        if names[uid] == nil { names[uid] = Self.plainBytes(userName(uid)) }
-        out.append(contentsOf: names[uid] ?? [])
+        let association = associations[UInt32(truncatingIfNeeded: number(Job.association))]
+        if let association {
+            out.append(contentsOf: association.user)  // User, as slurmdbd gives it
+        } else {
+            let uid = UInt32(truncatingIfNeeded: number(Job.user))
+            if names[uid] == nil { names[uid] = Self.plainBytes(userName(uid)) }
+            out.append(contentsOf: names[uid] ?? [])
+        }
         out.append(0x7C)
-        writeText(Job.account, plain: true)  // Account
+        writeAccount(association: association?.account)  // Account
         out.append(0x7C)
         writeText(Job.partition, plain: true)  // Partition
         out.append(0x7C)
@@ -128,16 +160,34 @@ extension AccountingRows {
         out.append(0x0A)
     }
 
+    /// The current job line's account: its own, else its association's.
+    mutating func writeAccount(association: [UInt8]?) {
+        if withField(Job.account, { $0.isEmpty }), let association {
+            out.append(contentsOf: association)
+        } else {
+            writeText(Job.account, plain: true)
+        }
+    }
+
     /// The number of the current job line's account in `accounts` (a site has few accounts).
     mutating func accountNumber() -> UInt32 {
         let start = out.count
-        writeText(Job.account, plain: true)
+        writeAccount(association: associations[UInt32(truncatingIfNeeded: number(Job.association))]?.account)
+        // Most jobs have the previous job's account: compared in place, without a copy or a hash.
+        if lastAccount < accounts.count, accounts[lastAccount].elementsEqual(out[start...]) {
+            out.removeSubrange(start...)
+            return UInt32(truncatingIfNeeded: lastAccount)
+        }
         let bytes = Array(out[start...])
         out.removeSubrange(start...)
-        if let known = accountNumbers[bytes] { return known }
+        if let known = accountNumbers[bytes] {
+            lastAccount = Int(known)
+            return known
+        }
         let number = UInt32(truncatingIfNeeded: accounts.count)
         accounts.append(bytes)
         accountNumbers[bytes] = number
+        lastAccount = Int(number)
         return number
     }
 
@@ -168,6 +218,8 @@ extension AccountingRows {
 
     /// Writes the step row of the current `S` line, under its job's id; nothing for a step of a
     /// record that was not written (another record of a requeued job, or outside the window).
+    /// The fields the audit does not read of a step (its name, elapsed time and CPUs) are left
+    /// empty: the statement does not select them.
     mutating func writeStep() {
         guard let job = writtenJob(record: number(Step.record)) else { return }
         let start = Int(job.idStart)
@@ -175,21 +227,15 @@ extension AccountingRows {
         out.append(contentsOf: idText[(start + 2)..<(start + 2 + length)])
         out.append(UInt8(ascii: "."))
         writeStepName()
-        out.append(0x7C)
-        writeText(Step.name, plain: true)  // JobName: the step's name
-        out.append(contentsOf: [0x7C, 0x7C])  // no User for steps
+        out.append(contentsOf: [0x7C, 0x7C, 0x7C])  // no JobName (not selected), no User for steps
         out.append(contentsOf: accounts[Int(job.account)])  // Account: the job's
         out.append(contentsOf: [0x7C, 0x7C])  // no Partition for steps
-        writeState(Step.state, requid: Step.cancelledBy)
-        out.append(0x7C)
-        writeDecimal(Self.elapsed(start: signed(Step.start), end: signed(Step.end), suspended: signed(Step.suspended), now: now))
-        out.append(0x7C)
+        writeState(Step.state, requid: nil)
+        out.append(contentsOf: [0x7C, 0x7C])  // no Elapsed (not selected)
         writeDecimal(number(Step.nodes))  // NNodes
         out.append(0x7C)
         writeDecimal(number(Step.tasks))  // NTasks
-        out.append(0x7C)
-        writeDecimal(tres(Step.tresAlloc, id: 1) ?? 0)  // AllocCPUS
-        out.append(contentsOf: [0x7C, 0x7C])  // no ReqMem for steps
+        out.append(contentsOf: [0x7C, 0x7C, 0x7C])  // no AllocCPUS (not selected), no ReqMem for steps
         if let maxRSS = tres(Step.tresMax, id: 2) { writeDecimal(maxRSS) }
         out.append(0x7C)
         if let total = tres(Step.tresTotal, id: 2) {

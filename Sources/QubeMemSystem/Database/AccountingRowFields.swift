@@ -39,7 +39,7 @@ extension AccountingRows {
 
     /// A decimal field that may be negative (-1 when empty).
     func signed(_ i: Int) -> Int64 {
-        guard let first = withField(i, \.first) else { return -1 }
+        guard let first = withField(i, { $0.first }) else { return -1 }  // a closure: a key path cost a lookup per call
         if first == UInt8(ascii: "-") { return -Int64(truncatingIfNeeded: number(i, skip: 1)) }
         return Int64(truncatingIfNeeded: number(i))
     }
@@ -81,12 +81,14 @@ extension AccountingRows {
         writeDecimal(value.magnitude)
     }
 
-    /// Copies a text field, undoing the client's escapes (`\t \n \\ \0`): control characters become
-    /// `?` (plain) or a space (Comment, AdminComment); plain fields also turn `|` into `?`.
+    /// Copies a text field, undoing the command-line client's escapes (`\t \n \\ \0`) when `escaped`:
+    /// control characters become `?` (plain) or a space (Comment, AdminComment); plain fields also
+    /// turn `|` into `?`.
     mutating func writeText(_ i: Int, plain: Bool) {
         // Most text has nothing to undo or replace: copied whole.
+        let backslash: UInt8 = escaped ? 0x5C : 0x00  // 0x00: nothing to undo (the test below already refuses it)
         let asIs = withField(i) { bytes in
-            bytes.allSatisfy { b in b >= 0x20 && b != 0x7F && b != 0x5C && (!plain || b != 0x7C) }
+            bytes.allSatisfy { b in b >= 0x20 && b != 0x7F && b != backslash && (!plain || b != 0x7C) }
         }
         if asIs {
             let range = fieldRange(i)
@@ -97,7 +99,7 @@ extension AccountingRows {
         var index = f.startIndex
         while index < f.endIndex {
             var b = f[index]
-            if b == 0x5C, f.index(after: index) < f.endIndex {
+            if escaped, b == 0x5C, f.index(after: index) < f.endIndex {
                 index = f.index(after: index)
                 switch f[index] {
                 case UInt8(ascii: "t"): b = 0x09
@@ -136,10 +138,10 @@ extension AccountingRows {
     /// `+N` for a component of a heterogeneous step.
     mutating func writeStepName() {
         switch signed(Step.id) {
-        case -5, 0xFFFF_FFFB: out.append(contentsOf: Array("batch".utf8))
-        case -4, 0xFFFF_FFFC: out.append(contentsOf: Array("extern".utf8))
-        case -6, 0xFFFF_FFFA: out.append(contentsOf: Array("interactive".utf8))
-        case -3, 0xFFFF_FFFD: out.append(contentsOf: Array("pending".utf8))
+        case -5, 0xFFFF_FFFB: out.append(contentsOf: "batch".utf8)
+        case -4, 0xFFFF_FFFC: out.append(contentsOf: "extern".utf8)
+        case -6, 0xFFFF_FFFA: out.append(contentsOf: "interactive".utf8)
+        case -3, 0xFFFF_FFFD: out.append(contentsOf: "pending".utf8)
         case let step: writeDecimal(step)
         }
         let component = number(Step.hetComponent)
@@ -149,16 +151,18 @@ extension AccountingRows {
         }
     }
 
-    /// The state name, `CANCELLED by UID` when the database knows who cancelled.
-    mutating func writeState(_ i: Int, requid: Int) {
+    /// The state name, `CANCELLED by UID` when the database knows who cancelled (`requid`: the
+    /// column of the canceller's uid, nil when not selected).
+    mutating func writeState(_ i: Int, requid: Int?) {
         guard let state = AccountingSQL.state(number: number(i)) else {
-            out.append(contentsOf: Array("UNKNOWN".utf8))
+            out.append(contentsOf: "UNKNOWN".utf8)
             return
         }
-        out.append(contentsOf: Array(state.rawValue.utf8))
+        out.append(contentsOf: state.rawValue.utf8)
+        guard let requid else { return }
         let who = signed(requid)
         if state == .cancelled, who >= 0, who < 0xFFFF_FFFE {
-            out.append(contentsOf: Array(" by ".utf8))
+            out.append(contentsOf: " by ".utf8)
             writeDecimal(who)
         }
     }

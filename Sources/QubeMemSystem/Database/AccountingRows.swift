@@ -9,11 +9,15 @@ import QubeMem
 /// the `sacct --parsable2 --noconvert` rows the audit reads (`SacctField` order): one row per job
 /// record sacct would show, and one per step of it.
 ///
-/// Four kinds of client row, told apart by their first column (`AccountingSQL` puts it there):
+/// Five kinds of client row, told apart by their first column (`AccountingSQL` puts it there):
 /// - `N`: the server's estimate of the job table's rows (InnoDB statistics, free to read), doubled,
 ///   handed to `onEstimate` so that the audit's job table and this converter's are reserved
 ///   once instead of grown by doubling (at 10 M jobs the old and new storage of a doubling
 ///   would be held at once, about 0.5 GB more at the peak). It comes first.
+/// - `A`: an association: its id, user and account. A job's User is its association's user, as
+///   slurmdbd gives it to sacct; for a job whose association is gone, the name of its uid, or
+///   nothing when the system does not know the uid (a deleted user), as sacct prints it. A job
+///   record without an account takes its association's. These come before the `J` rows.
 /// - `D`: a job id with more than one record in the table (a requeued job), with the newest
 ///   record's submit time, Unix seconds. These come first.
 /// - `J`: a job record of the window. It is written at once, unless its job has a newer record:
@@ -63,9 +67,13 @@ public struct AccountingRows {
         var submit: Int64
         var record: UInt64
         var line: [UInt8]
+        var starts: [Int]
     }
 
     let userName: UserName
+    /// True when fields carry the command-line client's escapes (`\t \n \\ \0`, `feed(_:emit:)`);
+    /// false for rows from the client library (`feed(row:lengths:count:emit:)`): the stored bytes.
+    let escaped: Bool
     /// Unix seconds: "now", for the elapsed time of jobs still running.
     let now: Int64
     var line: [UInt8] = []
@@ -73,6 +81,9 @@ public struct AccountingRows {
     var starts: [Int] = []
     var jobID: [UInt8] = []
     var names: [UInt32: [UInt8]] = [:]
+    /// Associations (`A` rows): the User of their jobs, and the Account of those whose record has
+    /// none, as written (cleaned of `|` and control characters).
+    var associations: [UInt32: (user: [UInt8], account: [UInt8])] = [:]
     /// Job ids with several records (`D` rows) and the newest one's submit time.
     var requeued: [UInt32: Int64] = [:]
     /// Requeued job ids whose newest record was in the window and written.
@@ -87,6 +98,8 @@ public struct AccountingRows {
     var idText: [UInt8] = []
     var accountNumbers: [[UInt8]: UInt32] = [:]
     var accounts: [[UInt8]] = []
+    /// The previous job's account number, tried first.
+    var lastAccount = 0
     /// The last step's job, to find the next step's (steps come in record order) without a search.
     var lastStepJob = 0
     var jobsFinished = false
@@ -99,13 +112,25 @@ public struct AccountingRows {
     /// Job rows written so far.
     public var jobsWritten: Int { written.count + writtenLate.count }
 
+    /// When set, `S` rows are not written as sacct rows: their figures are handed here instead
+    /// (the parallel step read, `AccountingStepReader`), with the record the step belongs to.
+    public var onStepFigures: ((StepFigures) -> Void)?
+    /// Records of `J` rows seen, in the statement's order: their count and the last one.
+    public internal(set) var recordsSeen = 0
+    public internal(set) var lastRecordSeen: UInt64 = 0
+    public internal(set) var firstRecordSeen: UInt64 = 0
+    /// The records of `held`, to keep the steps of a record that may still be written.
+    var heldRecords: Set<UInt64> = []
+
     /// Called with the `N` row's estimate, rows of the job table (an upper bound of the jobs
     /// written, give or take the statistics' error).
     public var onEstimate: ((Int) -> Void)?
 
-    public init(now: Int64, userName: @escaping UserName) {
+    /// - Parameter escaped: true for the command-line client's text, false for the library's rows.
+    public init(now: Int64, userName: @escaping UserName, escaped: Bool = true) {
         self.now = now
         self.userName = userName
+        self.escaped = escaped
         line.reserveCapacity(1024)
         out.reserveCapacity(1 << 16)
     }
@@ -132,6 +157,29 @@ public struct AccountingRows {
         flush(emit)
     }
 
+    /// Converts one row from the client library: `count` fields of `lengths` bytes each, the stored
+    /// bytes without escapes (a nil field is SQL NULL, read as the command-line client prints it,
+    /// `NULL`). Needs `escaped: false`.
+    public mutating func feed(
+        row fields: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, lengths: UnsafeMutablePointer<UInt>, count: Int,
+        emit: (UnsafeRawBufferPointer) -> Void
+    ) {
+        line.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            if i > 0 { line.append(0x09) }  // fieldRange's end is the next start less one
+            starts.append(line.count)
+            if let field = fields[i] {
+                line.append(contentsOf: UnsafeRawBufferPointer(start: field, count: Int(lengths[i])))
+            } else {
+                line.append(contentsOf: [0x4E, 0x55, 0x4C, 0x4C])  // NULL
+            }
+        }
+        convertFields()
+        line.removeAll(keepingCapacity: true)
+        if out.count >= 1 << 16 { flush(emit) }
+    }
+
     /// Converts a last line without its newline, if any (call at the end of each client's output).
     public mutating func finish(emit: (UnsafeRawBufferPointer) -> Void) {
         if !line.isEmpty { convertLine() }
@@ -147,11 +195,12 @@ public struct AccountingRows {
         jobsFinished = true
         let late = held.filter { !newestWritten.contains($0.key) }.values.sorted { $0.record < $1.record }
         held = [:]
+        heldRecords = []
         newestWritten = []
         requeued = [:]
         for record in late {
             line = record.line
-            splitLine()
+            starts = record.starts
             writeJob(late: true)
         }
         line.removeAll()
@@ -171,7 +220,14 @@ public struct AccountingRows {
         return .range(low, high)
     }
 
-    mutating func flush(_ emit: (UnsafeRawBufferPointer) -> Void) {
+    mutating func noteSeen(record: UInt64) {
+        if recordsSeen == 0 { firstRecordSeen = record }
+        recordsSeen += 1
+        lastRecordSeen = record
+    }
+
+    /// Hands the sacct rows converted so far to `emit`.
+    public mutating func flush(_ emit: (UnsafeRawBufferPointer) -> Void) {
         guard !out.isEmpty else { return }
         out.withUnsafeBytes { emit($0) }
         out.removeAll(keepingCapacity: true)
@@ -184,16 +240,22 @@ public struct AccountingRows {
         static let record = 1, id = 2, arrayJob = 3, arrayTask = 4, hetJob = 5, hetOffset = 6, user = 7, state = 8
         static let cancelledBy = 9, start = 10, end = 11, suspended = 12, nodes = 13, tresAlloc = 14, tresRequested = 15
         static let name = 16, account = 17, partition = 18, comment = 19, adminComment = 20, arrayTasks = 21, submit = 22
-        static let count = 23
+        static let association = 23
+        static let count = 24
         /// `int unsigned` in slurmdbd's schema and written as ids or counts.
-        static let unsigned32 = [id, arrayJob, arrayTask, hetJob, hetOffset, user, nodes]
+        static let unsigned32 = [id, arrayJob, arrayTask, hetJob, hetOffset, user, nodes, association]
+    }
+
+    /// Positions of the `A` rows' columns: an association's id, user and account.
+    enum Association {
+        static let id = 1, user = 2, account = 3
+        static let count = 4
     }
 
     /// Positions of the `S` rows' columns (`AccountingSQL.stepColumns`).
     enum Step {
-        static let record = 1, id = 2, hetComponent = 3, state = 4, cancelledBy = 5, start = 6, end = 7, suspended = 8
-        static let nodes = 9, tasks = 10, tresAlloc = 11, tresMax = 12, tresTotal = 13, name = 14
-        static let count = 15
+        static let record = 1, id = 2, hetComponent = 3, state = 4, nodes = 5, tasks = 6, tresMax = 7, tresTotal = 8
+        static let count = 9
         static let unsigned32 = [nodes, tasks]
     }
 

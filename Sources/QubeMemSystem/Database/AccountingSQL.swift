@@ -48,27 +48,34 @@ public struct AccountingSQL: Sendable, Equatable {
         "j.id_user", "j.state", "IFNULL(j.kill_requid,-1)", "j.time_start", "j.time_end", "j.time_suspended",
         "j.nodes_alloc", "IFNULL(j.tres_alloc,'')", "IFNULL(j.tres_req,'')", "IFNULL(j.job_name,'')",
         "IFNULL(j.account,'')", "IFNULL(j.`partition`,'')", "IFNULL(j.derived_es,'')", "IFNULL(j.admin_comment,'')",
-        "IFNULL(j.array_task_str,'')", "j.time_submit",
+        "IFNULL(j.array_task_str,'')", "j.time_submit", "j.id_assoc",
     ]
 
-    /// Columns of the step statement's rows, in order (`AccountingRows.Step`).
+    /// Columns of the step statement's rows, in order (`AccountingRows.Step`): only what the audit
+    /// reads of a step (its state, for OUT_OF_MEMORY; its nodes, tasks, MaxRSS and the sum of its
+    /// tasks' peaks, for the peak per node) and its id. The step table is the largest the audit
+    /// reads (two or more rows a job); its name, times and allocation were a third of the
+    /// server's time on it and of the text (BENCHMARKS.md, issue 16).
     static let stepColumns = [
-        "'S'", "s.job_db_inx", "s.id_step", "s.step_het_comp", "s.state", "IFNULL(s.kill_requid,-1)", "s.time_start",
-        "s.time_end", "s.time_suspended", "s.nodes_alloc", "s.task_cnt", "IFNULL(s.tres_alloc,'')",
-        "IFNULL(s.tres_usage_in_max,'')", "IFNULL(s.tres_usage_in_tot,'')", "IFNULL(s.step_name,'')",
+        "'S'", "s.job_db_inx", "s.id_step", "s.step_het_comp", "s.state", "s.nodes_alloc", "s.task_cnt",
+        "IFNULL(s.tres_usage_in_max,'')", "IFNULL(s.tres_usage_in_tot,'')",
     ]
 
-    /// The first client run's statements: an estimate of the job table's rows (`N`, to reserve
-    /// memory once), the job ids with several records (`D` rows, read from
-    /// the `(id_job, time_submit)` index only: about 0.2 s of server CPU per million records), then
-    /// the window's job records (`J` rows, no join, no ORDER BY: a scan comes in primary-key order,
-    /// which is the order `AccountingRows` looks steps up in, and a sort would cost the server).
+    /// The first read's statements, in order: an estimate of the job table's rows (`N`, to reserve
+    /// memory once), the associations' users and accounts (`A` rows: slurmdbd takes a job's User
+    /// from its association, and its Account too when the record has none), the job ids with
+    /// several records (`D` rows, read from the `(id_job, time_submit)` index only: about 0.2 s of
+    /// server CPU per million records), then the window's job records (`J` rows, no join) in
+    /// primary-key order: the order `AccountingRows` looks steps up in, and the order that lets
+    /// the step read follow the job read (`AccountingStepReader`). For the whole table, or a wide
+    /// window, the server scans the primary key and sorts nothing; a narrow window or one user's
+    /// jobs come through an index and are sorted, few rows.
     ///
     /// A requeued job has one record per run; sacct (without `--duplicates`) shows, of the records
     /// that match its selection, the one submitted last. The `D` rows say which jobs have several
     /// records and the submit time of the newest; `AccountingRows` holds the older ones back.
     /// - Throws: `InvalidValue` for a name or id that is not plain.
-    public func jobsText() throws(InvalidValue) -> String {
+    public func jobStatements() throws(InvalidValue) -> [String] {
         guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
         }
@@ -97,11 +104,20 @@ public struct AccountingSQL: Sendable, Equatable {
             conditions.append("(" + any.joined(separator: " OR ") + ")")
         }
         // TABLE_ROWS: InnoDB's estimate (no scan); NULL for an unknown table, then 0.
-        return "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
-            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'; "
-            + "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1; "
-            + "SELECT " + Self.jobColumns.joined(separator: ", ") + " FROM \(jobTable) j"
-            + " WHERE " + conditions.joined(separator: " AND ")
+        return [
+            "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
+                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'",
+            "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`",
+            "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1",
+            "SELECT " + Self.jobColumns.joined(separator: ", ") + " FROM \(jobTable) j"
+                + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY j.job_db_inx",
+        ]
+    }
+
+    /// `jobStatements()` as one text for the command-line client, separated by `; `.
+    /// - Throws: `InvalidValue` for a name or id that is not plain.
+    public func jobsText() throws(InvalidValue) -> String {
+        try jobStatements().joined(separator: "; ")
     }
 
     /// The second client run's statement: the steps of the job records kept (`S` rows), by the

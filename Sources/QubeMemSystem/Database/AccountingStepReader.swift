@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import QubeMemSlurm
+
+/// The step read of `audit --source db` on a connection and a thread of its own, while the job
+/// read goes on (issue 16).
+///
+/// The two reads were one after the other: the server scanned the step table (two or more rows
+/// a job, the larger table) only once the job table was done, and qubemem waited for it. Now the
+/// job read hands over, every `AccountingDatabase.stepChunk` job records, the range of records it
+/// has passed (`read(_:)`); this thread reads those records' steps (a primary-key range of the
+/// step table) on a second connection, so the server scans both tables at once, and turns each
+/// step into `StepFigures`, handed back in batches (`take`). The job read merges them into the
+/// audit between its own rows, on its own thread: the audit's state is never shared.
+///
+/// The job statement returns records in primary-key order (`ORDER BY job_db_inx`), so a range
+/// handed over holds only records the job read has already kept, held or dropped.
+final class AccountingStepReader: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Guarded by `lock`.
+    private var selections: [AccountingRows.StepSelection] = []
+    private var noMoreSelections = false
+    private var cancelled = false
+    private var batches: [[StepFigures]] = []
+    private var finished = false
+    private var failure: String?
+    private var unreadable = 0
+    private var firstUnreadable: (row: String, reason: String)?
+
+    private var thread = pthread_t()
+    private var started = false
+    private let work: @Sendable (AccountingStepReader) -> Void
+
+    /// Figures per batch handed back (about 400 KiB).
+    static let batchSize = 8192
+
+    /// Prepares the reader; `start()` opens its connection and thread.
+    init(library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, timeoutSeconds: Int, now: Int64) {
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(changed, nil)
+        work = { reader in reader.run(library: library, settings: settings, query: query, timeoutSeconds: timeoutSeconds, now: now) }
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(lock)
+        changed.deallocate()
+        lock.deallocate()
+    }
+
+    /// Starts the thread.
+    /// - Throws: `MariaDBSession.Failure` when no thread can be made.
+    func start() throws(MariaDBSession.Failure) {
+        let box = Unmanaged.passRetained(self)
+        let status = pthread_create(&thread, nil, { argument in
+            let reader = Unmanaged<AccountingStepReader>.fromOpaque(argument!).takeRetainedValue()
+            reader.work(reader)
+            return nil
+        }, box.toOpaque())
+        guard status == 0 else {
+            box.release()
+            throw MariaDBSession.Failure(description: "cannot start the step read's thread: \(String(cString: strerror(status)))")
+        }
+        started = true
+    }
+
+    // MARK: - The job read's side
+
+    /// Asks for the steps of these records.
+    func read(_ selection: AccountingRows.StepSelection) {
+        locked {
+            selections.append(selection)
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    /// Says that no more selections will come.
+    func noMore() {
+        locked {
+            noMoreSelections = true
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    /// The batches read so far; with `wait`, blocks until there is one or the reader has ended.
+    /// `done` is true once every selection was read (or the read failed: `failure`).
+    func take(wait: Bool) -> (batches: [[StepFigures]], done: Bool, failure: String?) {
+        locked {
+            while wait && batches.isEmpty && !finished { pthread_cond_wait(changed, lock) }
+            let taken = batches
+            batches = []
+            return (taken, finished, failure)
+        }
+    }
+
+    /// Rows of the step statement that were not its columns: their count, and the first one.
+    var unreadableRows: (count: Int, first: (row: String, reason: String)?) {
+        locked { (unreadable, firstUnreadable) }
+    }
+
+    /// Stops the reader (at its next 4,096 rows, or at its read timeout if the server sends
+    /// nothing) and waits for its thread to end.
+    func cancelAndJoin() {
+        guard started else { return }
+        locked {
+            cancelled = true
+            pthread_cond_broadcast(changed)
+        }
+        pthread_join(thread, nil)
+        started = false
+    }
+
+    // MARK: - The thread
+
+    private func run(library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, timeoutSeconds: Int, now: Int64) {
+        var batch: [StepFigures] = []
+        batch.reserveCapacity(Self.batchSize)
+        var parser = AccountingRows(now: now, userName: { _ in "" }, escaped: false)
+        parser.onStepFigures = { batch.append($0) }
+        var failureText: String?
+        do {
+            let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
+            while let selection = nextSelection() {
+                let sql: String?
+                do { sql = try query.stepsText(selection) } catch { throw MariaDBSession.Failure(description: error.description) }
+                guard let sql else { continue }
+                try session.rows(sql, stop: { self.locked { self.cancelled } }) { row, lengths, count in
+                    parser.feed(row: row, lengths: lengths, count: count) { _ in }
+                    if batch.count >= Self.batchSize {
+                        hand(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+        } catch let error as MariaDBSession.Failure {
+            failureText = error.description
+        } catch {
+            failureText = "\(error)"
+        }
+        let rest = batch
+        locked {
+            if !rest.isEmpty { batches.append(rest) }
+            if !cancelled { failure = failureText }
+            unreadable = parser.unreadable
+            if let row = parser.firstUnreadable, let reason = parser.firstUnreadableReason { firstUnreadable = (row, reason) }
+            finished = true
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    private func nextSelection() -> AccountingRows.StepSelection? {
+        locked {
+            while selections.isEmpty && !noMoreSelections && !cancelled { pthread_cond_wait(changed, lock) }
+            if cancelled || selections.isEmpty { return nil }
+            return selections.removeFirst()
+        }
+    }
+
+    private func hand(_ batch: [StepFigures]) {
+        locked {
+            batches.append(batch)
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body()
+    }
+}

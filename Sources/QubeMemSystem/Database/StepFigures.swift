@@ -1,0 +1,56 @@
+public import QubeMemSlurm
+import QubeMem
+
+/// What the audit reads of one step row of slurmdbd's step table (`AccountingSQL.stepColumns`),
+/// handed over as figures instead of a sacct row (`AccountingRows.onStepFigures`): the same values
+/// the sacct row would carry, so that the audit merges them alike.
+public struct StepFigures: Sendable, Equatable {
+    /// The job record (`job_db_inx`) the step belongs to.
+    public var record: UInt64
+    /// The step's state; nil for a number this SLURM release does not name (sacct prints it as
+    /// `UNKNOWN`, a row the audit counts as malformed).
+    public var state: JobState?
+    /// MaxRSS, bytes: the largest task's peak; nil when the step has no figure.
+    public var maxRSS: UInt64?
+    /// The sum of the tasks' peaks (TRESUsageInTot's mem), bytes; nil when absent.
+    public var taskSum: UInt64?
+    /// Tasks and nodes of the step (0 when the database has none, as the sacct row would say).
+    public var tasks: UInt64
+    public var nodes: UInt64
+
+    public init(record: UInt64, state: JobState?, maxRSS: UInt64?, taskSum: UInt64?, tasks: UInt64, nodes: UInt64) {
+        self.record = record
+        self.state = state
+        self.maxRSS = maxRSS
+        self.taskSum = taskSum
+        self.tasks = tasks
+        self.nodes = nodes
+    }
+}
+
+extension AccountingRows {
+    /// The figures of the current `S` row, read as `writeStep` writes them.
+    func stepFigures() -> StepFigures {
+        StepFigures(
+            record: number(Step.record), state: AccountingSQL.state(number: number(Step.state)),
+            maxRSS: tres(Step.tresMax, id: 2), taskSum: tres(Step.tresTotal, id: 2),
+            tasks: number(Step.tasks), nodes: number(Step.nodes))
+    }
+
+    /// The job written for a record (its JobID read back), nil when that record was not written.
+    public mutating func jobKey(record: UInt64) -> JobKey? {
+        guard let job = writtenJob(record: record) else { return nil }
+        let start = Int(job.idStart)
+        let length = Int(idText[start]) | Int(idText[start + 1]) << 8
+        return idText.withUnsafeBufferPointer { bytes -> JobKey? in
+            guard case .job(let key) = JobIDField.parse(UnsafeBufferPointer(rebasing: bytes[(start + 2)..<(start + 2 + length)])) else {
+                return nil
+            }
+            return key
+        }
+    }
+
+    /// True when a record is held (an older record of a requeued job, written or not by
+    /// `finishJobs`): its steps must be kept until then.
+    public func isHeld(record: UInt64) -> Bool { heldRecords.contains(record) }
+}

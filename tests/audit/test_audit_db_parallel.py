@@ -1,0 +1,76 @@
+"""`audit --source db` through the client library (issue 16): the steps are read on a second
+connection while the job records are, 65,536 records at a time, and merged as figures instead of
+sacct rows. The report must be the one of the sequential read through the `mariadb` command-line
+client (whose rows the whole-history test in test_audit_sandbox.py compares with sacct's), byte
+for byte.
+
+The tables are the test's own (`qmpar_*`, made like the sandbox's and dropped afterwards), filled
+by bench/audit/fill_db.py with 150,000 jobs of 2 steps: three hand-overs and a last range. Every
+997th job was requeued: its newer record (after all the others in the table, so in the last
+range) has one 1 MiB step; every other newer record is deleted. So the older record of those
+jobs is held from an early range until the end of the job read, and written then with the steps
+read long before; the older record of the others is dropped with its steps.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_helpers import QUBEMEM, REPO, qubemem  # noqa: E402
+
+JOBS = 150_000
+EVERY = 997
+FIRST = 20_000_000
+MIB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def tables(slurm_sandbox):
+    sb = slurm_sandbox
+    socket = sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"
+    db = ["mariadb", "--socket", str(socket), "-uroot", "slurm_acct_db", "-e"]
+    drop = "DROP TABLE IF EXISTS qmpar_job_table, qmpar_step_table, qmpar_assoc_table"
+    subprocess.run([*db, drop + "; " + "; ".join(
+        f"CREATE TABLE qmpar_{t}_table LIKE qubesandbox_{t}_table" for t in ("job", "step", "assoc"))
+        + "; INSERT INTO qmpar_assoc_table SELECT * FROM qubesandbox_assoc_table"], check=True, timeout=60)
+    subprocess.run([sys.executable, str(REPO / "bench" / "audit" / "fill_db.py"), str(JOBS), "2", "--cluster", "qmpar",
+                    "--socket", str(socket), "--first-job", str(FIRST), "--requeued", str(EVERY)],
+                   check=True, timeout=600, capture_output=True)
+    yield sb
+    subprocess.run([*db, drop], check=True, timeout=60)
+
+
+def audit(sb, *options):
+    r = qubemem("audit", "--source", "db", "--cluster", "qmpar", "--start", "2026-01-01", "--end", "2027-01-01",
+                *options, env=sb.sandbox_env(), timeout=600)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("options", [["--json"], ["--csv"], ["--suggest-config"], ["--all"]])
+def test_library_read_gives_the_command_line_clients_report(tables, options):
+    library, client = audit(tables, *options), audit(tables, *options, "--db-client", "mariadb")
+    if library != client:  # not an assert: pytest's diff of two large reports takes minutes
+        lines = [(a, b) for a, b in zip(library.splitlines(), client.splitlines()) if a != b]
+        pytest.fail(f"{len(library)} and {len(client)} bytes; first differing line: {lines[:1]}")
+
+
+def test_requeued_jobs_keep_the_steps_of_the_record_sacct_shows(tables):
+    report = json.loads(audit(tables, "--json"))
+    assert report["counts"]["finished_jobs"] == JOBS
+    # Rows merged: a job row and two steps a job, but where the newer record is kept, its job row
+    # and its one step.
+    requeued = (JOBS + EVERY - 1) // EVERY
+    assert report["input"]["rows"] == JOBS * 3 - (requeued + 1) // 2
+    peaks = {int(job["id"]): job["peak_bytes"] for job in report["jobs"]}
+    for n in range(requeued):
+        job = FIRST + n * EVERY
+        if n % 2:  # the newer record was deleted: the older one, with its own steps
+            assert peaks[job] > 100 * MIB, (job, peaks[job])
+        else:  # the newer record, with its 1 MiB step only
+            assert peaks[job] == MIB, (job, peaks[job])
+    assert sum(peak == MIB for peak in peaks.values()) == (requeued + 1) // 2
