@@ -24,6 +24,27 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }) {
         fatalError("converted rows the sacct reader refuses: \(accumulator.malformed.prefix(2))")
     }
-    _ = accumulator.takeFinishedJobs()
+    // The client library's way (`audit --source db` without --db-client): the same rows, the
+    // steps handed over as figures and merged with `addStep`, must give the same jobs.
+    var direct = AccountingRows(now: 1_800_000_000, userName: { "u\($0)" })
+    var figures: [StepFigures] = []
+    direct.onStepFigures = { figures.append($0) }
+    var merged = SacctAccumulator()
+    direct.feed(UnsafeRawBufferPointer(start: data, count: cut)) { merged.feed($0) }
+    direct.finishJobs { merged.feed($0) }
+    direct.feed(UnsafeRawBufferPointer(start: data + cut, count: size - cut)) { merged.feed($0) }
+    direct.finish { merged.feed($0) }
+    for step in figures {
+        guard let key = direct.jobKey(record: step.record) else { continue }
+        merged.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum, tasks: step.tasks, nodes: step.nodes)
+    }
+    merged.finish()
+    func jobs(_ acc: inout SacctAccumulator) -> String {
+        String(describing: acc.takeFinishedJobs().map { job in var j = job; j.line = 0; return j })
+    }
+    let text = jobs(&accumulator), library = jobs(&merged)
+    if text != library {
+        fatalError("steps merged as figures differ from their sacct rows:\n\(text.prefix(600))\n\(library.prefix(600))")
+    }
     return 0
 }
