@@ -1,0 +1,91 @@
+import QubeMemSlurm
+
+/// `--source db` through the client library (`AccountingDatabase.read` without a command-line client).
+extension AccountingDatabase {
+    /// The library path: the job statements on one connection; the steps either on a second
+    /// connection and thread, as the job read goes (`onStep` given), or after the jobs on the same.
+    static func readThroughLibrary(
+        _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
+        timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
+    ) throws {
+        var rows = AccountingRows(now: now, userName: userName, escaped: false)
+        rows.onEstimate = onEstimate
+        let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
+        guard let onStep else {
+            for statement in statements {
+                try session.rows(statement) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
+            }
+            rows.finishJobs(emit: onRows)
+            if let stepsSQL = try steps(query, rows.stepSelection) {
+                try session.rows(stepsSQL) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
+                rows.finish(emit: onRows)
+            }
+            try checkReadable(rows)
+            return
+        }
+        let reader = AccountingStepReader(library: library, settings: settings, query: query, timeoutSeconds: timeoutSeconds, now: now)
+        try reader.start()
+        defer { reader.cancelAndJoin() }
+        // Steps of held records (older records of requeued jobs) wait for `finishJobs`.
+        var waiting: [StepFigures] = []
+        var failure: String?
+        func merge(_ batches: [[StepFigures]]) {
+            for batch in batches {
+                for figures in batch {
+                    if let key = rows.jobKey(record: figures.record) {
+                        onStep(key, figures)
+                    } else if rows.isHeld(record: figures.record) {
+                        waiting.append(figures)
+                    }
+                }
+            }
+        }
+        // The records passed since the last hand-over: their steps are read next.
+        var handedSeen = 0
+        var handedHigh: UInt64?
+        func handOver() {
+            guard rows.recordsSeen > handedSeen else { return }
+            reader.read(.range(handedHigh.map { $0 + 1 } ?? rows.firstRecordSeen, rows.lastRecordSeen))
+            handedSeen = rows.recordsSeen
+            handedHigh = rows.lastRecordSeen
+        }
+        for statement in statements {
+            try session.rows(statement) { row, lengths, count in
+                rows.feed(row: row, lengths: lengths, count: count, emit: onRows)
+                if rows.recordsSeen - handedSeen >= stepChunk {
+                    handOver()
+                    rows.flush(onRows)  // the jobs' rows reach the audit before their steps
+                    let taken = reader.take(wait: false)
+                    if failure == nil { failure = taken.failure }
+                    merge(taken.batches)
+                }
+            }
+            if let failure { throw MariaDBSession.Failure(description: failure) }
+        }
+        rows.finishJobs(emit: onRows)
+        if handedHigh == nil, case .records = rows.stepSelection {
+            reader.read(rows.stepSelection)  // a few jobs: their records' steps, looked up one by one
+            handedSeen = rows.recordsSeen
+        } else {
+            handOver()
+        }
+        reader.noMore()
+        while true {
+            let taken = reader.take(wait: true)
+            merge(taken.batches)
+            if let failure = taken.failure ?? failure { throw MariaDBSession.Failure(description: failure) }
+            if taken.done { break }
+        }
+        let held = waiting
+        waiting = []
+        for figures in held {
+            if let key = rows.jobKey(record: figures.record) { onStep(key, figures) }
+        }
+        let stepRows = reader.unreadableRows
+        if stepRows.count > 0 || rows.unreadable > 0 {
+            let first = rows.firstUnreadable.map { ($0, rows.firstUnreadableReason ?? "") } ?? stepRows.first ?? ("", "")
+            throw Failure.unreadableRows(count: rows.unreadable + stepRows.count, first: first.0, reason: first.1)
+        }
+    }
+}
