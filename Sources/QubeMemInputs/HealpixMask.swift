@@ -45,21 +45,22 @@ public enum HealpixMask {
         func message(_ status: Int32) -> String { fits.message(status) }
         var status: Int32 = 0
         var file: UnsafeMutablePointer<fitsfile>? = nil
-        // ffdkopn: the name is a plain path (no CFITSIO extended-filename syntax).
-        ffdkopn(&file, path, READONLY, &status)
+        // ffdkopn: the name is a plain path (no CFITSIO extended-filename syntax). CFITSIO calls
+        // return their status, also left in `status`, which is what is checked.
+        _ = ffdkopn(&file, path, READONLY, &status)
         guard status == 0, let file else { throw .maskNotFITS(path: path, why: message(status)) }
         defer {
             var closeStatus: Int32 = 0
-            ffclos(file, &closeStatus)
+            _ = ffclos(file, &closeStatus)
         }
         // Where the primary HDU ends is where the table's header starts; it is checked before
         // CFITSIO parses it (see checkTableHeader).
         var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
-        ffghadll(file, &headStart, &dataStart, &dataEnd, &status)
+        _ = ffghadll(file, &headStart, &dataStart, &dataEnd, &status)
         guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
         try checkTableHeader(path: path, at: dataEnd)
         var hduType: Int32 = 0
-        ffmahd(file, 2, &hduType, &status)
+        _ = ffmahd(file, 2, &hduType, &status)
         guard status == 0 else {
             throw .maskNotFITS(path: path, why: "no table extension after the primary header (\(message(status)))")
         }
@@ -68,8 +69,8 @@ public enum HealpixMask {
         }
         var rows: Int = 0
         var available: Int32 = 0
-        ffgnrw(file, &rows, &status)
-        ffgncl(file, &available, &status)
+        _ = ffgnrw(file, &rows, &status)
+        _ = ffgncl(file, &available, &status)
         guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
         guard Int(available) >= count else {
             throw .maskColumns(path: path, columns: Int(available), needed: count)
@@ -79,7 +80,7 @@ public enum HealpixMask {
             var typeCode: Int32 = 0
             var repeatCount: Int = 0
             var width: Int = 0
-            ffgtcl(file, Int32(column), &typeCode, &repeatCount, &width, &status)
+            _ = ffgtcl(file, Int32(column), &typeCode, &repeatCount, &width, &status)
             guard status == 0 else { throw .maskNotFITS(path: path, why: message(status)) }
             let (pixels, overflow) = rows.multipliedReportingOverflow(by: max(repeatCount, 1))
             guard !overflow else { throw .maskNotFITS(path: path, why: "its table size overflows") }
