@@ -56,20 +56,16 @@ public enum AccountingDatabase {
     ) throws(Failure) {
         let jobStatements: [String]
         do { jobStatements = try query.jobStatements() } catch { throw .settings(error.description) }
-        if client == nil, case .success(let library) = MariaDBLibrary.load() {
-            do {
-                try readThroughLibrary(
-                    library, settings: settings, query: query, statements: jobStatements, timeoutSeconds: timeoutSeconds,
-                    now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
-            } catch let error as MariaDBSession.Failure {
-                throw .library(error.description)
-            } catch let error as Failure {
-                throw error
-            } catch {
-                throw .library("\(error)")
+        var libraryMissing: MariaDBLibrary.LoadError?
+        if client == nil {
+            switch MariaDBLibrary.load() {
+            case .success(let library): return try readThroughLibrary(
+                library, settings: settings, query: query, statements: jobStatements, timeoutSeconds: timeoutSeconds,
+                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
+            case .failure(let error): libraryMissing = error
             }
-            return
         }
+
         let optionFile = try writeOptionFile(settings)
         defer { if let optionFile { unlink(optionFile) } }
         var arguments: [String] = []
@@ -87,6 +83,10 @@ public enum AccountingDatabase {
                 try runner.run(program: program, arguments: arguments + ["--execute=" + sql], timeoutSeconds: timeoutSeconds,
                                outputLimit: outputLimit, onOutput: { rows.feed($0, emit: onRows) })
             } catch {
+                if let libraryMissing, case .notFound(let program, let number) = error {
+                    throw .library("\(libraryMissing), and cannot run '\(program)' (\(SacctError.errnoText(number))): install "
+                        + "MariaDB's client library (Debian: libmariadb3; RPM: mariadb-connector-c), or give --db-client")
+                }
                 throw .client(error)
             }
         }

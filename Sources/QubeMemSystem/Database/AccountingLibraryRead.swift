@@ -8,6 +8,24 @@ extension AccountingDatabase {
         _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
         timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
         onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
+    ) throws(Failure) {
+        do {
+            try readThroughSessions(
+                library, settings: settings, query: query, statements: statements, timeoutSeconds: timeoutSeconds,
+                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
+        } catch let error as MariaDBSession.Failure {
+            throw .library(error.description)
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .library("\(error)")
+        }
+    }
+
+    private static func readThroughSessions(
+        _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
+        timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
     ) throws {
         var rows = AccountingRows(now: now, userName: userName, escaped: false)
         rows.onEstimate = onEstimate

@@ -33,15 +33,16 @@ struct MariaDBLibrary: @unchecked Sendable {
     /// The library's file name, as dlopen finds it.
     static let fileName = "libmariadb.so.3"
 
-    /// Loads the library, or says why it cannot (not installed, or a symbol missing).
-    static func load() -> Swift.Result<MariaDBLibrary, LoadError> {
-        guard let library = dlopen(fileName, RTLD_NOW | RTLD_LOCAL) else {
+    /// Loads the library (`name`: another file, for tests), or says why it cannot (not installed,
+    /// or a function missing).
+    static func load(_ name: String = fileName) -> Swift.Result<MariaDBLibrary, LoadError> {
+        guard let library = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror().map { String(cString: $0) } ?? "not found"
-            return .failure(LoadError(description: "cannot load \(fileName): \(reason)"))
+            return .failure(LoadError(description: "cannot load \(name) (\(reason))"))
         }
-        func symbol<T>(_ name: String, as type: T.Type) throws(LoadError) -> T {
-            guard let address = dlsym(library, name) else {
-                throw LoadError(description: "\(fileName) has no function \(name)")
+        func symbol<T>(_ symbolName: String, as type: T.Type) throws(LoadError) -> T {
+            guard let address = dlsym(library, symbolName) else {
+                throw LoadError(description: "\(name) has no function \(symbolName)")
             }
             return unsafeBitCast(address, to: type)
         }
