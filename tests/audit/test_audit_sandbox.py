@@ -18,6 +18,7 @@ touched bytes and at most 64 MiB more: the interpreter with numpy is about 30 Mi
 
 import json
 import re
+import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -187,6 +188,49 @@ def test_database_source_shows_a_requeued_job_as_sacct_does(audited):
     assert reports["db"] == reports["sacct"]
     [job] = reports["db"]["jobs"]
     assert job["id"] == sub.jobid and job["state"] == "COMPLETED"
+
+
+def test_database_source_names_the_user_of_a_deleted_account_as_sacct_does(audited):
+    """slurmdbd gives sacct a job's User from the job's association; a job whose association is
+    gone gets its uid's name, or nothing when the system does not know the uid (a deleted user).
+    Two copies of a finished job of the sandbox are put in its tables under a uid no passwd
+    entry has, one with its association and one with none; sacct and `--source db` must name
+    their users alike, on every SLURM release the suite runs against."""
+    sb = audited["sb"]
+    cluster = re.search(r"^ClusterName=(\S+)", sb.SLURM_CONF.read_text(), re.M).group(1)
+    db = ["mariadb", "--socket", str(sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"), "-uroot", "-N", "-B",
+          "slurm_acct_db", "-e"]
+    jobs, steps = f"`{cluster}_job_table`", f"`{cluster}_step_table`"
+
+    def sql(text):
+        return subprocess.run([*db, text], check=True, capture_output=True, text=True, timeout=60).stdout.split()
+
+    [source, association, top] = sql(
+        f"SELECT job_db_inx, id_assoc, (SELECT MAX(job_db_inx) FROM {jobs}) FROM {jobs} WHERE state = 3 AND id_assoc > 0 "
+        f"AND id_array_job = 0 AND het_job_id = 0 ORDER BY job_db_inx DESC LIMIT 1")
+    copies = {int(top) + 1: (990000001, 0), int(top) + 2: (990000002, int(association))}
+    try:
+        for inx, (job, assoc) in copies.items():
+            sql(f"CREATE TEMPORARY TABLE j SELECT * FROM {jobs} WHERE job_db_inx = {source}; "
+                f"UPDATE j SET job_db_inx = {inx}, id_job = {job}, id_user = 4242, id_assoc = {assoc}; "
+                f"INSERT INTO {jobs} SELECT * FROM j; "
+                f"CREATE TEMPORARY TABLE s SELECT * FROM {steps} WHERE job_db_inx = {source}; "
+                f"UPDATE s SET job_db_inx = {inx}; INSERT INTO {steps} SELECT * FROM s")
+        reports = {}
+        for kind in ("sacct", "db"):
+            r = qubemem("audit", "--source", kind, "--start", "2020-01-01", "--jobs", "990000001,990000002", "--all",
+                        "--json", env={**sb.sandbox_env()})
+            assert r.returncode == 0, r.stderr
+            reports[kind] = json.loads(r.stdout)
+            reports[kind]["input"].pop("origin")
+        assert reports["db"] == reports["sacct"]
+        users = {job["id"]: job["user"] for job in reports["db"]["jobs"]}
+        assert set(users) == {"990000001", "990000002"}, users
+        assert users["990000001"] == "", users  # no association, and uid 4242 has no name
+        assert users["990000002"] != "", users  # the association's user
+    finally:
+        ids = ",".join(str(i) for i in copies)
+        sql(f"DELETE FROM {steps} WHERE job_db_inx IN ({ids}); DELETE FROM {jobs} WHERE job_db_inx IN ({ids})")
 
 
 @pytest.mark.parametrize("args, exit_code, quoted", [

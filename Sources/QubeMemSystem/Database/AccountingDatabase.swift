@@ -47,12 +47,12 @@ public enum AccountingDatabase {
     ///   - onEstimate: called before the first row with the job table's estimated rows (jobs).
     ///   - onStep: through the client library, the steps are read on a second connection while
     ///     the jobs are, and each step of a job written to `onRows` is handed here as figures
-    ///     (after its job's row) instead of as a sacct row. Nil: step rows go to `onRows`.
+    ///     (after its job's row). Through a command-line client, step rows go to `onRows`.
     public static func read(
         settings: SlurmdbdSettings, query: AccountingSQL, client: String?, runner: any SacctRunning,
         timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
         onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void,
-        onStep: ((JobKey, StepFigures) -> Void)? = nil
+        onStep: (JobKey, StepFigures) -> Void
     ) throws(Failure) {
         let jobStatements: [String]
         do { jobStatements = try query.jobStatements() } catch { throw .settings(error.description) }

@@ -2,12 +2,12 @@ import QubeMemSlurm
 
 /// `--source db` through the client library (`AccountingDatabase.read` without a command-line client).
 extension AccountingDatabase {
-    /// The library path: the job statements on one connection; the steps either on a second
-    /// connection and thread, as the job read goes (`onStep` given), or after the jobs on the same.
+    /// The library path: the job statements on one connection, the steps on a second connection
+    /// and thread as the job read goes (`AccountingStepReader`), handed to `onStep` as figures.
     static func readThroughLibrary(
         _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
         timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
-        onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void
     ) throws(Failure) {
         do {
             try readThroughSessions(
@@ -25,23 +25,11 @@ extension AccountingDatabase {
     private static func readThroughSessions(
         _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
         timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
-        onRows: (UnsafeRawBufferPointer) -> Void, onStep: ((JobKey, StepFigures) -> Void)?
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void
     ) throws {
         var rows = AccountingRows(now: now, userName: userName, escaped: false)
         rows.onEstimate = onEstimate
         let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
-        guard let onStep else {
-            for statement in statements {
-                try session.rows(statement) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
-            }
-            rows.finishJobs(emit: onRows)
-            if let stepsSQL = try steps(query, rows.stepSelection) {
-                try session.rows(stepsSQL) { rows.feed(row: $0, lengths: $1, count: $2, emit: onRows) }
-                rows.finish(emit: onRows)
-            }
-            try checkReadable(rows)
-            return
-        }
         let reader = AccountingStepReader(library: library, settings: settings, query: query, timeoutSeconds: timeoutSeconds, now: now)
         try reader.start()
         defer { reader.cancelAndJoin() }
