@@ -16,7 +16,7 @@ import QubeMem
 ///   would be held at once, about 0.5 GB more at the peak). It comes first.
 /// - `A`: an association: its id, user and account. A job's User is its association's user, as
 ///   slurmdbd gives it to sacct; for a job whose association is gone, the name of its uid, or
-///   nothing when the system does not know the uid (a deleted user), as sacct prints it. A job
+///   its number when the system does not know the uid (a deleted user), as sacct prints it from 24.11 on. A job
 ///   record without an account takes its association's. These come before the `J` rows.
 /// - `D`: a job id with more than one record in the table (a requeued job), with the newest
 ///   record's submit time, Unix seconds. These come first.

@@ -8,15 +8,15 @@ public final class UserDirectory: @unchecked Sendable {
 
     public init() {}
 
-    /// The name of `uid`, or nothing when the system does not know it (a deleted user: sacct prints
-    /// an empty User for a job whose association is gone too).
+    /// The name of `uid`, or the number as text when the system does not know it (a deleted
+    /// user), as sacct prints it from SLURM 24.11 on (22.05's printed nothing).
     public func name(_ uid: UInt32) -> String {
         if let known = names[uid] { return known }
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 4096)
         let found = getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0 && result != nil
-        let name = found ? String(cString: entry.pw_name) : ""
+        let name = found ? String(cString: entry.pw_name) : "\(uid)"
         names[uid] = name
         return name
     }
