@@ -72,7 +72,6 @@ extension AccountingDatabase {
         rows.finishJobs(emit: onRows)
         if handedHigh == nil, case .records = rows.stepSelection {
             reader.read(rows.stepSelection)  // a few jobs: their records' steps, looked up one by one
-            handedSeen = rows.recordsSeen
         } else {
             handOver()
         }
@@ -83,9 +82,7 @@ extension AccountingDatabase {
             if let failure = taken.failure ?? failure { throw MariaDBSession.Failure(description: failure) }
             if taken.done { break }
         }
-        let held = waiting
-        waiting = []
-        for figures in held {
+        for figures in waiting {
             if let key = rows.jobKey(record: figures.record) { onStep(key, figures) }
         }
         let stepRows = reader.unreadableRows

@@ -48,14 +48,8 @@ extension AccountingRows {
             guard fitsUInt32(Association.id) else {
                 return refuse("id_assoc '\(text(Association.id))' is not an unsigned 32-bit number")
             }
-            let start = out.count
-            writeText(Association.user, plain: true)
-            let user = Array(out[start...])
-            out.removeSubrange(start...)
-            writeText(Association.account, plain: true)
-            let account = Array(out[start...])
-            out.removeSubrange(start...)
-            associations[UInt32(truncatingIfNeeded: number(Association.id))] = (user, account)
+            associations[UInt32(truncatingIfNeeded: number(Association.id))] =
+                (textBytes(Association.user), textBytes(Association.account))
         case UInt8(ascii: "D"):
             guard starts.count == Requeued.count else {
                 return refuse("\(Requeued.count) columns expected in a D row, found \(starts.count)")
@@ -158,6 +152,14 @@ extension AccountingRows {
         out.append(0x7C)
         writeText(Job.adminComment, plain: false)  // AdminComment
         out.append(0x0A)
+    }
+
+    /// A plain text field as `writeText` writes it, on its own.
+    mutating func textBytes(_ i: Int) -> [UInt8] {
+        let start = out.count
+        writeText(i, plain: true)
+        defer { out.removeSubrange(start...) }
+        return Array(out[start...])
     }
 
     /// The current job line's account: its own, else its association's.

@@ -30,7 +30,7 @@ final class MariaDBSession {
     init(library: MariaDBLibrary, settings: SlurmdbdSettings, timeoutSeconds: Int) throws(Failure) {
         self.library = library
         self.timeoutSeconds = timeoutSeconds
-        deadline = Self.nowMillis() + Int64(timeoutSeconds) * 1000
+        deadline = ProcessSacctRunner.nowMillis() + Int64(timeoutSeconds) * 1000
         address = "\(settings.host):\(settings.port)/\(settings.database)"
         guard let handle = library.initialize(nil) else {
             throw Failure(description: "\(MariaDBLibrary.fileName) could not allocate a connection (out of memory)")
@@ -76,13 +76,13 @@ final class MariaDBSession {
             onRow(row, lengths, count)
             rowNumber &+= 1
             if rowNumber & 0xFFF == 0 {
-                if Self.nowMillis() > deadline { throw timedOut() }
+                if ProcessSacctRunner.nowMillis() > deadline { throw timedOut() }
                 if let stop, stop() { throw Failure(description: "the read was stopped") }
             }
         }
         // The end of the rows, or a read that failed (connection lost, read timeout, killed).
         if library.errorNumber(handle) != 0 {
-            if Self.nowMillis() > deadline { throw timedOut() }
+            if ProcessSacctRunner.nowMillis() > deadline { throw timedOut() }
             throw failure("reading its rows failed")
         }
     }
@@ -96,15 +96,9 @@ final class MariaDBSession {
         Failure(description: "the accounting database at \(address): \(what): " + errorText())
     }
 
-    /// The library's message, as the command-line client prints it: `ERROR 2013 (…): text`.
+    /// The library's message with its number, as the command-line client prints it: `ERROR 2013: text`.
     private func errorText() -> String {
         let text = library.errorText(handle).map { String(cString: $0) } ?? "no message"
         return "ERROR \(library.errorNumber(handle)): \(text)"
-    }
-
-    static func nowMillis() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 }
