@@ -67,6 +67,10 @@
 #                          next two ports, MariaDB on slurmctld's + 6489. Any sandbox but the
 #                          default one gets a node name of its own (and so its own cgroup tree).
 #   QUBEMEM_SANDBOX_DB_PORT MariaDB's TCP port on 127.0.0.1 (default: as above, 13306 for the host)
+#   QUBEMEM_SANDBOX_DB_POOL MariaDB's InnoDB buffer pool, as mariadbd takes it (default 64M; the
+#                          10 M-job measurements of BENCHMARKS.md use 12G, set at start-up: a pool
+#                          grown later with SET GLOBAL keeps its start-up page hash, whose long
+#                          chains cost the server a seventh of its time)
 #   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
 #
 # All state lives in $REPO/.sandbox or .sandbox-RELEASE (etc/ log/ run/ spool/ mysql/ munge/).
@@ -135,6 +139,7 @@ CONF=$ETC/slurm.conf
 MUNGE_SOCKET=$RUN/munge/munge.socket.2
 DB_SOCKET=$RUN/mysql/mysqld.sock
 DB_PORT=${QUBEMEM_SANDBOX_DB_PORT:-$((PORT_BASE + 6489))}
+DB_POOL=${QUBEMEM_SANDBOX_DB_POOL:-64M}
 BIN=$SB/bin
 IN_ROOT=()
 [[ -n $ROOT ]] && IN_ROOT=("$REPO/scripts/slurm-chroot.sh" "$ROOT")
@@ -606,7 +611,7 @@ start_mariadbd() {
     setsid /usr/sbin/mariadbd 9>&- --no-defaults --user=mysql --basedir=/usr --datadir="$DBDIR/data" \
         --socket="$DB_SOCKET" --pid-file="${PIDFILE[mariadbd]}" --bind-address=127.0.0.1 \
         --port="$DB_PORT" --log-error="${LOGFILE[mariadbd]}" --skip-name-resolve \
-        --innodb-buffer-pool-size=64M --innodb-log-file-size=16M \
+        --innodb-buffer-pool-size="$DB_POOL" --innodb-log-file-size=16M \
         </dev/null >>"$LOG/mariadb.stdout" 2>&1 &
     local launched=$! deadline=$((SECONDS + START_TIMEOUT))
     # The pid file appears once the server is up; until then watch the launched process.
@@ -718,7 +723,7 @@ stop_daemon() {
 need_root() {
     [[ $(id -u) -eq 0 ]] && return 0
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_SANDBOX_NODES,QUBEMEM_SANDBOX_NODE_CPUS,QUBEMEM_ROOTS_DIR,PATH \
+        exec sudo -n --preserve-env=QUBEMEM_PLUGIN_DIR,QUBEMEM_JOB_SUBMIT,QUBEMEM_LUA_SCRIPT,QUBEMEM_BENCH_BRACKET,QUBEMEM_SANDBOX_MEMORY,QUBEMEM_SANDBOX_DB_PORT,QUBEMEM_SANDBOX_DB_POOL,QUBEMEM_SANDBOX_TIMEOUT,QUBEMEM_SANDBOX_RELEASE,QUBEMEM_SANDBOX_PORT_OFFSET,QUBEMEM_SANDBOX_NODES,QUBEMEM_SANDBOX_NODE_CPUS,QUBEMEM_ROOTS_DIR,PATH \
             "$REPO/scripts/sandbox.sh" "${ORIGINAL_ARGS[@]}"
     fi
     die "run as root (slurmd and the daemon users need it); no passwordless sudo here"

@@ -269,6 +269,39 @@ import QubeMemAudit
         #expect(try query.jobsText() == statements.joined(separator: "; "))
     }
 
+    @Test func aSummaryOnlyReadSelectsNoNamesAndNoAssociationsAndKeepsTheColumnsInPlace() throws {
+        var query = AccountingSQL(cluster: "qubesandbox", start: 0, end: 1)
+        query.uids = [1001]
+        let whole = try query.jobStatements()
+        query.summaryOnly = true
+        let summary = try query.jobStatements()
+        #expect(summary == [whole[0], whole[2], summary[2]])
+        #expect(!summary.contains { $0.hasPrefix("SELECT 'A'") })
+        let columns = AccountingSQL.summaryJobColumns
+        #expect(columns.count == AccountingRows.Job.count)
+        for (index, column) in columns.enumerated() {
+            switch column {
+            case "0", "-1", "''":
+                let job = AccountingRows.Job.self
+                #expect([job.user, job.association, job.cancelledBy, job.name, job.account, job.partition].contains(index))
+            default:
+                #expect(column == AccountingSQL.jobColumns[index])
+            }
+        }
+        #expect(summary[2].hasPrefix("SELECT " + columns.joined(separator: ", ") + " FROM `qubesandbox_job_table` j WHERE"))
+        // The filter still reads the user: only what is selected changed.
+        #expect(summary[2].contains("j.id_user IN (1001)") && whole[3].hasSuffix(summary[2].split(separator: " FROM ", maxSplits: 1)[1]))
+        // The constants read as a job without name, account, partition or canceller (uid 0's
+        // name is looked up once, and the summary does not keep it).
+        var converter = AccountingRows(now: 2000) { _ in "" }
+        var row = "J\t7\t77\t0\t4294967294\t0\t4294967294\t0\t4\t-1\t1000\t1600\t0\t1\t1=2,2=100\t1=2,2=100\t\t\t\t"
+            + "qube: path=harmonic\t\t\t990\t0\n"
+        var out: [UInt8] = []
+        row.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { out.append(contentsOf: $0) } }
+        #expect(converter.unreadable == 0)
+        #expect(String(decoding: out, as: UTF8.self) == "77|||||CANCELLED|600|1||2|100M|||qube: path=harmonic|\n")
+    }
+
     @Test func manyJobsAskForARangeOfStepsAndNoJobForNone() throws {
         let many = (1...1001).map { Self.jobRow(["inx": "\($0 + 100)", "id": "\($0)"]) }
         #expect(Self.convert(many).steps == .range(101, 1101))

@@ -74,3 +74,20 @@ def test_requeued_jobs_keep_the_steps_of_the_record_sacct_shows(tables):
         else:  # the newer record, with its 1 MiB step only
             assert peaks[job] == MIB, (job, peaks[job])
     assert sum(peak == MIB for peak in peaks.values()) == (requeued + 1) // 2
+
+
+def test_a_summary_only_read_recommends_what_the_whole_read_does(tables, tmp_path):
+    # --suggest-config alone reads no names, users, accounts or associations (AccountingSQL's
+    # summaryOnly); with --svg the whole job is kept, and read. The recommendation and its
+    # figures must not change, through either client.
+    summary = audit(tables, "--suggest-config", "--prometheus", str(tmp_path / "summary.prom"))
+    whole = audit(tables, "--suggest-config", "--svg", str(tmp_path / "whole.svg"),
+                  "--prometheus", str(tmp_path / "whole.prom"))
+    assert summary == whole
+    assert "slack = " in summary
+    def figures(name):  # every figure but the time of the run
+        return [line for line in (tmp_path / name).read_text().splitlines() if "timestamp" not in line]
+    assert figures("summary.prom") == figures("whole.prom")
+    assert len(figures("summary.prom")) > 50
+    client = audit(tables, "--suggest-config", "--db-client", "mariadb")
+    assert client == summary

@@ -15,8 +15,10 @@ enum AuditInput {
         if let database {
             let users = UserDirectory()
             do {
+                var sql = database.sql
+                sql.summaryOnly = keeping == .summary
                 try AccountingDatabase.read(
-                    settings: database.settings, query: database.sql, client: database.client, runner: ctx.sacct,
+                    settings: database.settings, query: sql, client: database.client, runner: ctx.sacct,
                     timeoutSeconds: timeoutSeconds, outputLimit: outputLimit, now: database.now,
                     userName: users.name, onEstimate: { acc.reserve(jobs: $0) }, onRows: { acc.feed($0) },
                     onStep: { key, step in

@@ -29,6 +29,11 @@ public struct AccountingSQL: Sendable, Equatable {
     public var states: [JobState] = []
     /// Only these jobs (`123`, an array task `123_4`, a heterogeneous component `123+1`).
     public var jobs: [String] = []
+    /// True when the audit keeps only what its summary needs (`--suggest-config`: no job is
+    /// listed, so no name, user, account, partition or canceller is read): the job statement
+    /// selects constants in their place and the associations are not read. At 10 M jobs the
+    /// server then spends about a fifth less on the job statement (BENCHMARKS.md, issue 16).
+    public var summaryOnly = false
 
     public init(cluster: String, start: Int64, end: Int64) {
         self.cluster = cluster
@@ -51,6 +56,17 @@ public struct AccountingSQL: Sendable, Equatable {
         "IFNULL(j.array_task_str,'')", "j.time_submit", "j.id_assoc",
     ]
 
+    /// `jobColumns` as `summaryOnly` selects them: the columns only a job listing shows (name,
+    /// user, account, partition, canceller, association) as constants of the same form.
+    static let summaryJobColumns: [String] = jobColumns.enumerated().map { index, column in
+        switch index {
+        case AccountingRows.Job.user, AccountingRows.Job.association: "0"
+        case AccountingRows.Job.cancelledBy: "-1"
+        case AccountingRows.Job.name, AccountingRows.Job.account, AccountingRows.Job.partition: "''"
+        default: column
+        }
+    }
+
     /// Columns of the step statement's rows, in order (`AccountingRows.Step`): only what the audit
     /// reads of a step (its state, for OUT_OF_MEMORY; its nodes, tasks, MaxRSS and the sum of its
     /// tasks' peaks, for the peak per node) and its id. The step table is the largest the audit
@@ -61,7 +77,7 @@ public struct AccountingSQL: Sendable, Equatable {
         "IFNULL(s.tres_usage_in_max,'')", "IFNULL(s.tres_usage_in_tot,'')",
     ]
 
-    /// The first read's statements, in order: an estimate of the job table's rows (`N`, to reserve
+    /// The first read's statements, in order (without the `A` statement when `summaryOnly`): an estimate of the job table's rows (`N`, to reserve
     /// memory once), the associations' users and accounts (`A` rows: slurmdbd takes a job's User
     /// from its association, and its Account too when the record has none), the job ids with
     /// several records (`D` rows, read from the `(id_job, time_submit)` index only: about 0.2 s of
@@ -104,14 +120,13 @@ public struct AccountingSQL: Sendable, Equatable {
             conditions.append("(" + any.joined(separator: " OR ") + ")")
         }
         // TABLE_ROWS: InnoDB's estimate (no scan); NULL for an unknown table, then 0.
-        return [
-            "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
-                + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'",
-            "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`",
-            "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1",
-            "SELECT " + Self.jobColumns.joined(separator: ", ") + " FROM \(jobTable) j"
-                + " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY j.job_db_inx",
-        ]
+        let estimate = "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
+            + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'"
+        let associations = "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`"
+        let requeued = "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1"
+        let records = "SELECT " + (summaryOnly ? Self.summaryJobColumns : Self.jobColumns).joined(separator: ", ")
+            + " FROM \(jobTable) j WHERE " + conditions.joined(separator: " AND ") + " ORDER BY j.job_db_inx"
+        return summaryOnly ? [estimate, requeued, records] : [estimate, associations, requeued, records]
     }
 
     /// `jobStatements()` as one text for the command-line client, separated by `; `.
