@@ -91,3 +91,39 @@ def test_a_summary_only_read_recommends_what_the_whole_read_does(tables, tmp_pat
     assert len(figures("summary.prom")) > 50
     client = audit(tables, "--suggest-config", "--db-client", "mariadb")
     assert client == summary
+
+
+def test_step_figures_longer_than_the_first_buffer_are_read_whole(slurm_sandbox):
+    # The prepared statement binds 512 bytes to each TRES list and grows the buffer when a longer
+    # one comes: the memory figure at the end of a 2 kB list must still be read, as the
+    # command-line client reads it.
+    sb = slurm_sandbox
+    socket = sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"
+    db = ["mariadb", "--socket", str(socket), "-uroot", "slurm_acct_db", "-e"]
+    drop = "DROP TABLE IF EXISTS qmlong_job_table, qmlong_step_table, qmlong_assoc_table"
+    subprocess.run([*db, drop + "; " + "; ".join(
+        f"CREATE TABLE qmlong_{t}_table LIKE qubesandbox_{t}_table" for t in ("job", "step", "assoc"))],
+        check=True, timeout=60)
+    try:
+        subprocess.run([sys.executable, str(REPO / "bench" / "audit" / "fill_db.py"), "3", "2", "--cluster", "qmlong",
+                        "--socket", str(socket), "--first-job", str(FIRST)],
+                       check=True, timeout=120, capture_output=True)
+        filler = ",".join(f"{1000 + i}=123456789012" for i in range(120))
+        # Larger than the job's other step (its batch step, with a short list), so that the job's
+        # peak is this one; the first long list read, so that it is the one that grows the buffer.
+        peak, total = 50 * 1024 * MIB + 12345, 60 * 1024 * MIB + 6789
+        subprocess.run([*db, f"UPDATE qmlong_step_table SET tres_usage_in_max = '1=5,{filler},2={peak}', "
+                             f"tres_usage_in_tot = '{filler},2={total},3=1' "
+                             f"WHERE job_db_inx = {FIRST + 1} AND id_step = 0"],
+                       check=True, timeout=60)
+        def report(*options):
+            r = qubemem("audit", "--source", "db", "--cluster", "qmlong", "--start", "2026-01-01", "--end", "2027-01-01",
+                        "--json", *options, env=sb.sandbox_env(), timeout=120)
+            assert r.returncode == 0, r.stderr
+            return r.stdout
+        library, client = report(), report("--db-client", "mariadb")
+        assert library == client
+        jobs = {int(job["id"]): job for job in json.loads(library)["jobs"]}
+        assert len(filler) > 2000 and jobs[FIRST + 1]["peak_bytes"] in (peak, total)
+    finally:
+        subprocess.run([*db, drop], check=True, timeout=60)

@@ -85,10 +85,6 @@ extension AccountingDatabase {
         for figures in waiting {
             if let key = rows.jobKey(record: figures.record) { onStep(key, figures) }
         }
-        let stepRows = reader.unreadableRows
-        if stepRows.count > 0 || rows.unreadable > 0 {
-            let first = rows.firstUnreadable.map { ($0, rows.firstUnreadableReason ?? "") } ?? stepRows.first ?? ("", "")
-            throw Failure.unreadableRows(count: rows.unreadable + stepRows.count, first: first.0, reason: first.1)
-        }
+        try checkReadable(rows)
     }
 }

@@ -46,9 +46,13 @@ extension AccountingRows {
 
     /// The value of one TRES in a `1=4,2=1024` list field, or nil when absent (or NO_VAL64).
     func tres(_ i: Int, id: UInt64) -> UInt64? {
+        withField(i) { Self.tres($0, id: id) }
+    }
+
+    /// The value of one TRES in a `1=4,2=1024` list, or nil when absent (or NO_VAL64).
+    static func tres(_ bytes: UnsafeBufferPointer<UInt8>, id: UInt64) -> UInt64? {
         var key: UInt64 = 0, value: UInt64 = 0, inValue = false, digits = 0
         func done() -> UInt64? { inValue && key == id && digits > 0 && value < 0xFFFF_FFFF_FFFF_FFFE ? value : nil }
-        return withField(i) { bytes in
         for b in bytes {
             if b == UInt8(ascii: ",") {
                 if let v = done() { return v }
@@ -67,7 +71,6 @@ extension AccountingRows {
             }
         }
         return done()
-        }
     }
 
     // MARK: - Writing

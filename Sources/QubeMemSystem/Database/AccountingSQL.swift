@@ -141,6 +141,24 @@ public struct AccountingSQL: Sendable, Equatable {
     /// not kept are dropped by `AccountingRows`); nil when no record was kept.
     /// - Throws: `InvalidValue` for a cluster name that is not plain.
     public func stepsText(_ selection: AccountingRows.StepSelection) throws(InvalidValue) -> String? {
+        try stepStatement(Self.stepColumns, selection)
+    }
+
+    /// The step statement of the client library's read, run as a prepared statement
+    /// (`MariaDBSession.boundRows`): only the columns of `StepFigures`, in `StepFigureColumn`'s
+    /// order, the integers sent as integers; nil when no record was kept.
+    /// - Throws: `InvalidValue` for a cluster name that is not plain.
+    public func stepFiguresText(_ selection: AccountingRows.StepSelection) throws(InvalidValue) -> String? {
+        try stepStatement(Self.stepFigureColumns, selection)
+    }
+
+    /// Columns of `stepFiguresText`: the record, state, nodes and tasks (unsigned integers),
+    /// then MaxRSS's and TRESUsageInTot's TRES lists (text).
+    static let stepFigureColumns = [
+        "s.job_db_inx", "s.state", "s.nodes_alloc", "s.task_cnt", "s.tres_usage_in_max", "s.tres_usage_in_tot",
+    ]
+
+    private func stepStatement(_ columns: [String], _ selection: AccountingRows.StepSelection) throws(InvalidValue) -> String? {
         guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
         }
@@ -150,7 +168,7 @@ public struct AccountingSQL: Sendable, Equatable {
         case .records(let list): records = "s.job_db_inx IN (\(list.map(String.init).joined(separator: ",")))"
         case .range(let low, let high): records = "s.job_db_inx BETWEEN \(low) AND \(high)"
         }
-        return "SELECT " + Self.stepColumns.joined(separator: ", ") + " FROM `\(cluster)_step_table` s"
+        return "SELECT " + columns.joined(separator: ", ") + " FROM `\(cluster)_step_table` s"
             + " WHERE s.deleted = 0 AND " + records
     }
 

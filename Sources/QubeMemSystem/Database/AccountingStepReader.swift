@@ -11,7 +11,8 @@ import QubeMemSlurm
 /// job read hands over, every `AccountingDatabase.stepChunk` job records, the range of records it
 /// has passed (`read(_:)`); this thread reads those records' steps (a primary-key range of the
 /// step table) on a second connection, so the server scans both tables at once, and turns each
-/// step into `StepFigures`, handed back in batches (`take`). The job read merges them into the
+/// step into `StepFigures` (a prepared statement: the integers come as integers, and only TRES
+/// lists are read from text), handed back in batches (`take`). The job read merges them into the
 /// audit between its own rows, on its own thread: the audit's state is never shared.
 ///
 /// The job statement returns records in primary-key order (`ORDER BY job_db_inx`), so a range
@@ -26,8 +27,6 @@ final class AccountingStepReader: @unchecked Sendable {
     private var batches: [[StepFigures]] = []
     private var finished = false
     private var failure: String?
-    private var unreadable = 0
-    private var firstUnreadable: (row: String, reason: String)?
 
     private var thread = pthread_t()
     private var started = false
@@ -95,11 +94,6 @@ final class AccountingStepReader: @unchecked Sendable {
         }
     }
 
-    /// Rows of the step statement that were not its columns: their count, and the first one.
-    var unreadableRows: (count: Int, first: (row: String, reason: String)?) {
-        locked { (unreadable, firstUnreadable) }
-    }
-
     /// Stops the reader (at its next 4,096 rows, or at its read timeout if the server sends
     /// nothing) and waits for its thread to end.
     func cancelAndJoin() {
@@ -117,17 +111,20 @@ final class AccountingStepReader: @unchecked Sendable {
     private func run(library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, timeoutSeconds: Int, now: Int64) {
         var batch: [StepFigures] = []
         batch.reserveCapacity(Self.batchSize)
-        var parser = AccountingRows(now: now, userName: { _ in "" }, escaped: false)
-        parser.onStepFigures = { batch.append($0) }
         var failureText: String?
         do {
             let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
             while let selection = nextSelection() {
                 let sql: String?
-                do { sql = try query.stepsText(selection) } catch { throw MariaDBSession.Failure(description: error.description) }
+                do { sql = try query.stepFiguresText(selection) } catch { throw MariaDBSession.Failure(description: error.description) }
                 guard let sql else { continue }
-                try session.rows(sql, stop: { self.locked { self.cancelled } }) { row, lengths, count in
-                    parser.feed(row: row, lengths: lengths, count: count) { _ in }
+                // A prepared statement: the step table's integers arrive as integers (BENCHMARKS.md).
+                typealias Column = StepFigureColumn
+                try session.boundRows(sql, columns: Column.kinds, stop: { self.locked { self.cancelled } }) { row in
+                    batch.append(StepFigures(
+                        record: row.integer(Column.record), stateNumber: row.integer(Column.state),
+                        nodes: row.integer(Column.nodes), tasks: row.integer(Column.tasks),
+                        tresMax: row.text(Column.tresMax), tresTotal: row.text(Column.tresTotal)))
                     if batch.count >= Self.batchSize {
                         hand(batch)
                         batch.removeAll(keepingCapacity: true)
@@ -143,8 +140,6 @@ final class AccountingStepReader: @unchecked Sendable {
         locked {
             if !rest.isEmpty { batches.append(rest) }
             if !cancelled { failure = failureText }
-            unreadable = parser.unreadable
-            if let row = parser.firstUnreadable, let reason = parser.firstUnreadableReason { firstUnreadable = (row, reason) }
             finished = true
             pthread_cond_broadcast(changed)
         }
@@ -170,4 +165,10 @@ final class AccountingStepReader: @unchecked Sendable {
         defer { pthread_mutex_unlock(lock) }
         return body()
     }
+}
+
+/// The columns of `AccountingSQL.stepFiguresText`, in order.
+enum StepFigureColumn {
+    static let record = 0, state = 1, nodes = 2, tasks = 3, tresMax = 4, tresTotal = 5
+    static let kinds: [MariaDBSession.BoundColumn] = [.integer, .integer, .integer, .integer, .text, .text]
 }

@@ -13,6 +13,7 @@ import CMariaDB
 struct MariaDBLibrary: @unchecked Sendable {
     typealias Handle = UnsafeMutablePointer<MYSQL>
     typealias Result = OpaquePointer
+    typealias Statement = UnsafeMutablePointer<MYSQL_STMT>
 
     let initialize: @convention(c) (Handle?) -> Handle?
     let options: @convention(c) (Handle?, mysql_option, UnsafeRawPointer?) -> Int32
@@ -29,6 +30,18 @@ struct MariaDBLibrary: @unchecked Sendable {
     let errorNumber: @convention(c) (Handle?) -> UInt32
     let errorText: @convention(c) (Handle?) -> UnsafePointer<CChar>?
     let close: @convention(c) (Handle?) -> Void
+    // Prepared statements: the binary protocol, in which the server sends integers as integers
+    // (`MariaDBSession.boundRows`).
+    let statementInit: @convention(c) (Handle?) -> Statement?
+    let statementPrepare: @convention(c) (Statement?, UnsafePointer<CChar>?, UInt) -> Int32
+    let statementExecute: @convention(c) (Statement?) -> Int32
+    let statementFieldCount: @convention(c) (Statement?) -> UInt32
+    let statementBindResult: @convention(c) (Statement?, UnsafeMutablePointer<MYSQL_BIND>?) -> CChar
+    let statementFetch: @convention(c) (Statement?) -> Int32
+    let statementFetchColumn: @convention(c) (Statement?, UnsafeMutablePointer<MYSQL_BIND>?, UInt32, UInt) -> Int32
+    let statementClose: @convention(c) (Statement?) -> CChar
+    let statementErrorNumber: @convention(c) (Statement?) -> UInt32
+    let statementErrorText: @convention(c) (Statement?) -> UnsafePointer<CChar>?
 
     /// The library's file name, as dlopen finds it.
     static let fileName = "libmariadb.so.3"
@@ -61,7 +74,19 @@ struct MariaDBLibrary: @unchecked Sendable {
                 freeResult: try symbol("mysql_free_result", as: (@convention(c) (Result?) -> Void).self),
                 errorNumber: try symbol("mysql_errno", as: (@convention(c) (Handle?) -> UInt32).self),
                 errorText: try symbol("mysql_error", as: (@convention(c) (Handle?) -> UnsafePointer<CChar>?).self),
-                close: try symbol("mysql_close", as: (@convention(c) (Handle?) -> Void).self)
+                close: try symbol("mysql_close", as: (@convention(c) (Handle?) -> Void).self),
+                statementInit: try symbol("mysql_stmt_init", as: (@convention(c) (Handle?) -> Statement?).self),
+                statementPrepare: try symbol("mysql_stmt_prepare", as: (@convention(c) (Statement?, UnsafePointer<CChar>?, UInt) -> Int32).self),
+                statementExecute: try symbol("mysql_stmt_execute", as: (@convention(c) (Statement?) -> Int32).self),
+                statementFieldCount: try symbol("mysql_stmt_field_count", as: (@convention(c) (Statement?) -> UInt32).self),
+                statementBindResult: try symbol("mysql_stmt_bind_result",
+                                                as: (@convention(c) (Statement?, UnsafeMutablePointer<MYSQL_BIND>?) -> CChar).self),
+                statementFetch: try symbol("mysql_stmt_fetch", as: (@convention(c) (Statement?) -> Int32).self),
+                statementFetchColumn: try symbol("mysql_stmt_fetch_column", as: (@convention(c) (
+                    Statement?, UnsafeMutablePointer<MYSQL_BIND>?, UInt32, UInt) -> Int32).self),
+                statementClose: try symbol("mysql_stmt_close", as: (@convention(c) (Statement?) -> CChar).self),
+                statementErrorNumber: try symbol("mysql_stmt_errno", as: (@convention(c) (Statement?) -> UInt32).self),
+                statementErrorText: try symbol("mysql_stmt_error", as: (@convention(c) (Statement?) -> UnsafePointer<CChar>?).self)
             ))
         } catch {
             return .failure(error)

@@ -13,9 +13,9 @@ import QubeMemSlurm
 /// sending ends the read too. (`--max-output` limits text a program prints; rows read here are
 /// never held, so their volume needs no limit of its own.)
 final class MariaDBSession {
-    private let library: MariaDBLibrary
-    private let handle: MariaDBLibrary.Handle
-    private let deadline: Int64
+    let library: MariaDBLibrary
+    let handle: MariaDBLibrary.Handle
+    let deadline: Int64
     private let timeoutSeconds: Int
     /// Where the database is, for messages: `host:port/database`.
     let address: String
@@ -87,12 +87,12 @@ final class MariaDBSession {
         }
     }
 
-    private func timedOut() -> Failure {
+    func timedOut() -> Failure {
         Failure(description: "the accounting database at \(address) did not send every row within \(timeoutSeconds) s, "
             + "and the read was stopped (raise --timeout, or narrow --start/--end)")
     }
 
-    private func failure(_ what: String) -> Failure {
+    func failure(_ what: String) -> Failure {
         Failure(description: "the accounting database at \(address): \(what): " + errorText())
     }
 

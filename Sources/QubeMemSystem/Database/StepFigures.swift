@@ -28,13 +28,28 @@ public struct StepFigures: Sendable, Equatable {
     }
 }
 
+extension StepFigures {
+    /// The figures of a step from its columns as the database stores them: its state's number,
+    /// and the TRES lists (`1=4,2=1048576`) of its largest task's peaks and of their sum, of
+    /// which the memory (TRES 2) is read. Both reads of a step come here: the text rows
+    /// (`AccountingRows.stepFigures`) and the prepared statement's (`AccountingStepReader`).
+    init(record: UInt64, stateNumber: UInt64, nodes: UInt64, tasks: UInt64,
+         tresMax: UnsafeBufferPointer<UInt8>, tresTotal: UnsafeBufferPointer<UInt8>) {
+        self.init(record: record, state: AccountingSQL.state(number: stateNumber),
+                  maxRSS: AccountingRows.tres(tresMax, id: 2), taskSum: AccountingRows.tres(tresTotal, id: 2),
+                  tasks: tasks, nodes: nodes)
+    }
+}
+
 extension AccountingRows {
     /// The figures of the current `S` row, read as `writeStep` writes them.
     func stepFigures() -> StepFigures {
-        StepFigures(
-            record: number(Step.record), state: AccountingSQL.state(number: number(Step.state)),
-            maxRSS: tres(Step.tresMax, id: 2), taskSum: tres(Step.tresTotal, id: 2),
-            tasks: number(Step.tasks), nodes: number(Step.nodes))
+        withField(Step.tresMax) { tresMax in
+            withField(Step.tresTotal) { tresTotal in
+                StepFigures(record: number(Step.record), stateNumber: number(Step.state), nodes: number(Step.nodes),
+                            tasks: number(Step.tasks), tresMax: tresMax, tresTotal: tresTotal)
+            }
+        }
     }
 
     /// The job written for a record (its JobID read back), nil when that record was not written.
