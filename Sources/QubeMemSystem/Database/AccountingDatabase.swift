@@ -54,13 +54,15 @@ public enum AccountingDatabase {
         onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void,
         onStep: (JobKey, StepFigures) -> Void
     ) throws(Failure) {
-        let jobStatements: [String]
-        do { jobStatements = try query.jobStatements() } catch { throw .settings(error.description) }
+        func statements(boundRecords: Bool) throws(Failure) -> [String] {
+            do { return try query.jobStatements(boundRecords: boundRecords) } catch { throw .settings(error.description) }
+        }
         var libraryMissing: MariaDBLibrary.LoadError?
         if client == nil {
             switch MariaDBLibrary.load() {
             case .success(let library): return try readThroughLibrary(
-                library, settings: settings, query: query, statements: jobStatements, timeoutSeconds: timeoutSeconds,
+                library, settings: settings, query: query, statements: try statements(boundRecords: true),
+                timeoutSeconds: timeoutSeconds,
                 now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
             case .failure(let error): libraryMissing = error
             }
@@ -90,7 +92,7 @@ public enum AccountingDatabase {
                 throw .client(error)
             }
         }
-        try run(jobStatements.joined(separator: "; "))
+        try run(try statements(boundRecords: false).joined(separator: "; "))
         rows.finishJobs(emit: onRows)
         if let stepsSQL = try steps(query, rows.stepSelection) {
             try run(stepsSQL)

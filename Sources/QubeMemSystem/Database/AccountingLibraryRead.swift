@@ -56,15 +56,27 @@ extension AccountingDatabase {
             handedSeen = rows.recordsSeen
             handedHigh = rows.lastRecordSeen
         }
-        for statement in statements {
-            try session.rows(statement) { row, lengths, count in
-                rows.feed(row: row, lengths: lengths, count: count, emit: onRows)
-                if rows.recordsSeen - handedSeen >= stepChunk {
-                    handOver()
-                    rows.flush(onRows)  // the jobs' rows reach the audit before their steps
-                    let taken = reader.take(wait: false)
-                    if failure == nil { failure = taken.failure }
-                    merge(taken.batches)
+        func afterRow() {
+            if rows.recordsSeen - handedSeen >= stepChunk {
+                handOver()
+                rows.flush(onRows)  // the jobs' rows reach the audit before their steps
+                let taken = reader.take(wait: false)
+                if failure == nil { failure = taken.failure }
+                merge(taken.batches)
+            }
+        }
+        // The job records, the last statement, through a prepared statement (their integers as
+        // integers); the others, small, as text.
+        for (index, statement) in statements.enumerated() {
+            if index == statements.count - 1 {
+                try session.boundRows(statement, columns: AccountingRows.Job.kinds) { row in
+                    rows.feed(bound: row, emit: onRows)
+                    afterRow()
+                }
+            } else {
+                try session.rows(statement) { row, lengths, count in
+                    rows.feed(row: row, lengths: lengths, count: count, emit: onRows)
+                    afterRow()
                 }
             }
             if let failure { throw MariaDBSession.Failure(description: failure) }

@@ -72,7 +72,8 @@ extension AccountingRows {
                     // An older record: held until it is known whether a newer one is in the window.
                     if let kept = held[id], (kept.submit, kept.record) >= (submit, record) { return }
                     if let replaced = held[id] { heldRecords.remove(replaced.record) }
-                    held[id] = HeldRecord(submit: submit, record: record, line: line, starts: starts)
+                    held[id] = HeldRecord(submit: submit, record: record, line: line, starts: starts, boundMask: boundMask,
+                                          boundValues: boundMask == 0 ? [] : boundValues)
                     heldRecords.insert(record)
                     return
                 }

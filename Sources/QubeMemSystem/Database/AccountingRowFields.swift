@@ -5,12 +5,20 @@ import QubeMem
 extension AccountingRows {
     /// A field's first 40 bytes, for messages.
     func text(_ i: Int) -> String {
-        String(decoding: field(i).prefix(40), as: UTF8.self)
+        if isBound(i) { return String(boundValues[i]) }
+        return String(decoding: field(i).prefix(40), as: UTF8.self)
+    }
+
+    /// True when column `i` of the current row came as an integer (`feed(bound:)`).
+    @inline(__always)
+    func isBound(_ i: Int) -> Bool {
+        i < 32 && boundMask & (1 << UInt32(i)) != 0
     }
 
     /// True when field `i` is empty or decimal digits with a value of at most `UInt32.max`.
     func fitsUInt32(_ i: Int) -> Bool {
-        withField(i) { $0.isEmpty || DecimalText.parse($0, limit: UInt64(UInt32.max)) != nil }
+        if isBound(i) { return boundValues[i] <= UInt64(UInt32.max) }
+        return withField(i) { $0.isEmpty || DecimalText.parse($0, limit: UInt64(UInt32.max)) != nil }
     }
 
     /// The bytes of field `i` (empty past the last).
@@ -34,11 +42,13 @@ extension AccountingRows {
 
     /// A decimal field as a number (0 when empty or not a number).
     func number(_ i: Int, skip: Int = 0) -> UInt64 {
-        withField(i) { DecimalText.parse(UnsafeBufferPointer(rebasing: $0.dropFirst(skip))) ?? 0 }
+        if isBound(i) { return boundValues[i] }
+        return withField(i) { DecimalText.parse(UnsafeBufferPointer(rebasing: $0.dropFirst(skip))) ?? 0 }
     }
 
     /// A decimal field that may be negative (-1 when empty).
     func signed(_ i: Int) -> Int64 {
+        if isBound(i) { return Int64(truncatingIfNeeded: boundValues[i]) }
         guard let first = withField(i, { $0.first }) else { return -1 }  // a closure: a key path cost a lookup per call
         if first == UInt8(ascii: "-") { return -Int64(truncatingIfNeeded: number(i, skip: 1)) }
         return Int64(truncatingIfNeeded: number(i))

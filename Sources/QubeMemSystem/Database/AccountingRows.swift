@@ -68,6 +68,9 @@ public struct AccountingRows {
         var record: UInt64
         var line: [UInt8]
         var starts: [Int]
+        /// The record's integer columns when they came as integers (`feed(bound:)`).
+        var boundMask: UInt32
+        var boundValues: [UInt64]
     }
 
     let userName: UserName
@@ -79,6 +82,11 @@ public struct AccountingRows {
     var line: [UInt8] = []
     var out: [UInt8] = []
     var starts: [Int] = []
+    /// Columns of the current row that came as integers (`feed(bound:)`, the job records read
+    /// through a prepared statement): bit i is set when column i's value is `boundValues[i]`,
+    /// its field in `line` then empty.
+    var boundMask: UInt32 = 0
+    var boundValues = [UInt64](repeating: 0, count: Job.count)
     var jobID: [UInt8] = []
     var names: [UInt32: [UInt8]] = [:]
     /// Associations (`A` rows): the User of their jobs, and the Account of those whose record has
@@ -180,6 +188,32 @@ public struct AccountingRows {
         if out.count >= 1 << 16 { flush(emit) }
     }
 
+    /// Converts one job record read through the prepared statement (`AccountingSQL`'s
+    /// `jobStatements(boundRecords: true)`): its integer columns (`Job.integers`) as numbers, a
+    /// NULL one as an empty field (a canceller the database does not know), the rest as text.
+    /// Needs `escaped: false`.
+    mutating func feed(bound row: BoundRow, emit: (UnsafeRawBufferPointer) -> Void) {
+        line.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        boundMask = 0
+        for column in 0..<Job.count {
+            if column > 0 { line.append(0x09) }
+            starts.append(line.count)
+            if Job.integerMask & (1 << column) != 0 {
+                if !row.isNull(column) {
+                    boundMask |= 1 << column
+                    boundValues[column] = row.integer(column)
+                }
+            } else {
+                line.append(contentsOf: row.text(column))
+            }
+        }
+        convertFields()
+        boundMask = 0
+        line.removeAll(keepingCapacity: true)
+        if out.count >= 1 << 16 { flush(emit) }
+    }
+
     /// Converts a last line without its newline, if any (call at the end of each client's output).
     public mutating func finish(emit: (UnsafeRawBufferPointer) -> Void) {
         if !line.isEmpty { convertLine() }
@@ -201,9 +235,12 @@ public struct AccountingRows {
         for record in late {
             line = record.line
             starts = record.starts
+            boundMask = record.boundMask
+            if boundMask != 0 { boundValues = record.boundValues }
             writeJob(late: true)
         }
         line.removeAll()
+        boundMask = 0
         if !writtenInOrder { written.sort { $0.record < $1.record } }
         flush(emit)
     }
@@ -244,6 +281,12 @@ public struct AccountingRows {
         static let count = 24
         /// `int unsigned` in slurmdbd's schema and written as ids or counts.
         static let unsigned32 = [id, arrayJob, arrayTask, hetJob, hetOffset, user, nodes, association]
+        /// The integer columns, read as integers through the prepared statement (`feed(bound:)`).
+        static let integers = [record, id, arrayJob, arrayTask, hetJob, hetOffset, user, state, cancelledBy, start, end,
+                               suspended, nodes, submit, association]
+        static let integerMask: UInt32 = integers.reduce(0) { $0 | 1 << $1 }
+        /// How `MariaDBSession.boundRows` reads each column.
+        static let kinds: [MariaDBSession.BoundColumn] = (0..<count).map { integers.contains($0) ? .integer : .text }
     }
 
     /// Positions of the `A` rows' columns: an association's id, user and account.

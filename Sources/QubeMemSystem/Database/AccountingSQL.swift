@@ -91,7 +91,11 @@ public struct AccountingSQL: Sendable, Equatable {
     /// that match its selection, the one submitted last. The `D` rows say which jobs have several
     /// records and the submit time of the newest; `AccountingRows` holds the older ones back.
     /// - Throws: `InvalidValue` for a name or id that is not plain.
-    public func jobStatements() throws(InvalidValue) -> [String] {
+    ///
+    /// With `boundRecords` the job records are read as a prepared statement
+    /// (`MariaDBSession.boundRows`, the client library's read): their integers arrive as integers,
+    /// and the canceller is selected bare (NULL when unknown) instead of as a number of mixed sign.
+    public func jobStatements(boundRecords: Bool = false) throws(InvalidValue) -> [String] {
         guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
         }
@@ -124,7 +128,9 @@ public struct AccountingSQL: Sendable, Equatable {
             + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'"
         let associations = "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`"
         let requeued = "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1"
-        let records = "SELECT " + (summaryOnly ? Self.summaryJobColumns : Self.jobColumns).joined(separator: ", ")
+        var columns = summaryOnly ? Self.summaryJobColumns : Self.jobColumns
+        if boundRecords { columns[AccountingRows.Job.cancelledBy] = summaryOnly ? "NULL" : "j.kill_requid" }
+        let records = "SELECT " + columns.joined(separator: ", ")
             + " FROM \(jobTable) j WHERE " + conditions.joined(separator: " AND ") + " ORDER BY j.job_db_inx"
         return summaryOnly ? [estimate, requeued, records] : [estimate, associations, requeued, records]
     }

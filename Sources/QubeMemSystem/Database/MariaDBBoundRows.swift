@@ -14,6 +14,9 @@ struct BoundRow {
     /// An integer column's value; 0 for NULL (as the text protocol's `NULL` reads).
     func integer(_ column: Int) -> UInt64 { nulls[column] != 0 ? 0 : integers[column] }
 
+    /// True when the column is NULL.
+    func isNull(_ column: Int) -> Bool { nulls[column] != 0 }
+
     /// A text column's bytes; empty for NULL.
     func text(_ column: Int) -> UnsafeBufferPointer<UInt8> {
         guard nulls[column] == 0, let base = texts[column] else { return UnsafeBufferPointer(start: nil, count: 0) }
