@@ -70,7 +70,7 @@
 #   QUBEMEM_SANDBOX_DB_POOL MariaDB's InnoDB buffer pool, as mariadbd takes it (default 64M; the
 #                          10 M-job measurements of BENCHMARKS.md use 12G, set at start-up: a pool
 #                          grown later with SET GLOBAL keeps its start-up page hash, whose long
-#                          chains cost the server a seventh of its time)
+#                          chains cost the server a seventh of its time on the job records)
 #   QUBEMEM_SANDBOX_TIMEOUT seconds to wait for each daemon or state (default 60)
 #
 # All state lives in $REPO/.sandbox or .sandbox-RELEASE (etc/ log/ run/ spool/ mysql/ munge/).

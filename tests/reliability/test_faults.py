@@ -177,9 +177,10 @@ def locked_table(slurm_sandbox):
 
 
 def waiting_queries(table: str) -> list[str]:
-    """Ids of the database sessions whose running statement reads `table`, other than this one."""
+    """Ids of the database sessions whose running statement reads `table`, other than this one
+    (a plain query, or a prepared statement, which the server lists as `Execute`)."""
     r = subprocess.run([*MARIADB, "--batch", "--skip-column-names", "-e",
-                        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' "
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute') "
                         f"AND INFO LIKE 'SELECT%{table}%' AND ID <> CONNECTION_ID()"],
                        capture_output=True, text=True, timeout=30, check=True)
     return r.stdout.split()
