@@ -170,6 +170,87 @@ import QubeMemAudit
         #expect(Self.convertLibraryRows(cases[1]).rows.contains { $0.hasPrefix("20|wrap|") && $0.hasSuffix("|tab here|") })
     }
 
+    /// Converts the same rows as `convertLibraryRows`, but the `J` rows as the prepared statement
+    /// hands them over (`feed(bound:)`): integers as numbers, a canceller of -1 or NULL as NULL.
+    static func convertBoundRows(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
+        var converter = AccountingRows(now: now, userName: { uid in uid == 0 ? "root" : "user\(uid)" }, escaped: false)
+        var bytes: [UInt8] = []
+        let count = AccountingRows.Job.count
+        func feedBound(_ line: String) {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let integers = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+            let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: count)
+            let nulls = UnsafeMutablePointer<CChar>.allocate(capacity: count)
+            let texts = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: count)
+            integers.initialize(repeating: 0, count: count)
+            lengths.initialize(repeating: 0, count: count)
+            nulls.initialize(repeating: 0, count: count)
+            texts.initialize(repeating: nil, count: count)
+            defer {
+                for i in 0..<count { texts[i]?.deallocate() }
+                integers.deallocate(); lengths.deallocate(); nulls.deallocate(); texts.deallocate()
+            }
+            for (i, field) in fields.enumerated() {
+                if AccountingRows.Job.integers.contains(i) {
+                    if field == "-1" || field == "NULL" { nulls[i] = 1 } else { integers[i] = UInt64(field)! }
+                } else {
+                    let stored = Array(field.utf8)
+                    let p = UnsafeMutableRawPointer.allocate(byteCount: max(stored.count, 1), alignment: 1)
+                    p.copyMemory(from: stored, byteCount: stored.count)
+                    texts[i] = p
+                    lengths[i] = UInt(stored.count)
+                }
+            }
+            converter.feed(bound: BoundRow(integers: integers, lengths: lengths, nulls: nulls, texts: texts)) {
+                bytes.append(contentsOf: $0)
+            }
+        }
+        for line in lines where !line.hasPrefix("S\t") {
+            if line.hasPrefix("J\t") {
+                feedBound(line)
+            } else {
+                var text = line + "\n"
+                text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+            }
+        }
+        converter.finishJobs { bytes.append(contentsOf: $0) }
+        let selection = converter.stepSelection
+        var second = lines.filter { $0.hasPrefix("S\t") }.joined(separator: "\n")
+        second.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+        converter.finish { bytes.append(contentsOf: $0) }
+        let rows = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return (rows.dropLast().map(String.init), converter.unreadable, selection)
+    }
+
+    @Test func jobRecordsReadAsIntegersBecomeTheSameSacctRowsAsTheirText() {
+        // Cancellers known and unknown, an array task and a heterogeneous component, a running
+        // job, and a requeued job whose held record (kept with its integers) is written at the end.
+        let cases: [[String]] = [
+            [Self.jobRow(["state": "4", "requid": "1001"]), Self.jobRow(["inx": "9", "id": "3", "state": "4"])],
+            [Self.jobRow(["arrayJob": "40", "arrayTask": "5"]), Self.jobRow(["inx": "9", "het": "50", "hetOffset": "1"]),
+             Self.jobRow(["inx": "10", "id": "4", "state": "1", "end": "0"])],
+            ["D\t20\t3000",
+             Self.jobRow(["inx": "3", "id": "20", "submit": "1000", "state": "7", "start": "1100", "end": "1900"]),
+             Self.jobRow(["inx": "4", "id": "21", "submit": "1500"]),
+             Self.jobRow(["inx": "8", "id": "20", "submit": "2000", "state": "4", "requid": "7"]),
+             Self.jobRow(["inx": "9", "id": "22", "submit": "2500", "start": "1200"]),
+             Self.stepRow(["inx": "3", "id": "-5", "max": "2=100"]),
+             Self.stepRow(["inx": "4", "id": "-5", "max": "2=200"])],
+            // An id wider than its column cannot come from the database; it is still refused.
+            [Self.jobRow(["nodes": "4294967296"])],
+        ]
+        for lines in cases {
+            let text = Self.convert(lines), bound = Self.convertBoundRows(lines)
+            #expect(bound.rows == text.rows)
+            #expect(bound.unreadable == text.unreadable && bound.steps == text.steps)
+        }
+        #expect(Self.convertBoundRows(cases[0]).rows.first?.contains("|CANCELLED by 1001|") == true)
+        // Job 20's newest record (submit 3000) is not in the window: of its two held ones, the
+        // newer is written at the end, with its own canceller.
+        #expect(Self.convertBoundRows(cases[2]).rows.filter { $0.hasPrefix("20|") }.map { $0.contains("|CANCELLED by 7|") } == [true])
+        #expect(Self.convertBoundRows(cases[3]).unreadable == 1)
+    }
+
     @Test func aJobsUserIsItsAssociationsAndADeletedUsersIsEmptyAsSacctPrintsThem() {
         // Association 2 is root's in account "physics"; association 3 an account's own (no user).
         let associations = ["A\t2\troot\tphysics", "A\t3\t\tchem", "A\t4\tal|ice\tbio"]

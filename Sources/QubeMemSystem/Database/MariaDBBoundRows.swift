@@ -11,6 +11,15 @@ struct BoundRow {
     fileprivate let nulls: UnsafeMutablePointer<CChar>
     fileprivate let texts: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
+    /// A row over these columns' storage, as the library fills it (tests make their own).
+    init(integers: UnsafeMutablePointer<UInt64>, lengths: UnsafeMutablePointer<UInt>, nulls: UnsafeMutablePointer<CChar>,
+         texts: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        self.integers = integers
+        self.lengths = lengths
+        self.nulls = nulls
+        self.texts = texts
+    }
+
     /// An integer column's value; 0 for NULL (as the text protocol's `NULL` reads).
     func integer(_ column: Int) -> UInt64 { nulls[column] != 0 ? 0 : integers[column] }
 
