@@ -188,32 +188,6 @@ public struct AccountingRows {
         if out.count >= 1 << 16 { flush(emit) }
     }
 
-    /// Converts one job record read through the prepared statement (`AccountingSQL`'s
-    /// `jobStatements(boundRecords: true)`): its integer columns (`Job.integers`) as numbers, a
-    /// NULL one as an empty field (a canceller the database does not know), the rest as text.
-    /// Needs `escaped: false`.
-    mutating func feed(bound row: BoundRow, emit: (UnsafeRawBufferPointer) -> Void) {
-        line.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        boundMask = 0
-        for column in 0..<Job.count {
-            if column > 0 { line.append(0x09) }
-            starts.append(line.count)
-            if Job.integerMask & (1 << column) != 0 {
-                if !row.isNull(column) {
-                    boundMask |= 1 << column
-                    boundValues[column] = row.integer(column)
-                }
-            } else {
-                line.append(contentsOf: row.text(column))
-            }
-        }
-        convertFields()
-        boundMask = 0
-        line.removeAll(keepingCapacity: true)
-        if out.count >= 1 << 16 { flush(emit) }
-    }
-
     /// Converts a last line without its newline, if any (call at the end of each client's output).
     public mutating func finish(emit: (UnsafeRawBufferPointer) -> Void) {
         if !line.isEmpty { convertLine() }
@@ -285,8 +259,6 @@ public struct AccountingRows {
         static let integers = [record, id, arrayJob, arrayTask, hetJob, hetOffset, user, state, cancelledBy, start, end,
                                suspended, nodes, submit, association]
         static let integerMask: UInt32 = integers.reduce(0) { $0 | 1 << $1 }
-        /// How `MariaDBSession.boundRows` reads each column.
-        static let kinds: [MariaDBSession.BoundColumn] = (0..<count).map { integers.contains($0) ? .integer : .text }
     }
 
     /// Positions of the `A` rows' columns: an association's id, user and account.
