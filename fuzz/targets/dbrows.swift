@@ -7,7 +7,9 @@
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var rows = AccountingRows(now: 1_800_000_000, userName: { "u\($0)" })
     var accumulator = SacctAccumulator()
-    let cut = size == 0 ? 0 : Int(data[0]) % (size + 1)
+    // Cut after a whole line, as the real reads end their first client run.
+    var cut = size == 0 ? 0 : Int(data[0]) % (size + 1)
+    while cut > 0 && cut < size && data[cut - 1] != 0x0A { cut += 1 }
     rows.feed(UnsafeRawBufferPointer(start: data, count: cut)) { accumulator.feed($0) }
     rows.finishJobs { accumulator.feed($0) }
     _ = rows.stepSelection
@@ -25,19 +27,37 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fatalError("converted rows the sacct reader refuses: \(accumulator.malformed.prefix(2))")
     }
     // The client library's way (`audit --source db` without --db-client): the same rows, the
-    // steps handed over as figures and merged with `addStep`, must give the same jobs.
+    // steps handed over as figures and merged with `addStep`, must give the same jobs. Each step
+    // is merged as soon as its row is read, to its job if that job was written by then: the text
+    // path's rule (a step row finds its job among the jobs written so far; the real reads only
+    // ever hand over steps of records already read).
     var direct = AccountingRows(now: 1_800_000_000, userName: { "u\($0)" })
     var figures: [StepFigures] = []
     direct.onStepFigures = { figures.append($0) }
     var merged = SacctAccumulator()
-    direct.feed(UnsafeRawBufferPointer(start: data, count: cut)) { merged.feed($0) }
-    direct.finishJobs { merged.feed($0) }
-    direct.feed(UnsafeRawBufferPointer(start: data + cut, count: size - cut)) { merged.feed($0) }
-    direct.finish { merged.feed($0) }
-    for step in figures {
-        guard let key = direct.jobKey(record: step.record) else { continue }
-        merged.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum, tasks: step.tasks, nodes: step.nodes)
+    func mergeFigures() {
+        for step in figures {
+            guard let key = direct.jobKey(record: step.record) else { continue }
+            merged.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum, tasks: step.tasks, nodes: step.nodes)
+        }
+        figures.removeAll()
     }
+    func feedLines(_ start: UnsafePointer<UInt8>, _ count: Int) {
+        var offset = 0
+        while offset < count {
+            var end = offset
+            while end < count && start[end] != 0x0A { end += 1 }
+            let length = min(end + 1, count) - offset
+            direct.feed(UnsafeRawBufferPointer(start: start + offset, count: length)) { merged.feed($0) }
+            mergeFigures()
+            offset += length
+        }
+    }
+    feedLines(data, cut)
+    direct.finishJobs { merged.feed($0) }
+    feedLines(data + cut, size - cut)
+    direct.finish { merged.feed($0) }
+    mergeFigures()
     merged.finish()
     func jobs(_ acc: inout SacctAccumulator) -> String {
         String(describing: acc.takeFinishedJobs().map { job in var j = job; j.line = 0; return j })
