@@ -52,6 +52,9 @@ extension MariaDBSession {
     func boundRows(
         _ sql: String, columns: [BoundColumn], stop: (() -> Bool)? = nil, onRow: (BoundRow) -> Void
     ) throws(Failure) {
+        // The buffers outlive the statement: it is closed (its unread rows drained) before they go.
+        let buffers = BoundBuffers(count: columns.count)
+        defer { buffers.release() }
         guard let statement = library.statementInit(handle) else {
             throw Failure(description: "\(MariaDBLibrary.fileName) could not allocate a statement (out of memory)")
         }
@@ -72,8 +75,6 @@ extension MariaDBSession {
             throw Failure(description: "the accounting database at \(address) returned \(returned) columns where "
                 + "\(count) were asked for")
         }
-        let buffers = BoundBuffers(count: count)
-        defer { buffers.release() }
         var capacities = [Int](repeating: 0, count: count)
         for column in 0..<count {
             let bind = buffers.binds + column
