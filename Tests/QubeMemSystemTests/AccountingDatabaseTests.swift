@@ -36,6 +36,14 @@ import QubeMemAudit
         var bytes: [UInt8] = []
         var first = lines.filter { !$0.hasPrefix("S\t") }.joined(separator: "\n") + "\n"
         first.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+        return finishWithSteps(&converter, &bytes, lines)
+    }
+
+    /// The second client run of `convert`: `finishJobs`, then the `S` rows of `lines` as the
+    /// command-line client's text; the sacct rows of both runs.
+    static func finishWithSteps(
+        _ converter: inout AccountingRows, _ bytes: inout [UInt8], _ lines: [String]
+    ) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
         converter.finishJobs { bytes.append(contentsOf: $0) }
         let selection = converter.stepSelection
         var second = lines.filter { $0.hasPrefix("S\t") }.joined(separator: "\n")
@@ -213,13 +221,7 @@ import QubeMemAudit
                 text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
             }
         }
-        converter.finishJobs { bytes.append(contentsOf: $0) }
-        let selection = converter.stepSelection
-        var second = lines.filter { $0.hasPrefix("S\t") }.joined(separator: "\n")
-        second.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
-        converter.finish { bytes.append(contentsOf: $0) }
-        let rows = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        return (rows.dropLast().map(String.init), converter.unreadable, selection)
+        return finishWithSteps(&converter, &bytes, lines)
     }
 
     @Test func jobRecordsReadAsIntegersBecomeTheSameSacctRowsAsTheirText() {

@@ -28,18 +28,31 @@ FIRST = 20_000_000
 MIB = 1 << 20
 
 
+def make_tables(sb, cluster, *fill, copy_associations=False):
+    """Tables `<cluster>_{job,step,assoc}_table` made like the sandbox's, filled by fill_db.py
+    with `fill` (its jobs, steps and options). Returns the root client's command and the
+    statement that drops them."""
+    socket = sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"
+    db = ["mariadb", "--socket", str(socket), "-uroot", "slurm_acct_db", "-e"]
+    drop = f"DROP TABLE IF EXISTS {cluster}_job_table, {cluster}_step_table, {cluster}_assoc_table"
+    copy = f"; INSERT INTO {cluster}_assoc_table SELECT * FROM qubesandbox_assoc_table" if copy_associations else ""
+    subprocess.run([*db, drop + "; " + "; ".join(
+        f"CREATE TABLE {cluster}_{t}_table LIKE qubesandbox_{t}_table" for t in ("job", "step", "assoc")) + copy],
+        check=True, timeout=60)
+    try:
+        subprocess.run([sys.executable, str(REPO / "bench" / "audit" / "fill_db.py"), *fill, "--cluster", cluster,
+                        "--socket", str(socket), "--first-job", str(FIRST)],
+                       check=True, timeout=600, capture_output=True)
+    except BaseException:
+        subprocess.run([*db, drop], check=True, timeout=60)
+        raise
+    return db, drop
+
+
 @pytest.fixture(scope="module")
 def tables(slurm_sandbox):
     sb = slurm_sandbox
-    socket = sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"
-    db = ["mariadb", "--socket", str(socket), "-uroot", "slurm_acct_db", "-e"]
-    drop = "DROP TABLE IF EXISTS qmpar_job_table, qmpar_step_table, qmpar_assoc_table"
-    subprocess.run([*db, drop + "; " + "; ".join(
-        f"CREATE TABLE qmpar_{t}_table LIKE qubesandbox_{t}_table" for t in ("job", "step", "assoc"))
-        + "; INSERT INTO qmpar_assoc_table SELECT * FROM qubesandbox_assoc_table"], check=True, timeout=60)
-    subprocess.run([sys.executable, str(REPO / "bench" / "audit" / "fill_db.py"), str(JOBS), "2", "--cluster", "qmpar",
-                    "--socket", str(socket), "--first-job", str(FIRST), "--requeued", str(EVERY)],
-                   check=True, timeout=600, capture_output=True)
+    db, drop = make_tables(sb, "qmpar", str(JOBS), "2", "--requeued", str(EVERY), copy_associations=True)
     yield sb
     subprocess.run([*db, drop], check=True, timeout=60)
 
@@ -98,16 +111,8 @@ def test_step_figures_longer_than_the_first_buffer_are_read_whole(slurm_sandbox)
     # one comes: the memory figure at the end of a 2 kB list must still be read, as the
     # command-line client reads it.
     sb = slurm_sandbox
-    socket = sb.SANDBOX_DIR / "run" / "mysql" / "mysqld.sock"
-    db = ["mariadb", "--socket", str(socket), "-uroot", "slurm_acct_db", "-e"]
-    drop = "DROP TABLE IF EXISTS qmlong_job_table, qmlong_step_table, qmlong_assoc_table"
-    subprocess.run([*db, drop + "; " + "; ".join(
-        f"CREATE TABLE qmlong_{t}_table LIKE qubesandbox_{t}_table" for t in ("job", "step", "assoc"))],
-        check=True, timeout=60)
+    db, drop = make_tables(sb, "qmlong", "3", "2")
     try:
-        subprocess.run([sys.executable, str(REPO / "bench" / "audit" / "fill_db.py"), "3", "2", "--cluster", "qmlong",
-                        "--socket", str(socket), "--first-job", str(FIRST)],
-                       check=True, timeout=120, capture_output=True)
         filler = ",".join(f"{1000 + i}=123456789012" for i in range(120))
         # Larger than the job's other step (its batch step, with a short list), so that the job's
         # peak is this one; the first long list read, so that it is the one that grows the buffer.
