@@ -183,45 +183,52 @@ import QubeMemAudit
     static func convertBoundRows(_ lines: [String], now: Int64 = 2000) -> (rows: [String], unreadable: Int, steps: AccountingRows.StepSelection) {
         var converter = AccountingRows(now: now, userName: { uid in uid == 0 ? "root" : "user\(uid)" }, escaped: false)
         var bytes: [UInt8] = []
-        let count = AccountingRows.Job.count
-        func feedBound(_ line: String) {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            let integers = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
-            let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: count)
-            let nulls = UnsafeMutablePointer<CChar>.allocate(capacity: count)
-            let texts = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: count)
-            integers.initialize(repeating: 0, count: count)
-            lengths.initialize(repeating: 0, count: count)
-            nulls.initialize(repeating: 0, count: count)
-            texts.initialize(repeating: nil, count: count)
-            defer {
-                for i in 0..<count { texts[i]?.deallocate() }
-                integers.deallocate(); lengths.deallocate(); nulls.deallocate(); texts.deallocate()
-            }
-            for (i, field) in fields.enumerated() {
-                if AccountingRows.Job.integers.contains(i) {
-                    if field == "-1" || field == "NULL" { nulls[i] = 1 } else { integers[i] = UInt64(field)! }
-                } else {
-                    let stored = Array(field.utf8)
-                    let p = UnsafeMutableRawPointer.allocate(byteCount: max(stored.count, 1), alignment: 1)
-                    p.copyMemory(from: stored, byteCount: stored.count)
-                    texts[i] = p
-                    lengths[i] = UInt(stored.count)
-                }
-            }
-            converter.feed(bound: BoundRow(integers: integers, lengths: lengths, nulls: nulls, texts: texts)) {
-                bytes.append(contentsOf: $0)
-            }
-        }
+        feedFirstRun(&converter, lines) { bytes.append(contentsOf: $0) }
+        return finishWithSteps(&converter, &bytes, lines)
+    }
+
+    /// The first client run of `lines` as the client library reads it: the `J` rows through the
+    /// prepared statement (`feed(bound:)`), the others as text.
+    static func feedFirstRun(_ converter: inout AccountingRows, _ lines: [String], emit: (UnsafeRawBufferPointer) -> Void) {
         for line in lines where !line.hasPrefix("S\t") {
             if line.hasPrefix("J\t") {
-                feedBound(line)
+                feedBound(&converter, line, emit: emit)
             } else {
                 var text = line + "\n"
-                text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { bytes.append(contentsOf: $0) } }
+                text.withUTF8 { converter.feed(UnsafeRawBufferPointer($0), emit: emit) }
             }
         }
-        return finishWithSteps(&converter, &bytes, lines)
+    }
+
+    /// One `J` row handed over as the prepared statement does: integers as numbers (`-1` or
+    /// `NULL`: SQL NULL), the rest as their bytes.
+    static func feedBound(_ converter: inout AccountingRows, _ line: String, emit: (UnsafeRawBufferPointer) -> Void) {
+        let count = AccountingRows.Job.count
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let integers = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: count)
+        let nulls = UnsafeMutablePointer<CChar>.allocate(capacity: count)
+        let texts = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: count)
+        integers.initialize(repeating: 0, count: count)
+        lengths.initialize(repeating: 0, count: count)
+        nulls.initialize(repeating: 0, count: count)
+        texts.initialize(repeating: nil, count: count)
+        defer {
+            for i in 0..<count { texts[i]?.deallocate() }
+            integers.deallocate(); lengths.deallocate(); nulls.deallocate(); texts.deallocate()
+        }
+        for (i, field) in fields.enumerated() {
+            if AccountingRows.Job.integers.contains(i) {
+                if field == "-1" || field == "NULL" { nulls[i] = 1 } else { integers[i] = UInt64(field)! }
+            } else {
+                let stored = Array(field.utf8)
+                let p = UnsafeMutableRawPointer.allocate(byteCount: max(stored.count, 1), alignment: 1)
+                p.copyMemory(from: stored, byteCount: stored.count)
+                texts[i] = p
+                lengths[i] = UInt(stored.count)
+            }
+        }
+        converter.feed(bound: BoundRow(integers: integers, lengths: lengths, nulls: nulls, texts: texts), emit: emit)
     }
 
     @Test func jobRecordsReadAsIntegersBecomeTheSameSacctRowsAsTheirText() {
@@ -251,6 +258,69 @@ import QubeMemAudit
         // newer is written at the end, with its own canceller.
         #expect(Self.convertBoundRows(cases[2]).rows.filter { $0.hasPrefix("20|") }.map { $0.contains("|CANCELLED by 7|") } == [true])
         #expect(Self.convertBoundRows(cases[3]).unreadable == 1)
+    }
+
+    /// The audit's summary of `lines` read as the client library reads them, the job records
+    /// handed over as sacct rows or, with `figures`, as `JobRecordFigures` (`AccountingRows.onJob`):
+    /// the summary's jobs, its row counts and malformed rows, and the records handed as figures.
+    static func summarize(_ lines: [String], figures: Bool) -> (jobs: String, rows: Int, malformed: String, handed: Int) {
+        final class Audit { var acc = SacctAccumulator(keeping: .summary); var handed = 0 }
+        let audit = Audit()
+        var converter = AccountingRows(now: 2000, userName: { "user\($0)" }, escaped: false)
+        if figures {
+            converter.onJob = { job in
+                audit.handed += 1
+                audit.acc.addJob(key: job.key, state: job.state, elapsedSeconds: job.elapsedSeconds, nodes: job.nodes,
+                                 cpus: job.cpus, requested: job.requested, comment: job.comment, adminComment: job.adminComment)
+            }
+        }
+        feedFirstRun(&converter, lines) { audit.acc.feed($0) }
+        converter.finishJobs { audit.acc.feed($0) }
+        var steps = lines.filter { $0.hasPrefix("S\t") }.joined(separator: "\n")
+        steps.withUTF8 { converter.feed(UnsafeRawBufferPointer($0)) { audit.acc.feed($0) } }
+        converter.finish { audit.acc.feed($0) }
+        audit.acc.finish()
+        let malformed = String(describing: audit.acc.malformed)
+        let rows = audit.acc.rows
+        return (String(describing: audit.acc.takeSummary()), rows, malformed, audit.handed)
+    }
+
+    @Test func jobRecordsHandedAsFiguresMakeTheSameSummaryAsTheirSacctRows() {
+        let record = "qubemem:v1 action=set model=1.3 path=harmonic peak_bytes=1000 baseline_bytes=500 slack=1.15 request_mib=400 user_mib=none"
+        let lines = [
+            "D\t30\t3000",
+            Self.jobRow(["inx": "1", "id": "10", "admin": record, "comment": "qube: n_pix=10"]),
+            Self.jobRow(["inx": "2", "id": "11", "comment": "qube: path=harmonic lmax=64"]),  // no record: the comment kept
+            Self.jobRow(["inx": "3", "id": "12", "admin": "qubemem:v1 action=warn reason=x"]),
+            Self.jobRow(["inx": "4", "id": "13", "admin": "qubemem:v2 something"]),  // unreadable record
+            Self.jobRow(["inx": "5", "arrayJob": "40", "arrayTask": "5", "admin": record]),
+            Self.jobRow(["inx": "6", "het": "50", "hetOffset": "1", "state": "11", "tresReq": ""]),  // OOM, no ReqMem
+            Self.jobRow(["inx": "7", "id": "14", "state": "1", "end": "0"]),  // running: skipped
+            Self.jobRow(["inx": "8", "id": "15", "state": "99"]),  // a state this release does not name
+            Self.jobRow(["inx": "9", "id": "16", "state": "4", "requid": "1001", "suspended": "2"]),
+            Self.jobRow(["inx": "10", "id": "17", "tresReq": "1=1,2=18446744073709551000"]),  // too large for bytes
+            Self.jobRow(["inx": "11", "id": "18", "admin": "tool|" + record]),  // a '|': split as sacct's row
+            Self.jobRow(["inx": "12", "id": "19", "comment": "a\u{7}bell"]),  // a control character
+            Self.jobRow(["inx": "13", "arrayJob": "60", "mask": "0x3F0"]),  // a pending array's record
+            Self.jobRow(["inx": "14", "id": "16"]),  // a second record rendering as job 16
+            Self.jobRow(["inx": "15", "id": "30", "submit": "1000", "admin": record]),  // requeued: held, then written
+            Self.jobRow(["inx": "16", "id": "31", "start": "0", "end": "0", "state": "4"]),  // cancelled before its start
+            Self.jobRow(["inx": "17", "id": "32", "nodes": "2", "tresAlloc": "1=8,2=800", "admin": record]),  // ReqMem per job, 2 nodes
+            Self.stepRow(["inx": "1", "id": "-5", "max": "2=900", "tot": "2=900"]),
+            Self.stepRow(["inx": "5", "id": "0", "max": "2=700", "tot": "2=1400", "tasks": "2"]),
+            Self.stepRow(["inx": "6", "id": "0", "state": "11", "max": "2=300"]),
+            Self.stepRow(["inx": "11", "id": "-5", "max": "2=100"]),
+            Self.stepRow(["inx": "13", "id": "-5", "max": "2=100"]),
+            Self.stepRow(["inx": "15", "id": "-5", "max": "2=2000"]),
+        ]
+        let text = Self.summarize(lines, figures: false), figures = Self.summarize(lines, figures: true)
+        #expect(figures.jobs == text.jobs)
+        #expect(figures.rows == text.rows && figures.malformed == text.malformed)
+        // All but the four written as rows (a '|', a control character, a pending array, a
+        // requested memory too large for bytes).
+        #expect(figures.handed == 13 && text.handed == 0)
+        #expect(text.malformed.contains("State 'UNKNOWN'") && text.malformed.contains("second allocation row for job 16"))
+        #expect(text.malformed.contains("ReqMem '"))
     }
 
     @Test func aJobsUserIsItsAssociationsAndADeletedUsersIsEmptyAsSacctPrintsThem() {

@@ -68,5 +68,54 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if text != library {
         fatalError("steps merged as figures differ from their sacct rows:\n\(text.prefix(600))\n\(library.prefix(600))")
     }
+    // `--suggest-config`'s way: the job records handed over as figures too (`onJob`, merged with
+    // `addJob`), into a summary, which must be the summary of the sacct rows.
+    var rowsSummary = SacctAccumulator(keeping: .summary)
+    var textRows = AccountingRows(now: 1_800_000_000, userName: { "u\($0)" })
+    textRows.feed(UnsafeRawBufferPointer(start: data, count: cut)) { rowsSummary.feed($0) }
+    textRows.finishJobs { rowsSummary.feed($0) }
+    textRows.feed(UnsafeRawBufferPointer(start: data + cut, count: size - cut)) { rowsSummary.feed($0) }
+    textRows.finish { rowsSummary.feed($0) }
+    rowsSummary.finish()
+    final class Summary { var acc = SacctAccumulator(keeping: .summary) }
+    let figuresSummary = Summary()
+    var jobFigures = AccountingRows(now: 1_800_000_000, userName: { "u\($0)" })
+    jobFigures.onJob = { job in
+        figuresSummary.acc.addJob(key: job.key, state: job.state, elapsedSeconds: job.elapsedSeconds, nodes: job.nodes,
+                                  cpus: job.cpus, requested: job.requested, comment: job.comment, adminComment: job.adminComment)
+    }
+    jobFigures.onStepFigures = { figures.append($0) }
+    func feedFigureLines(_ start: UnsafePointer<UInt8>, _ count: Int) {
+        var offset = 0
+        while offset < count {
+            var end = offset
+            while end < count && start[end] != 0x0A { end += 1 }
+            let length = min(end + 1, count) - offset
+            jobFigures.feed(UnsafeRawBufferPointer(start: start + offset, count: length)) { figuresSummary.acc.feed($0) }
+            mergeStepFigures()
+            offset += length
+        }
+    }
+    func mergeStepFigures() {
+        for step in figures {
+            guard let key = jobFigures.jobKey(record: step.record) else { continue }
+            figuresSummary.acc.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum,
+                                       tasks: step.tasks, nodes: step.nodes)
+        }
+        figures.removeAll()
+    }
+    feedFigureLines(data, cut)
+    jobFigures.finishJobs { figuresSummary.acc.feed($0) }
+    feedFigureLines(data + cut, size - cut)
+    jobFigures.finish { figuresSummary.acc.feed($0) }
+    mergeStepFigures()
+    figuresSummary.acc.finish()
+    func summary(_ acc: inout SacctAccumulator) -> String {
+        "\(acc.rows) \(acc.malformed) \(acc.liveJobs) \(acc.pendingArrayRows) \(acc.takeSummary())"
+    }
+    let fromRows = summary(&rowsSummary), fromFigures = summary(&figuresSummary.acc)
+    if fromRows != fromFigures {
+        fatalError("jobs handed as figures differ from their sacct rows:\n\(fromRows.prefix(600))\n\(fromFigures.prefix(600))")
+    }
     return 0
 }

@@ -41,10 +41,7 @@ extension SacctAccumulator {
             guard let state = JobState.parse(field(.state)) else {
                 return reject("State '\(text(field(.state)))' is not a SLURM job state")
             }
-            if state.isLive {
-                if liveKeys.insert(key).inserted { liveJobs += 1 }
-                return
-            }
+            if skipLive(key, state) { return }
             guard let elapsed = number(field(.elapsedRaw)) else {
                 return reject("ElapsedRaw '\(text(field(.elapsedRaw)))' is not a number of seconds")
             }
@@ -62,14 +59,6 @@ extension SacctAccumulator {
                 }
                 requested = r
             }
-            // Usually the job's first row: then its entry is made whole and appended, else the
-            // entry its step rows started is completed.
-            let existing = existingSlot(key)
-            if let slot = existing,
-               keeping == .jobs ? records[slot].hasAllocation : summary.jobs[slot].has(SummaryJob.hasAllocation)
-            {
-                return reject("second allocation row for job \(key)")
-            }
             let comment: UnsafeBufferPointer<UInt8>
             let admin: UnsafeBufferPointer<UInt8>
             if fieldCount > layout.count {
@@ -81,30 +70,13 @@ extension SacctAccumulator {
                 comment = field(.comment)
                 admin = field(.adminComment)
             }
-            var record = AdminRecord.find(in: admin)
-            if case .none = record {
-                // Replaced by an epilog (jobstats): the plugin's copy in the comment, if it holds.
-                record = CommentRecordCopy.find(in: comment, requested: requested, nodes: UInt32(nodes),
-                                                cpus: UInt32(cpus))
-            }
-            if keeping == .summary {
-                return addSummaryAllocation(
-                    key: key, slot: existing, state: state, elapsed: elapsed, nodes: UInt32(nodes), cpus: UInt32(cpus),
-                    requested: requested, record: record, comment: comment)
-            }
-            var hasRecord = false
-            if case .record = record { hasRecord = true }
-            let allocation = Allocation(
-                state: state, name: text(field(.jobName)), user: text(field(.user)), account: text(field(.account)),
-                partition: text(field(.partition)), elapsedSeconds: elapsed, nodes: UInt32(nodes),
-                cpus: UInt32(cpus), requested: requested, comment: hasRecord ? "" : text(comment), record: record)
-            if let slot = existing {
-                allocation.apply(to: &records[slot])
-            } else {
-                var job = AccountedJob(key: key, line: lineNumber)
-                allocation.apply(to: &job)
-                append(consume job)
-            }
+            // The names only a job listing shows: no String is made for the summary.
+            let names = keeping == .jobs
+                ? (text(field(.jobName)), text(field(.user)), text(field(.account)), text(field(.partition)))
+                : ("", "", "", "")
+            mergeAllocation(
+                key: key, state: state, elapsed: elapsed, nodes: UInt32(nodes), cpus: UInt32(cpus), requested: requested,
+                comment: comment, admin: admin, names: names)
         case .step(let key, _):
             let state = JobState.parse(field(.state))
             if state == nil && !field(.state).isEmpty {
@@ -129,6 +101,80 @@ extension SacctAccumulator {
                 peak = Self.nodePeak(maxRSS: rss, tasks: tasks, nodes: nodes, taskSum: tot)
             }
             mergeStep(key, outOfMemory: state == .outOfMemory, peak: peak)
+        }
+    }
+
+    /// Adds a job's allocation read as figures instead of a sacct row (`audit --source db`
+    /// through the client library, `JobRecordFigures`): counted and merged exactly as the sacct row
+    /// with these figures would be. The names a sacct row carries (JobName, User, Account,
+    /// Partition) are not given: with `keeping: .jobs` they are left empty, so this is for
+    /// `keeping: .summary`, which does not keep them.
+    /// - Parameters:
+    ///   - state: nil for a state sacct prints as `UNKNOWN` (a malformed row, as there).
+    ///   - elapsedSeconds: ElapsedRaw, seconds; `nodes`, `cpus`: NNodes and AllocCPUS.
+    ///   - requested: ReqMem, or nil when the row has none.
+    ///   - comment, adminComment: the Comment and AdminComment fields' bytes, as sacct prints them
+    ///     (no `|` and no line break in either, else the row is not one sacct row).
+    public mutating func addJob(
+        key: JobKey, state: JobState?, elapsedSeconds: UInt64, nodes: UInt32, cpus: UInt32, requested: RequestedMemory?,
+        comment: UnsafeBufferPointer<UInt8>, adminComment: UnsafeBufferPointer<UInt8>
+    ) {
+        lineNumber += 1
+        sawFirstLine = true
+        rows += 1
+        guard let state else { return reject("State 'UNKNOWN' is not a SLURM job state") }
+        if skipLive(key, state) { return }
+        mergeAllocation(
+            key: key, state: state, elapsed: elapsedSeconds, nodes: nodes, cpus: cpus, requested: requested,
+            comment: comment, admin: adminComment, names: ("", "", "", ""))
+    }
+
+    /// Counts a job that has not ended (skipped: it has no peak yet); true when it is one.
+    @inline(__always)
+    private mutating func skipLive(_ key: JobKey, _ state: JobState) -> Bool {
+        guard state.isLive else { return false }
+        if liveKeys.insert(key).inserted { liveJobs += 1 }
+        return true
+    }
+
+    /// An allocation row's checked figures merged into its job: whole (`keeping: .jobs`, with the
+    /// row's JobName, User, Account and Partition in `names`), or as the summary keeps them.
+    @inline(__always)
+    private mutating func mergeAllocation(
+        key: JobKey, state: JobState, elapsed: UInt64, nodes: UInt32, cpus: UInt32, requested: RequestedMemory?,
+        comment: UnsafeBufferPointer<UInt8>, admin: UnsafeBufferPointer<UInt8>,
+        names: (name: String, user: String, account: String, partition: String)
+    ) {
+        // Usually the job's first row: then its entry is made whole and appended, else the
+        // entry its step rows started is completed.
+        let existing = existingSlot(key)
+        if let slot = existing,
+           keeping == .jobs ? records[slot].hasAllocation : summary.jobs[slot].has(SummaryJob.hasAllocation)
+        {
+            return reject("second allocation row for job \(key)")
+        }
+        var record = AdminRecord.find(in: admin)
+        if case .none = record {
+            // Replaced by an epilog (jobstats): the plugin's copy in the comment, if it holds.
+            record = CommentRecordCopy.find(in: comment, requested: requested, nodes: nodes, cpus: cpus)
+        }
+        if keeping == .summary {
+            return addSummaryAllocation(
+                key: key, slot: existing, state: state, elapsed: elapsed, nodes: nodes, cpus: cpus,
+                requested: requested, record: record, comment: comment)
+        }
+        var hasRecord = false
+        if case .record = record { hasRecord = true }
+        let allocation = Allocation(
+            state: state, name: names.name, user: names.user, account: names.account, partition: names.partition,
+            elapsedSeconds: elapsed, nodes: nodes, cpus: cpus, requested: requested,
+            comment: hasRecord ? "" : text(comment), record: record)
+        if let slot = existing {
+            allocation.apply(to: &records[slot])
+        } else {
+            var job = AccountedJob(key: key, line: lineNumber)
+            allocation.apply(to: &job)
+            append(consume job)
         }
     }
 

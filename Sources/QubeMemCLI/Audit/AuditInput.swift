@@ -24,7 +24,13 @@ enum AuditInput {
                     onStep: { key, step in
                         acc.addStep(job: key, state: step.state, maxRSS: step.maxRSS, taskSum: step.taskSum,
                                     tasks: step.tasks, nodes: step.nodes)
-                    })
+                    },
+                    // The summary needs no name: the job records come as figures, not as sacct rows.
+                    onJob: keeping == .summary ? { job in
+                        acc.addJob(key: job.key, state: job.state, elapsedSeconds: job.elapsedSeconds, nodes: job.nodes,
+                                   cpus: job.cpus, requested: job.requested, comment: job.comment,
+                                   adminComment: job.adminComment)
+                    } : nil)
             } catch {
                 throw AuditError.database(error.description)
             }

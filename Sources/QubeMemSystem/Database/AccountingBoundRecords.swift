@@ -24,7 +24,7 @@ extension AccountingRows {
         convertFields()
         boundMask = 0
         line.removeAll(keepingCapacity: true)
-        if out.count >= 1 << 16 { flush(emit) }
+        if mustFlush { flush(emit) }
     }
 }
 

@@ -48,11 +48,14 @@ public enum AccountingDatabase {
     ///   - onStep: through the client library, the steps are read on a second connection while
     ///     the jobs are, and each step of a job written to `onRows` is handed here as figures
     ///     (after its job's row). Through a command-line client, step rows go to `onRows`.
+    ///   - onJob: through the client library, when given, the job records go here as figures
+    ///     (`AccountingRows.onJob`) instead of to `onRows` as sacct rows, all but the few whose
+    ///     figures cannot stand for their row. Through a command-line client it is not called.
     public static func read(
         settings: SlurmdbdSettings, query: AccountingSQL, client: String?, runner: any SacctRunning,
         timeoutSeconds: Int, outputLimit: Int, now: Int64, userName: @escaping AccountingRows.UserName,
         onEstimate: ((Int) -> Void)? = nil, onRows: (UnsafeRawBufferPointer) -> Void,
-        onStep: (JobKey, StepFigures) -> Void
+        onStep: (JobKey, StepFigures) -> Void, onJob: ((JobRecordFigures) -> Void)? = nil
     ) throws(Failure) {
         func statements(boundRecords: Bool) throws(Failure) -> [String] {
             do { return try query.jobStatements(boundRecords: boundRecords) } catch { throw .settings(error.description) }
@@ -63,7 +66,7 @@ public enum AccountingDatabase {
             case .success(let library): return try readThroughLibrary(
                 library, settings: settings, query: query, statements: try statements(boundRecords: true),
                 timeoutSeconds: timeoutSeconds,
-                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
+                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep, onJob: onJob)
             case .failure(let error): libraryMissing = error
             }
         }

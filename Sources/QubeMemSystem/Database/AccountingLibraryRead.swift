@@ -7,12 +7,12 @@ extension AccountingDatabase {
     static func readThroughLibrary(
         _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
         timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
-        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void, onJob: ((JobRecordFigures) -> Void)?
     ) throws(Failure) {
         do {
             try readThroughSessions(
                 library, settings: settings, query: query, statements: statements, timeoutSeconds: timeoutSeconds,
-                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep)
+                now: now, userName: userName, onEstimate: onEstimate, onRows: onRows, onStep: onStep, onJob: onJob)
         } catch let error as MariaDBSession.Failure {
             throw .library(error.description)
         } catch let error as Failure {
@@ -25,10 +25,11 @@ extension AccountingDatabase {
     private static func readThroughSessions(
         _ library: MariaDBLibrary, settings: SlurmdbdSettings, query: AccountingSQL, statements: [String],
         timeoutSeconds: Int, now: Int64, userName: @escaping AccountingRows.UserName, onEstimate: ((Int) -> Void)?,
-        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void
+        onRows: (UnsafeRawBufferPointer) -> Void, onStep: (JobKey, StepFigures) -> Void, onJob: ((JobRecordFigures) -> Void)?
     ) throws {
         var rows = AccountingRows(now: now, userName: userName, escaped: false)
         rows.onEstimate = onEstimate
+        rows.onJob = onJob
         let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
         let reader = AccountingStepReader(library: library, settings: settings, query: query, timeoutSeconds: timeoutSeconds, now: now)
         try reader.start()

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import QubeMem
+import QubeMemSlurm
 
 /// One client row at a time: each kind of row (`N`, `D`, `J`, `S`) checked and turned into its
 /// sacct row, with the bookkeeping that lets a step find its job.
@@ -39,7 +40,6 @@ extension AccountingRows {
             // written costs address space only.
             let estimate = Int(min(number(1), 1 << 25)) * 2
             written.reserveCapacity(estimate)
-            idText.reserveCapacity(estimate * 10)  // a job id of 8 digits and its 2-byte length
             onEstimate?(estimate)
         case UInt8(ascii: "A"):
             guard starts.count == Association.count else {
@@ -97,29 +97,24 @@ extension AccountingRows {
         }
     }
 
-    /// Writes the job row of the current `J` line and remembers its JobID and Account for its steps.
+    /// Writes the job row of the current `J` line (or hands its figures to `onJob`) and
+    /// remembers its JobID and Account for its steps.
     mutating func writeJob(late: Bool) {
         let allocatedCPUs = tres(Job.tresAlloc, id: 1) ?? 0
         guard allocatedCPUs <= UInt64(UInt32.max) else {
             return refuse("j.tres_alloc CPU count \(allocatedCPUs) is wider than SLURM's 32-bit CPU counts")
         }
+        let record = number(Job.record)
+        let key = jobKeyFromNumbers()
+        if let onJob, let key, withRecordFigures(key: key, cpus: allocatedCPUs, onJob) {
+            // The steps come as figures: no step row needs the Account.
+            remember(WrittenJob(record: record, key: key, account: 0), late: late)
+            return
+        }
         let idStart = out.count
         writeJobID()
-        let idLength = out.count - idStart
-        guard idLength <= Int(UInt16.max), idText.count + idLength + 2 <= Int(UInt32.max) else {
-            out.removeSubrange(idStart...)
-            return refuse("the job id '\(String(decoding: out[idStart...].prefix(40), as: UTF8.self))' is too long to keep")
-        }
-        let entry = WrittenJob(record: number(Job.record), idStart: UInt32(idText.count), account: accountNumber())
-        idText.append(UInt8(truncatingIfNeeded: idLength))
-        idText.append(UInt8(truncatingIfNeeded: idLength >> 8))
-        idText.append(contentsOf: out[idStart...])
-        if late {
-            writtenLate.append(entry)
-        } else {
-            if let last = written.last, last.record >= entry.record { writtenInOrder = false }
-            written.append(entry)
-        }
+        if key == nil { pendingArrayIDs[record] = Array(out[idStart...]) }
+        remember(WrittenJob(record: record, key: key, account: accountNumber()), late: late)
         out.append(0x7C)
         writeText(Job.name, plain: true)  // JobName
         out.append(0x7C)
@@ -153,6 +148,16 @@ extension AccountingRows {
         out.append(0x7C)
         writeText(Job.adminComment, plain: false)  // AdminComment
         out.append(0x0A)
+    }
+
+    /// Notes a job written, for its steps.
+    private mutating func remember(_ entry: WrittenJob, late: Bool) {
+        if late {
+            writtenLate.append(entry)
+        } else {
+            if let last = written.last, last.record >= entry.record { writtenInOrder = false }
+            written.append(entry)
+        }
     }
 
     /// A plain text field as `writeText` writes it, on its own.
@@ -225,13 +230,23 @@ extension AccountingRows {
     /// empty: the statement does not select them.
     mutating func writeStep() {
         guard let job = writtenJob(record: number(Step.record)) else { return }
-        let start = Int(job.idStart)
-        let length = Int(idText[start]) | Int(idText[start + 1]) << 8
-        out.append(contentsOf: idText[(start + 2)..<(start + 2 + length)])
+        if let key = job.key {
+            writeDecimal(key.job)
+            if key.arrayTask != JobKey.none {
+                out.append(UInt8(ascii: "_"))
+                writeDecimal(UInt64(key.arrayTask))
+            }
+            if key.hetComponent != JobKey.none {
+                out.append(UInt8(ascii: "+"))
+                writeDecimal(UInt64(key.hetComponent))
+            }
+        } else {
+            out.append(contentsOf: pendingArrayIDs[job.record] ?? [])
+        }
         out.append(UInt8(ascii: "."))
         writeStepName()
         out.append(contentsOf: [0x7C, 0x7C, 0x7C])  // no JobName (not selected), no User for steps
-        out.append(contentsOf: accounts[Int(job.account)])  // Account: the job's
+        if Int(job.account) < accounts.count { out.append(contentsOf: accounts[Int(job.account)]) }  // Account: the job's
         out.append(contentsOf: [0x7C, 0x7C])  // no Partition for steps
         writeState(Step.state, requid: nil)
         out.append(contentsOf: [0x7C, 0x7C])  // no Elapsed (not selected)

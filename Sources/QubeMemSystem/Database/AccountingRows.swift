@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import QubeMem
+import QubeMemSlurm
 
 /// Turns what the MariaDB/MySQL client prints in batch mode for `AccountingSQL`'s statements into
 /// the `sacct --parsable2 --noconvert` rows the audit reads (`SacctField` order): one row per job
@@ -54,12 +55,33 @@ public struct AccountingRows {
     /// Above this many jobs, `stepSelection` is a range instead of a list.
     static let listedRecordsLimit = 1000
 
-    /// A written job, for its steps: its record's index, its JobID text in `idText` at `idStart`
-    /// (2-byte length, then the bytes) and its account's number in `accounts`.
+    /// A written job, for its steps: its record's index, its JobID as numbers (slurmdbd's ids are
+    /// 32-bit) and its account's number in `accounts`. 24 bytes a job.
     struct WrittenJob {
         var record: UInt64
-        var idStart: UInt32
+        var job: UInt32
+        /// `pendingArray` for a pending array's record: its JobID text is in `pendingArrayIDs`.
+        var arrayTask: UInt32
+        var hetComponent: UInt32
         var account: UInt32
+
+        /// Marks a pending array's record (no array task or component takes this value: both are
+        /// below NO_VAL, 0xFFFFFFFE, and `JobKey.none` is 0xFFFFFFFF).
+        static let pendingArray: UInt32 = 0xFFFF_FFFE
+
+        init(record: UInt64, key: JobKey?, account: UInt32) {
+            self.record = record
+            self.job = UInt32(truncatingIfNeeded: key?.job ?? 0)
+            self.arrayTask = key?.arrayTask ?? Self.pendingArray
+            self.hetComponent = key?.hetComponent ?? JobKey.none
+            self.account = account
+        }
+
+        /// The job as the audit keys it; nil for a pending array's record.
+        var key: JobKey? {
+            arrayTask == Self.pendingArray
+                ? nil : JobKey(job: UInt64(job), arrayTask: arrayTask, hetComponent: hetComponent)
+        }
     }
 
     /// An older record of a requeued job, kept until the job's records are all read.
@@ -103,7 +125,8 @@ public struct AccountingRows {
     var writtenInOrder = true
     /// Held records written by `finishJobs`, sorted by record.
     var writtenLate: [WrittenJob] = []
-    var idText: [UInt8] = []
+    /// The JobID texts of pending arrays' records written (`123_[4-9]`), by record.
+    var pendingArrayIDs: [UInt64: [UInt8]] = [:]
     var accountNumbers: [[UInt8]: UInt32] = [:]
     var accounts: [[UInt8]] = []
     /// The previous job's account number, tried first.
@@ -120,6 +143,12 @@ public struct AccountingRows {
     /// Job rows written so far.
     public var jobsWritten: Int { written.count + writtenLate.count }
 
+    /// When set, `J` rows are not written as sacct rows: their figures are handed here instead
+    /// (`audit --suggest-config` through the client library, which reads the steps as figures
+    /// too: with it set, no `S` row can find its job's Account). A row whose figures cannot
+    /// stand for its sacct row (`withRecordFigures`) is still written, and handed to `emit` before
+    /// the next row's figures, so that the audit reads the rows in the statement's order.
+    public var onJob: ((JobRecordFigures) -> Void)?
     /// When set, `S` rows are not written as sacct rows: their figures are handed here instead
     /// (the parallel step read, `AccountingStepReader`), with the record the step belongs to.
     public var onStepFigures: ((StepFigures) -> Void)?
@@ -160,7 +189,7 @@ public struct AccountingRows {
             convertLine()
             line.removeAll(keepingCapacity: true)
             offset += length + 1
-            if out.count >= 1 << 16 { flush(emit) }
+            if mustFlush { flush(emit) }
         }
         flush(emit)
     }
@@ -185,8 +214,12 @@ public struct AccountingRows {
         }
         convertFields()
         line.removeAll(keepingCapacity: true)
-        if out.count >= 1 << 16 { flush(emit) }
+        if mustFlush { flush(emit) }
     }
+
+    /// True when the rows converted must be handed over now: a chunk's worth, or, with `onJob`,
+    /// any (a row written while the others' figures go straight to the audit).
+    var mustFlush: Bool { out.count >= 1 << 16 || (onJob != nil && !out.isEmpty) }
 
     /// Converts a last line without its newline, if any (call at the end of each client's output).
     public mutating func finish(emit: (UnsafeRawBufferPointer) -> Void) {
@@ -212,6 +245,7 @@ public struct AccountingRows {
             boundMask = record.boundMask
             if boundMask != 0 { boundValues = record.boundValues }
             writeJob(late: true)
+            if onJob != nil { flush(emit) }
         }
         line.removeAll()
         boundMask = 0

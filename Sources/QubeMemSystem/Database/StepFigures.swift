@@ -52,17 +52,10 @@ extension AccountingRows {
         }
     }
 
-    /// The job written for a record (its JobID read back), nil when that record was not written.
+    /// The job written for a record, nil when that record was not written (or is a pending
+    /// array's, which names no one job).
     public mutating func jobKey(record: UInt64) -> JobKey? {
-        guard let job = writtenJob(record: record) else { return nil }
-        let start = Int(job.idStart)
-        let length = Int(idText[start]) | Int(idText[start + 1]) << 8
-        return idText.withUnsafeBufferPointer { bytes -> JobKey? in
-            guard case .job(let key) = JobIDField.parse(UnsafeBufferPointer(rebasing: bytes[(start + 2)..<(start + 2 + length)])) else {
-                return nil
-            }
-            return key
-        }
+        writtenJob(record: record)?.key
     }
 
     /// True when a record is held (an older record of a requeued job, written or not by
