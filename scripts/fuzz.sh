@@ -49,7 +49,7 @@ sources_for() {
         comment | config) printf '%s\n' "${core[@]}" ;;
         record | slurmdbdconf) printf '%s\n' "${core[@]}" "${slurm[@]}" ;;
         sacct) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" ;;
-        dbrows) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" Sources/QubeMemSystem/Database/Accounting{Rows,RowConversion,RowFields,SQL}.swift Sources/QubeMemSystem/Database/{StepFigures,JobRecordFigures}.swift ;;
+        dbrows) printf '%s\n' "${core[@]}" "${slurm[@]}" "${audit[@]}" Sources/QubeMemSystem/Database/Accounting{Rows,RowConversion,RowFields,SQL}.swift Sources/QubeMemSystem/Database/{StepFigures,JobRecordFigures,BoundRow}.swift ;;
         proc) printf '%s\n' Sources/QubeMem/Text/{ByteText,DecimalText}.swift Sources/QubeMemSystem/Profiling/Proc{Status,MemoryFiles,StatAndPids,FieldReaders}.swift ;;
         yaml | fits) ;;
         *) echo "fuzz.sh: unknown target '$1' (valid: ${ALL[*]})" >&2; return 64 ;;

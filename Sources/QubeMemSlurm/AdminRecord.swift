@@ -204,8 +204,8 @@ public struct AdminRecord: Equatable, Sendable {
             return .invalid("unsupported record version '\(text(0, i))'")
         }
         // Value of each field of `keyNames`: start and end offsets, start -1 when absent.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * RecordKey.allCases.count) { slots -> Found in
-            for k in 0..<(2 * RecordKey.allCases.count) { slots.initializeElement(at: k, to: -1) }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * RecordKey.count) { slots -> Found in
+            for k in 0..<(2 * RecordKey.count) { slots.initializeElement(at: k, to: -1) }
             while i < n {
                 while i < n && isSpace(p[i]) { i &+= 1 }
                 if i >= n { break }

@@ -263,7 +263,7 @@ import QubeMemAudit
     /// The audit's summary of `lines` read as the client library reads them, the job records
     /// handed over as sacct rows or, with `figures`, as `JobRecordFigures` (`AccountingRows.onJob`):
     /// the summary's jobs, its row counts and malformed rows, and the records handed as figures.
-    static func summarize(_ lines: [String], figures: Bool) -> (jobs: String, rows: Int, malformed: String, handed: Int) {
+    static func summarize(_ lines: [String], figures: Bool) -> (jobs: String, rows: Int, malformed: String, handed: Int, refused: String) {
         final class Audit { var acc = SacctAccumulator(keeping: .summary); var handed = 0 }
         let audit = Audit()
         var converter = AccountingRows(now: 2000, userName: { "user\($0)" }, escaped: false)
@@ -282,7 +282,8 @@ import QubeMemAudit
         audit.acc.finish()
         let malformed = String(describing: audit.acc.malformed)
         let rows = audit.acc.rows
-        return (String(describing: audit.acc.takeSummary()), rows, malformed, audit.handed)
+        let refused = "\(converter.unreadable) \(converter.firstUnreadable ?? "") \(converter.firstUnreadableReason ?? "")"
+        return (String(describing: audit.acc.takeSummary()), rows, malformed, audit.handed, refused)
     }
 
     @Test func jobRecordsHandedAsFiguresMakeTheSameSummaryAsTheirSacctRows() {
@@ -306,6 +307,7 @@ import QubeMemAudit
             Self.jobRow(["inx": "15", "id": "30", "submit": "1000", "admin": record]),  // requeued: held, then written
             Self.jobRow(["inx": "16", "id": "31", "start": "0", "end": "0", "state": "4"]),  // cancelled before its start
             Self.jobRow(["inx": "17", "id": "32", "nodes": "2", "tresAlloc": "1=8,2=800", "admin": record]),  // ReqMem per job, 2 nodes
+            Self.jobRow(["inx": "18", "id": "33", "nodes": "4294967296", "admin": record]),  // refused: not the database's
             Self.stepRow(["inx": "1", "id": "-5", "max": "2=900", "tot": "2=900"]),
             Self.stepRow(["inx": "5", "id": "0", "max": "2=700", "tot": "2=1400", "tasks": "2"]),
             Self.stepRow(["inx": "6", "id": "0", "state": "11", "max": "2=300"]),
@@ -316,6 +318,7 @@ import QubeMemAudit
         let text = Self.summarize(lines, figures: false), figures = Self.summarize(lines, figures: true)
         #expect(figures.jobs == text.jobs)
         #expect(figures.rows == text.rows && figures.malformed == text.malformed)
+        #expect(figures.refused == text.refused && text.refused.hasPrefix("1 J\t") && text.refused.hasSuffix("j.nodes_alloc '4294967296' is not an unsigned 32-bit number"))
         // All but the four written as rows (a '|', a control character, a pending array, a
         // requested memory too large for bytes).
         #expect(figures.handed == 13 && text.handed == 0)
@@ -420,6 +423,32 @@ import QubeMemAudit
             + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'qubesandbox_job_table'")
         #expect(statements[1].hasPrefix("SELECT 'A', id_assoc,") && statements[2].hasPrefix("SELECT 'D', id_job, MAX(time_submit)"))
         #expect(try query.jobsText() == statements.joined(separator: "; "))
+    }
+
+    @Test func everyStoredStateNumberReadsBackAsItsStateFlagsAside() {
+        for state in AccountingSQL.selectableStates {
+            let number = UInt64(AccountingSQL.stateNumber(state) ?? -1)
+            #expect(AccountingSQL.state(number: number) == state)
+            #expect(AccountingSQL.state(number: number | 0x8000) == state)  // JOB_REQUEUE and other flags
+        }
+        #expect(AccountingSQL.state(number: 12) == nil && AccountingSQL.state(number: 255) == nil)
+    }
+
+    @Test func thePreparedJobStatementSelectsTextsBareAndTheSameRowsAsTheText() throws {
+        var query = AccountingSQL(cluster: "qubesandbox", start: 0, end: 1)
+        for summaryOnly in [false, true] {
+            query.summaryOnly = summaryOnly
+            let text = try query.jobStatements(), bound = try query.jobStatements(boundRecords: true)
+            #expect(Array(bound.dropLast()) == Array(text.dropLast()))
+            guard let records = bound.last, let textRecords = text.last else { continue }
+            // No IFNULL for the server to evaluate: a NULL text arrives as empty (BoundRow.text).
+            #expect(!records.contains("IFNULL"))
+            #expect(records.contains("j.admin_comment, j.array_task_str") && records.contains("j.tres_alloc, j.tres_req"))
+            // The same rows: only the columns differ.
+            #expect(records.split(separator: " FROM ", maxSplits: 1)[1] == textRecords.split(separator: " FROM ", maxSplits: 1)[1])
+        }
+        #expect(AccountingSQL.withoutIfNull("IFNULL(j.derived_es,'')") == "j.derived_es")
+        #expect(AccountingSQL.withoutIfNull("IFNULL(j.kill_requid,-1)") == "IFNULL(j.kill_requid,-1)")
     }
 
     @Test func aSummaryOnlyReadSelectsNoNamesAndNoAssociationsAndKeepsTheColumnsInPlace() throws {

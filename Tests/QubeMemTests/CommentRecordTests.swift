@@ -38,6 +38,10 @@ struct CommentRecordTests {
         #expect(Self.userPart(comment) == user)
     }
 
+    @Test func theRecordKeysCountIsTheNumberOfKeys() {
+        #expect(RecordKey.count == RecordKey.allCases.count)
+    }
+
     @Test func theCopyFollowsTheUsersTextVerbatim() {
         #expect(Self.written("qube: n_pix=3\nlmax=2", "qubemem:v1 action=set") == "qube: n_pix=3\nlmax=2; qubemem:v1 action=set")
         #expect(Self.written("qube: n_pix=3; qubemem:v1 old", "qubemem:v1 new") == "qube: n_pix=3; qubemem:v1 new")

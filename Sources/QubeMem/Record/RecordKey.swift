@@ -9,6 +9,10 @@ public enum RecordKey: Int, CaseIterable, Sendable {
     // MPI layouts: per node, or per CPU when SLURM places the ranks.
     case ranksPerNode, nodeBytes, ranks, memPerCPU, cpusPerRank, rankBytes
 
+    /// How many keys there are: `allCases.count` without making the array (the audit's reader
+    /// needs it once per job).
+    @inlinable public static var count: Int { rankBytes.rawValue + 1 }
+
     /// What every record starts with, before its first field.
     public static let marker: StaticString = "qubemem:v1 "
 

@@ -13,10 +13,14 @@ extension SacctAccumulator {
 
     /// The slot of a job already in the table.
     mutating func existingSlot(_ key: JobKey) -> Int? {
-        // sacct prints a job's steps right after it: most lookups are for the previous row's job.
+        // sacct prints a job's steps right after it: most lookups are for the previous row's job;
+        // steps read apart from their jobs (`addStep`) come in job order: most of the others are
+        // for the next job.
         if key == lastKey, lastSlot >= 0 { return lastSlot }
         var slot = -1
-        if inOrder {
+        if lastSlot >= 0, lastSlot + 1 < tableCount, self.key(at: lastSlot + 1) == key {
+            slot = lastSlot + 1
+        } else if inOrder {
             // Sorted table: a key above the last is new; any other is found by bisection.
             let n = tableCount
             guard n > 0, !(self.key(at: n - 1) < key) else { return nil }

@@ -6,22 +6,25 @@ extension AccountingRows {
     /// NULL one as an empty field (a canceller the database does not know), the rest as text.
     /// Needs `escaped: false`.
     mutating func feed(bound row: BoundRow, emit: (UnsafeRawBufferPointer) -> Void) {
-        line.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
         boundMask = 0
-        for column in 0..<Job.count {
-            if column > 0 { line.append(0x09) }
-            starts.append(line.count)
-            if Job.integerMask & (1 << column) != 0 {
-                if !row.isNull(column) {
-                    boundMask |= 1 << column
-                    boundValues[column] = row.integer(column)
-                }
-            } else {
-                line.append(contentsOf: row.text(column))
-            }
+        let integerMask = Job.integerMask  // a global's initialisation check, once a row
+        for column in 0..<Job.count where integerMask & (1 << column) != 0 && !row.isNull(column) {
+            boundMask |= 1 << column
+            boundValues[column] = row.integer(column)
         }
-        convertFields()
+        if onJob != nil {
+            // Figures read the texts in place: the row is copied into `line` only for a record
+            // held or written as a sacct row (`materializeLine`). The prepared statement's
+            // columns are the job statement's (`boundRows` checks their count), so the row kind
+            // and the number of columns need no check here.
+            unmaterialized = row
+            if jobsFinished { refuse("a job row after the steps began") } else { convertJob() }
+            unmaterialized = nil
+        } else {
+            unmaterialized = row
+            materializeLine()
+            convertFields()
+        }
         boundMask = 0
         line.removeAll(keepingCapacity: true)
         if mustFlush { flush(emit) }

@@ -61,25 +61,7 @@ extension AccountingRows {
             guard starts.count == Job.count else {
                 return refuse("\(Job.count) columns expected in a J row, found \(starts.count)")
             }
-            for column in Job.unsigned32 where !fitsUInt32(column) {
-                return refuse("\(AccountingSQL.jobColumns[column]) '\(text(column))' is not an unsigned 32-bit number")
-            }
-            let id = UInt32(truncatingIfNeeded: number(Job.id))
-            noteSeen(record: number(Job.record))
-            if let newest = requeued[id] {
-                let submit = signed(Job.submit), record = number(Job.record)
-                guard submit >= newest else {
-                    // An older record: held until it is known whether a newer one is in the window.
-                    if let kept = held[id], (kept.submit, kept.record) >= (submit, record) { return }
-                    if let replaced = held[id] { heldRecords.remove(replaced.record) }
-                    held[id] = HeldRecord(submit: submit, record: record, line: line, starts: starts, boundMask: boundMask,
-                                          boundValues: boundMask == 0 ? [] : boundValues)
-                    heldRecords.insert(record)
-                    return
-                }
-                newestWritten.insert(id)
-            }
-            writeJob(late: false)
+            convertJob()
         case UInt8(ascii: "S"):
             guard starts.count == Step.count else {
                 return refuse("\(Step.count) columns expected in an S row, found \(starts.count)")
@@ -97,6 +79,30 @@ extension AccountingRows {
         }
     }
 
+    /// Converts the current `J` row: held when its job has a newer record, else written.
+    mutating func convertJob() {
+        for column in Job.unsigned32 where !fitsUInt32(column) {
+            return refuse("\(AccountingSQL.jobColumns[column]) '\(text(column))' is not an unsigned 32-bit number")
+        }
+        let id = UInt32(truncatingIfNeeded: number(Job.id))
+        noteSeen(record: number(Job.record))
+        if let newest = requeued[id] {
+            let submit = signed(Job.submit), record = number(Job.record)
+            guard submit >= newest else {
+                // An older record: held until it is known whether a newer one is in the window.
+                if let kept = held[id], (kept.submit, kept.record) >= (submit, record) { return }
+                if let replaced = held[id] { heldRecords.remove(replaced.record) }
+                materializeLine()
+                held[id] = HeldRecord(submit: submit, record: record, line: line, starts: starts, boundMask: boundMask,
+                                      boundValues: boundMask == 0 ? [] : boundValues)
+                heldRecords.insert(record)
+                return
+            }
+            newestWritten.insert(id)
+        }
+        writeJob(late: false)
+    }
+
     /// Writes the job row of the current `J` line (or hands its figures to `onJob`) and
     /// remembers its JobID and Account for its steps.
     mutating func writeJob(late: Bool) {
@@ -111,6 +117,7 @@ extension AccountingRows {
             remember(WrittenJob(record: record, key: key, account: 0), late: late)
             return
         }
+        materializeLine()  // written as a sacct row: from `line`
         let idStart = out.count
         writeJobID()
         if key == nil { pendingArrayIDs[record] = Array(out[idStart...]) }
@@ -264,6 +271,7 @@ extension AccountingRows {
     }
 
     mutating func refuse(_ reason: String) {
+        materializeLine()
         unreadable += 1
         if firstUnreadable == nil {
             firstUnreadable = String(decoding: line.prefix(200), as: UTF8.self)

@@ -6,7 +6,7 @@ extension AccountingRows {
     /// A field's first 40 bytes, for messages.
     func text(_ i: Int) -> String {
         if isBound(i) { return String(boundValues[i]) }
-        return String(decoding: field(i).prefix(40), as: UTF8.self)
+        return withField(i) { String(decoding: $0.prefix(40), as: UTF8.self) }
     }
 
     /// True when column `i` of the current row came as an integer (`feed(bound:)`).
@@ -19,6 +19,20 @@ extension AccountingRows {
     func fitsUInt32(_ i: Int) -> Bool {
         if isBound(i) { return boundValues[i] <= UInt64(UInt32.max) }
         return withField(i) { $0.isEmpty || DecimalText.parse($0, limit: UInt64(UInt32.max)) != nil }
+    }
+
+    /// Copies the row of `unmaterialized` into `line` and `starts` as the text rows are kept:
+    /// the integer columns' fields empty (their values are in `boundValues`), a NULL text empty.
+    mutating func materializeLine() {
+        guard let row = unmaterialized else { return }
+        unmaterialized = nil
+        line.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        for column in 0..<Job.count {
+            if column > 0 { line.append(0x09) }
+            starts.append(line.count)
+            if !isBound(column) { line.append(contentsOf: row.text(column)) }
+        }
     }
 
     /// The bytes of field `i` (empty past the last).
@@ -36,6 +50,7 @@ extension AccountingRows {
     /// field read cost a fifth of the conversion's time in retains and releases).
     @inline(__always)
     func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let row = unmaterialized { return body(i < Job.count ? row.text(i) : UnsafeBufferPointer(start: nil, count: 0)) }
         let range = fieldRange(i)
         return line.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
     }

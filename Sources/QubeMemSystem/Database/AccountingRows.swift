@@ -109,6 +109,9 @@ public struct AccountingRows {
     /// its field in `line` then empty.
     var boundMask: UInt32 = 0
     var boundValues = [UInt64](repeating: 0, count: Job.count)
+    /// The current row read through the prepared statement while its texts are read in place,
+    /// not yet copied into `line` (`materializeLine`); nil otherwise.
+    var unmaterialized: BoundRow?
     var jobID: [UInt8] = []
     var names: [UInt32: [UInt8]] = [:]
     /// Associations (`A` rows): the User of their jobs, and the Account of those whose record has

@@ -94,7 +94,8 @@ public struct AccountingSQL: Sendable, Equatable {
     ///
     /// With `boundRecords` the job records are read as a prepared statement
     /// (`MariaDBSession.boundRows`, the client library's read): their integers arrive as integers,
-    /// and the canceller is selected bare (NULL when unknown) instead of as a number of mixed sign.
+    /// and the canceller and the texts are selected bare (NULL when unknown, read as empty)
+    /// instead of through `IFNULL`.
     public func jobStatements(boundRecords: Bool = false) throws(InvalidValue) -> [String] {
         guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
@@ -129,10 +130,21 @@ public struct AccountingSQL: Sendable, Equatable {
         let associations = "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`"
         let requeued = "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1"
         var columns = summaryOnly ? Self.summaryJobColumns : Self.jobColumns
-        if boundRecords { columns[AccountingRows.Job.cancelledBy] = summaryOnly ? "NULL" : "j.kill_requid" }
+        if boundRecords {
+            columns[AccountingRows.Job.cancelledBy] = summaryOnly ? "NULL" : "j.kill_requid"
+            // A NULL text arrives as empty: no IFNULL for the server to evaluate (it cost it about
+            // a tenth of the statement at 10 M jobs: a copy of each text).
+            columns = columns.map(Self.withoutIfNull)
+        }
         let records = "SELECT " + columns.joined(separator: ", ")
             + " FROM \(jobTable) j WHERE " + conditions.joined(separator: " AND ") + " ORDER BY j.job_db_inx"
         return summaryOnly ? [estimate, requeued, records] : [estimate, associations, requeued, records]
+    }
+
+    /// `IFNULL(x,'')` as `x`; any other column as it is.
+    static func withoutIfNull(_ column: String) -> String {
+        guard column.hasPrefix("IFNULL("), column.hasSuffix(",'')") else { return column }
+        return String(column.dropFirst(7).dropLast(4))
     }
 
     /// `jobStatements()` as one text for the command-line client, separated by `; `.
@@ -209,9 +221,24 @@ public struct AccountingSQL: Sendable, Equatable {
         }
     }
 
-    /// The state a stored number means (its low byte; the rest are flags), or nil.
+    /// The state a stored number means (its low byte; the rest are flags), or nil: the inverse
+    /// of `stateNumber` (a test checks every state), as a switch (it runs once per job and step).
     static func state(number: UInt64) -> JobState? {
-        selectableStates.first { stateNumber($0) == Int(number & 0xFF) }
+        switch number & 0xFF {
+        case 0: .pending
+        case 1: .running
+        case 2: .suspended
+        case 3: .completed
+        case 4: .cancelled
+        case 5: .failed
+        case 6: .timeout
+        case 7: .nodeFail
+        case 8: .preempted
+        case 9: .bootFail
+        case 10: .deadline
+        case 11: .outOfMemory
+        default: nil
+        }
     }
 
     /// The states the database records.

@@ -3,36 +3,6 @@ import Glibc
 #endif
 import CMariaDB
 
-/// One row read through the binary protocol (`MariaDBSession.boundRows`): integer columns as
-/// numbers, text columns as their bytes. Valid during the call only.
-struct BoundRow {
-    fileprivate let integers: UnsafeMutablePointer<UInt64>
-    fileprivate let lengths: UnsafeMutablePointer<UInt>
-    fileprivate let nulls: UnsafeMutablePointer<CChar>
-    fileprivate let texts: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-
-    /// A row over these columns' storage, as the library fills it (tests make their own).
-    init(integers: UnsafeMutablePointer<UInt64>, lengths: UnsafeMutablePointer<UInt>, nulls: UnsafeMutablePointer<CChar>,
-         texts: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
-        self.integers = integers
-        self.lengths = lengths
-        self.nulls = nulls
-        self.texts = texts
-    }
-
-    /// An integer column's value; 0 for NULL (as the text protocol's `NULL` reads).
-    func integer(_ column: Int) -> UInt64 { nulls[column] != 0 ? 0 : integers[column] }
-
-    /// True when the column is NULL.
-    func isNull(_ column: Int) -> Bool { nulls[column] != 0 }
-
-    /// A text column's bytes; empty for NULL.
-    func text(_ column: Int) -> UnsafeBufferPointer<UInt8> {
-        guard nulls[column] == 0, let base = texts[column] else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: Int(lengths[column]))
-    }
-}
-
 extension MariaDBSession {
     /// How a column of `boundRows` is read.
     enum BoundColumn: Equatable {
