@@ -132,29 +132,39 @@ public struct AuditReport: Sendable {
         }
         entries = AuditEntries(jobs: jobs ?? [], listed: listed, recomputed: jobs == nil ? [] : counter.predictions,
                                notes: notes)
-        let overallQ = counter.quantiles(groups: [overallTally]) { _ in 0 }
-        let overall = AuditGroup(name: "all", overallTally, measuredOverPredicted: overallQ[0].0,
-                                 requestedOverMeasured: overallQ[0].1)
-        self.overall = overall
-        byPath = Self.groups(pathTallies, names: counter.pathIDs.names, prefix: "path ", overall: overall,
-                             counter: &counter) { $0.path }
-        byModel = Self.groups(modelTallies, names: counter.modelIDs.names, prefix: "model ", overall: overall,
-                              counter: &counter) { $0.model }
-        byRanks = counter.sawMultiRank
-            ? Self.groups(rankTallies, names: counter.rankIDs.names, prefix: "ranks ", overall: overall,
-                          counter: &counter) { $0.rank }
-            : []
+        let voted = slackVotes.max { a, b in a.votes < b.votes || (a.votes == b.votes && a.slack > b.slack) }?.slack
+        let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
+        // The quantiles and the recommendation each go through the jobs again: at once, each
+        // with its own copy of the counter (the table is only read). At 10 M jobs this is a
+        // tenth of the audit, after the read, with a core otherwise idle (BENCHMARKS.md, issue 16).
+        var needs = counter
+        let target = settings.target
+        let (groups, recommendation) = BothAtOnce.run({
+            let overallQ = counter.quantiles(groups: [overallTally]) { _ in 0 }
+            let overall = AuditGroup(name: "all", overallTally, measuredOverPredicted: overallQ[0].0,
+                                     requestedOverMeasured: overallQ[0].1)
+            let byPath = Self.groups(pathTallies, names: counter.pathIDs.names, prefix: "path ", overall: overall,
+                                     counter: &counter) { $0.path }
+            let byModel = Self.groups(modelTallies, names: counter.modelIDs.names, prefix: "model ", overall: overall,
+                                      counter: &counter) { $0.model }
+            let byRanks = counter.sawMultiRank
+                ? Self.groups(rankTallies, names: counter.rankIDs.names, prefix: "ranks ", overall: overall,
+                              counter: &counter) { $0.rank }
+                : []
+            return (overall, byPath, byModel, byRanks)
+        }, {
+            Self.recommend(needCount: eligible, target: target, currentSlack: current) { body in
+                needs.forEachListed { c in if let n = c.need { body(n) } }
+            }
+        })
+        (overall, byPath, byModel, byRanks) = groups
+        self.recommendation = recommendation
         finishedJobs = table.count
         self.withRecord = withRecord
         self.recomputed = recomputed
         withoutPrediction = none
         unreadableRecords = badRecords
         unpricedComments = badComments
-        let voted = slackVotes.max { a, b in a.votes < b.votes || (a.votes == b.votes && a.slack > b.slack) }?.slack
-        let current = settings.currentSlack ?? voted ?? settings.fallbackSlack
-        recommendation = Self.recommend(needCount: eligible, target: settings.target, currentSlack: current) { body in
-            counter.forEachListed { c in if let n = c.need { body(n) } }
-        }
     }
 
     /// The groups of a grouping, sorted by name. A single group holding every listed job (one model,
