@@ -425,6 +425,30 @@ import QubeMemAudit
         #expect(try query.jobsText() == statements.joined(separator: "; "))
     }
 
+    @Test func plainFreeTextIsFoundEightBytesAtATimeAsByteByByte() {
+        for escaped in [false, true] {
+            let rows = AccountingRows(now: 0, userName: { _ in "" }, escaped: escaped)
+            func plain(_ bytes: [UInt8]) -> Bool {
+                bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7F && $0 != 0x7C && !(escaped && $0 == 0x5C) }
+            }
+            // Every byte value at every place of texts of 1 to 19 bytes (an odd one in a word, in
+            // the tail, after a multi-byte character), and next to the bytes that border it.
+            for length in 1...19 {
+                for place in 0..<length {
+                    for value in 0...255 {
+                        var text = [UInt8](repeating: UInt8(ascii: "q"), count: length)
+                        if length > 2 { text[(place + 1) % length] = 0xC3 }
+                        text[place] = UInt8(value)
+                        let found = text.withUnsafeBufferPointer { rows.isPlainFreeText($0) }
+                        #expect(found == plain(text), "\(text) escaped: \(escaped)")
+                        if found != plain(text) { return }
+                    }
+                }
+            }
+            #expect(rows.isPlainFreeText(UnsafeBufferPointer(start: nil, count: 0)))
+        }
+    }
+
     @Test func everyStoredStateNumberReadsBackAsItsStateFlagsAside() {
         for state in AccountingSQL.selectableStates {
             let number = UInt64(AccountingSQL.stateNumber(state) ?? -1)

@@ -72,13 +72,31 @@ extension AccountingRows {
     }
 
     /// True when free text has no control character, no `|` and (in the command-line client's
-    /// text, `escaped`) no escape: its sacct field is its bytes.
+    /// text, `escaped`) no escape: its sacct field is its bytes. Eight bytes at a time: it reads
+    /// both comments of every job (a byte at a time it was a thirtieth of the audit).
     func isPlainFreeText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let backslash: UInt8 = escaped ? 0x5C : 0x00  // 0x00: a control character, already tested
-        var odd: UInt8 = 0
-        for b in bytes {
-            odd |= (b < 0x20 ? 1 : 0) | (b == 0x7F ? 1 : 0) | (b == 0x7C ? 1 : 0) | (b == backslash ? 1 : 0)
+        let backslashes = UInt64(backslash) &* ones
+        /// Nonzero when a byte of `w` is zero (exact as to whether one is; `firstSpace`'s test).
+        @inline(__always) func zeroByte(_ w: UInt64) -> UInt64 { (w &- ones) & ~w & highs }
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i &+ 8 <= n {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // Bytes below 0x20 (exact for such a test), DEL, '|', and the escape.
+            let odd = ((w &- 0x20 &* ones) & ~w & highs) | zeroByte(w ^ (0x7F &* ones)) | zeroByte(w ^ (0x7C &* ones))
+                | (escaped ? zeroByte(w ^ backslashes) : 0)
+            if odd != 0 { return false }
+            i &+= 8
         }
-        return odd == 0
+        while i < n {
+            let b = base[i]
+            if b < 0x20 || b == 0x7F || b == 0x7C || b == backslash { return false }
+            i &+= 1
+        }
+        return true
     }
 }
