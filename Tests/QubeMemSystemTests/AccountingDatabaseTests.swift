@@ -449,6 +449,19 @@ import QubeMemAudit
         }
     }
 
+    @Test func theRequeuedIdsSplitInTwoHalvesThatTogetherAreTheWholeStatement() throws {
+        let query = AccountingSQL(cluster: "qubesandbox", start: 0, end: 1)
+        let whole = try #require(query.jobStatements().first(where: AccountingSQL.isRequeued))
+        let halves = try query.requeuedHalves(splitAt: 500)
+        let head = "SELECT 'D', id_job, MAX(time_submit) FROM `qubesandbox_job_table`"
+        #expect(whole == head + " GROUP BY id_job HAVING COUNT(*) > 1")
+        #expect(halves == [head + " WHERE id_job < 500 GROUP BY id_job HAVING COUNT(*) > 1",
+                           head + " WHERE id_job >= 500 GROUP BY id_job HAVING COUNT(*) > 1"])
+        #expect(try query.idRangeStatement() == "SELECT 'M', MIN(id_job), MAX(id_job) FROM `qubesandbox_job_table`")
+        #expect(throws: AccountingSQL.InvalidValue.self) { try AccountingSQL(cluster: "x`y", start: 0, end: 1).requeuedHalves(splitAt: 1) }
+        #expect(throws: AccountingSQL.InvalidValue.self) { try AccountingSQL(cluster: "x y", start: 0, end: 1).idRangeStatement() }
+    }
+
     @Test func everyStoredStateNumberReadsBackAsItsStateFlagsAside() {
         for state in AccountingSQL.selectableStates {
             let number = UInt64(AccountingSQL.stateNumber(state) ?? -1)

@@ -1,3 +1,4 @@
+import QubeMem
 import QubeMemSlurm
 
 /// `--source db` through the client library (`AccountingDatabase.read` without a command-line client).
@@ -74,6 +75,8 @@ extension AccountingDatabase {
                     rows.feed(bound: row, emit: onRows)
                     afterRow()
                 }
+            } else if AccountingSQL.isRequeued(statement) {
+                try readRequeued(statement, session: session, reader: reader, query: query, rows: &rows, emit: onRows)
             } else {
                 try session.rows(statement) { row, lengths, count in
                     rows.feed(row: row, lengths: lengths, count: count, emit: onRows)
@@ -99,5 +102,32 @@ extension AccountingDatabase {
             if let key = rows.jobKey(record: figures.record) { onStep(key, figures) }
         }
         try checkReadable(rows)
+    }
+
+    /// The requeued-ids statement in two halves of the job ids, one on this connection and one on
+    /// the step read's (idle until the job records come), at once; the whole statement here when
+    /// the table has fewer than two ids.
+    private static func readRequeued(
+        _ statement: String, session: MariaDBSession, reader: AccountingStepReader, query: AccountingSQL,
+        rows: inout AccountingRows, emit: (UnsafeRawBufferPointer) -> Void
+    ) throws {
+        var low: UInt64?, high: UInt64?
+        try session.rows(try query.idRangeStatement()) { row, lengths, count in
+            func number(_ i: Int) -> UInt64? {
+                guard i < count, let field = row[i] else { return nil }
+                return DecimalText.parse(UnsafeRawBufferPointer(start: field, count: Int(lengths[i])).bindMemory(to: UInt8.self))
+            }
+            (low, high) = (number(1), number(2))
+        }
+        guard let low, let high, high > low else {
+            try session.rows(statement) { row, lengths, count in rows.feed(row: row, lengths: lengths, count: count, emit: emit) }
+            return
+        }
+        let halves = try query.requeuedHalves(splitAt: low + (high - low) / 2 + 1)
+        reader.readRequeued(halves[1])
+        try session.rows(halves[0]) { row, lengths, count in rows.feed(row: row, lengths: lengths, count: count, emit: emit) }
+        let taken = reader.takeRequeued()
+        guard let text = taken.text else { throw MariaDBSession.Failure(description: taken.failure ?? "the requeued ids were not read") }
+        text.withUnsafeBytes { rows.feed($0, emit: emit) }
     }
 }

@@ -141,6 +141,34 @@ public struct AccountingSQL: Sendable, Equatable {
         return summaryOnly ? [estimate, requeued, records] : [estimate, associations, requeued, records]
     }
 
+    /// The lowest and highest job id of the job table (an `M` row; NULLs when it is empty): the
+    /// two ends of its `(id_job, time_submit)` index, read without a scan.
+    /// - Throws: `InvalidValue` for a cluster name that is not plain.
+    public func idRangeStatement() throws(InvalidValue) -> String {
+        guard SlurmdbdSettings.isIdentifier(cluster) else {
+            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
+        }
+        return "SELECT 'M', MIN(id_job), MAX(id_job) FROM `\(cluster)_job_table`"
+    }
+
+    /// The requeued-ids statement of `jobStatements` (`D` rows) in two halves: the ids below
+    /// `split`, and the others. Together they return its rows, each half scanning its own range
+    /// of the `(id_job, time_submit)` index, so that two connections read them at once (the
+    /// client library's read: the statement is the one step of the job read no other work can
+    /// overlap, about 2 s of the server's CPU at 10 M jobs, BENCHMARKS.md, issue 16).
+    /// - Throws: `InvalidValue` for a cluster name that is not plain.
+    public func requeuedHalves(splitAt split: UInt64) throws(InvalidValue) -> [String] {
+        guard SlurmdbdSettings.isIdentifier(cluster) else {
+            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
+        }
+        return ["id_job < \(split)", "id_job >= \(split)"].map {
+            "SELECT 'D', id_job, MAX(time_submit) FROM `\(cluster)_job_table` WHERE \($0) GROUP BY id_job HAVING COUNT(*) > 1"
+        }
+    }
+
+    /// True for `jobStatements`' requeued-ids statement.
+    static func isRequeued(_ statement: String) -> Bool { statement.hasPrefix("SELECT 'D',") }
+
     /// `IFNULL(x,'')` as `x`; any other column as it is.
     static func withoutIfNull(_ column: String) -> String {
         guard column.hasPrefix("IFNULL("), column.hasSuffix(",'')") else { return column }

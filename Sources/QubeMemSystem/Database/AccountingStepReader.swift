@@ -27,6 +27,10 @@ final class AccountingStepReader: @unchecked Sendable {
     private var batches: [[StepFigures]] = []
     private var finished = false
     private var failure: String?
+    /// A requeued-ids statement to read before any step (`readRequeued`), and its rows, as the
+    /// command-line client's text (`D\t<id>\t<submit>\n`), once read.
+    private var requeuedSQL: String?
+    private var requeuedText: [UInt8]?
 
     private var thread = pthread_t()
     private var started = false
@@ -83,6 +87,24 @@ final class AccountingStepReader: @unchecked Sendable {
         }
     }
 
+    /// Asks for the rows of a requeued-ids statement (`AccountingSQL.requeuedHalves`), read
+    /// before any step; `takeRequeued` waits for them.
+    func readRequeued(_ sql: String) {
+        locked {
+            requeuedSQL = sql
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    /// The rows of `readRequeued`'s statement as text lines for `AccountingRows.feed`, once read;
+    /// nil with the reason when the read failed.
+    func takeRequeued() -> (text: [UInt8]?, failure: String?) {
+        locked {
+            while requeuedText == nil && !finished { pthread_cond_wait(changed, lock) }
+            return (requeuedText, requeuedText == nil ? failure ?? "the step read ended early" : nil)
+        }
+    }
+
     /// The batches read so far; with `wait`, blocks until there is one or the reader has ended.
     /// `done` is true once every selection was read (or the read failed: `failure`).
     func take(wait: Bool) -> (batches: [[StepFigures]], done: Bool, failure: String?) {
@@ -114,7 +136,11 @@ final class AccountingStepReader: @unchecked Sendable {
         var failureText: String?
         do {
             let session = try MariaDBSession(library: library, settings: settings, timeoutSeconds: timeoutSeconds)
-            while let selection = nextSelection() {
+            while let task = nextTask() {
+                guard case .steps(let selection) = task else {
+                    if case .requeued(let sql) = task { try readRequeued(sql, session) }
+                    continue
+                }
                 let sql: String?
                 do { sql = try query.stepFiguresText(selection) } catch { throw MariaDBSession.Failure(description: error.description) }
                 guard let sql else { continue }
@@ -145,11 +171,45 @@ final class AccountingStepReader: @unchecked Sendable {
         }
     }
 
-    private func nextSelection() -> AccountingRows.StepSelection? {
+    private enum Task {
+        case requeued(String)
+        case steps(AccountingRows.StepSelection)
+    }
+
+    /// The next statement to read: a requeued-ids statement first, then the step selections.
+    private func nextTask() -> Task? {
         locked {
-            while selections.isEmpty && !noMoreSelections && !cancelled { pthread_cond_wait(changed, lock) }
-            if cancelled || selections.isEmpty { return nil }
-            return selections.removeFirst()
+            while requeuedSQL == nil && selections.isEmpty && !noMoreSelections && !cancelled {
+                pthread_cond_wait(changed, lock)
+            }
+            if cancelled { return nil }
+            if let sql = requeuedSQL {
+                requeuedSQL = nil
+                return .requeued(sql)
+            }
+            return selections.isEmpty ? nil : .steps(selections.removeFirst())
+        }
+    }
+
+    /// Reads a requeued-ids statement's rows into `requeuedText`, each as the command-line
+    /// client prints it, so that the job read converts them as its own (NULL as `NULL`).
+    private func readRequeued(_ sql: String, _ session: MariaDBSession) throws(MariaDBSession.Failure) {
+        var text: [UInt8] = []
+        try session.rows(sql, stop: { self.locked { self.cancelled } }) { row, lengths, count in
+            for i in 0..<count {
+                if i > 0 { text.append(0x09) }
+                if let field = row[i] {
+                    text.append(contentsOf: UnsafeRawBufferPointer(start: field, count: Int(lengths[i])))
+                } else {
+                    text.append(contentsOf: [0x4E, 0x55, 0x4C, 0x4C])  // NULL
+                }
+            }
+            text.append(0x0A)
+        }
+        let read = text
+        locked {
+            requeuedText = read
+            pthread_cond_broadcast(changed)
         }
     }
 
