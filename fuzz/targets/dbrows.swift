@@ -45,14 +45,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         figures.removeAll()
     }
     func feedLines(_ start: UnsafePointer<UInt8>, _ count: Int) {
-        var offset = 0
-        while offset < count {
-            var end = offset
-            while end < count && start[end] != 0x0A { end += 1 }
-            let length = min(end + 1, count) - offset
-            direct.feed(UnsafeRawBufferPointer(start: start + offset, count: length)) { merged.feed($0) }
+        forEachLine(start, count) { line in
+            direct.feed(line) { merged.feed($0) }
             mergeFigures()
-            offset += length
         }
     }
     feedLines(data, cut)
@@ -86,14 +81,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     jobFigures.onStepFigures = { figures.append($0) }
     func feedFigureLines(_ start: UnsafePointer<UInt8>, _ count: Int) {
-        var offset = 0
-        while offset < count {
-            var end = offset
-            while end < count && start[end] != 0x0A { end += 1 }
-            let length = min(end + 1, count) - offset
-            jobFigures.feed(UnsafeRawBufferPointer(start: start + offset, count: length)) { figuresSummary.acc.feed($0) }
+        forEachLine(start, count) { line in
+            jobFigures.feed(line) { figuresSummary.acc.feed($0) }
             mergeStepFigures()
-            offset += length
         }
     }
     func mergeStepFigures() {
@@ -118,4 +108,17 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fatalError("jobs handed as figures differ from their sacct rows:\n\(fromRows.prefix(600))\n\(fromFigures.prefix(600))")
     }
     return 0
+}
+
+/// Calls `body` with each line of the `count` bytes at `start`, its newline included (the last
+/// line may have none), as a client's rows come one at a time.
+func forEachLine(_ start: UnsafePointer<UInt8>, _ count: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
+    var offset = 0
+    while offset < count {
+        var end = offset
+        while end < count && start[end] != 0x0A { end += 1 }
+        let length = min(end + 1, count) - offset
+        body(UnsafeRawBufferPointer(start: start + offset, count: length))
+        offset += length
+    }
 }
