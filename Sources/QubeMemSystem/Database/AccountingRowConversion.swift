@@ -118,9 +118,13 @@ extension AccountingRows {
             return
         }
         materializeLine()  // written as a sacct row: from `line`
-        let idStart = out.count
-        writeJobID()
-        if key == nil { pendingArrayIDs[record] = Array(out[idStart...]) }
+        if let key {
+            writeJobID(key)
+        } else {
+            let idStart = out.count
+            writePendingArrayID()
+            pendingArrayIDs[record] = Array(out[idStart...])
+        }
         remember(WrittenJob(record: record, key: key, account: accountNumber()), late: late)
         out.append(0x7C)
         writeText(Job.name, plain: true)  // JobName
@@ -238,15 +242,7 @@ extension AccountingRows {
     mutating func writeStep() {
         guard let job = writtenJob(record: number(Step.record)) else { return }
         if let key = job.key {
-            writeDecimal(key.job)
-            if key.arrayTask != JobKey.none {
-                out.append(UInt8(ascii: "_"))
-                writeDecimal(UInt64(key.arrayTask))
-            }
-            if key.hetComponent != JobKey.none {
-                out.append(UInt8(ascii: "+"))
-                writeDecimal(UInt64(key.hetComponent))
-            }
+            writeJobID(key)
         } else {
             out.append(contentsOf: pendingArrayIDs[job.record] ?? [])
         }

@@ -1,4 +1,5 @@
 import QubeMem
+import QubeMemSlurm
 
 /// The fields of the client row being converted, read in place, and the sacct fields written
 /// from them.
@@ -148,25 +149,26 @@ extension AccountingRows {
         }
     }
 
-    /// sacct's JobID: `123`, `123_4` for an array task, `123+1` for a heterogeneous component, and
-    /// `123_[4-9]` for an array's record of its tasks not yet started.
-    mutating func writeJobID() {
-        let noValue: UInt64 = 0xFFFF_FFFE  // NO_VAL
-        let arrayJob = number(Job.arrayJob), arrayTask = number(Job.arrayTask), hetJob = number(Job.hetJob), hetOffset = number(Job.hetOffset)
-        if arrayTask < noValue, arrayJob != 0 {
-            writeDecimal(arrayJob)
+    /// sacct's JobID of a job: `123`, `123_4` for an array task, `123+1` for a heterogeneous
+    /// component (`jobKeyFromNumbers` tells which a record is).
+    mutating func writeJobID(_ key: JobKey) {
+        writeDecimal(key.job)
+        if key.arrayTask != JobKey.none {
             out.append(UInt8(ascii: "_"))
-            writeDecimal(arrayTask)
-        } else if arrayJob != 0, let tasks = Self.taskRanges(hexMask: String(decoding: field(Job.arrayTasks), as: UTF8.self)) {
-            writeDecimal(arrayJob)
-            out.append(contentsOf: Array("_[\(tasks)]".utf8))
-        } else if hetJob != 0, hetOffset < noValue {
-            writeDecimal(hetJob)
-            out.append(UInt8(ascii: "+"))
-            writeDecimal(hetOffset)
-        } else {
-            writeDecimal(number(Job.id))
+            writeDecimal(UInt64(key.arrayTask))
         }
+        if key.hetComponent != JobKey.none {
+            out.append(UInt8(ascii: "+"))
+            writeDecimal(UInt64(key.hetComponent))
+        }
+    }
+
+    /// sacct's JobID of the current `J` row when it is an array's record of its tasks not yet
+    /// started (`jobKeyFromNumbers` is nil): `123_[4-9]`.
+    mutating func writePendingArrayID() {
+        let tasks = withField(Job.arrayTasks) { Self.taskRanges(hexMask: String(decoding: $0, as: UTF8.self)) } ?? ""
+        writeDecimal(number(Job.arrayJob))
+        out.append(contentsOf: Array("_[\(tasks)]".utf8))
     }
 
     /// A step's id as sacct prints it: `batch`, `extern`, `interactive`, or its number, with

@@ -97,9 +97,7 @@ public struct AccountingSQL: Sendable, Equatable {
     /// and the canceller and the texts are selected bare (NULL when unknown, read as empty)
     /// instead of through `IFNULL`.
     public func jobStatements(boundRecords: Bool = false) throws(InvalidValue) -> [String] {
-        guard SlurmdbdSettings.isIdentifier(cluster) else {
-            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
-        }
+        try checkCluster()
         let jobTable = "`\(cluster)_job_table`"
         var conditions = ["j.deleted = 0"]
         if states.isEmpty {
@@ -128,7 +126,7 @@ public struct AccountingSQL: Sendable, Equatable {
         let estimate = "SELECT 'N', IFNULL(MAX(TABLE_ROWS), 0) FROM information_schema.TABLES"
             + " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '\(cluster)_job_table'"
         let associations = "SELECT 'A', id_assoc, IFNULL(user,''), IFNULL(acct,'') FROM `\(cluster)_assoc_table`"
-        let requeued = "SELECT 'D', id_job, MAX(time_submit) FROM \(jobTable) GROUP BY id_job HAVING COUNT(*) > 1"
+        let requeued = requeuedStatement(where: nil)
         var columns = summaryOnly ? Self.summaryJobColumns : Self.jobColumns
         if boundRecords {
             columns[AccountingRows.Job.cancelledBy] = summaryOnly ? "NULL" : "j.kill_requid"
@@ -145,9 +143,7 @@ public struct AccountingSQL: Sendable, Equatable {
     /// two ends of its `(id_job, time_submit)` index, read without a scan.
     /// - Throws: `InvalidValue` for a cluster name that is not plain.
     public func idRangeStatement() throws(InvalidValue) -> String {
-        guard SlurmdbdSettings.isIdentifier(cluster) else {
-            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
-        }
+        try checkCluster()
         return "SELECT 'M', MIN(id_job), MAX(id_job) FROM `\(cluster)_job_table`"
     }
 
@@ -158,12 +154,22 @@ public struct AccountingSQL: Sendable, Equatable {
     /// overlap, about 2 s of the server's CPU at 10 M jobs, BENCHMARKS.md, issue 16).
     /// - Throws: `InvalidValue` for a cluster name that is not plain.
     public func requeuedHalves(splitAt split: UInt64) throws(InvalidValue) -> [String] {
+        try checkCluster()
+        return [requeuedStatement(where: "id_job < \(split)"), requeuedStatement(where: "id_job >= \(split)")]
+    }
+
+    /// Throws unless the cluster name is a plain identifier (it is put into table names).
+    private func checkCluster() throws(InvalidValue) {
         guard SlurmdbdSettings.isIdentifier(cluster) else {
             throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
         }
-        return ["id_job < \(split)", "id_job >= \(split)"].map {
-            "SELECT 'D', id_job, MAX(time_submit) FROM `\(cluster)_job_table` WHERE \($0) GROUP BY id_job HAVING COUNT(*) > 1"
-        }
+    }
+
+    /// The job ids with several records (`D` rows) and the newest one's submit time, of the ids
+    /// that `condition` keeps (SQL, or nil for all).
+    private func requeuedStatement(where condition: String?) -> String {
+        "SELECT 'D', id_job, MAX(time_submit) FROM `\(cluster)_job_table`" + (condition.map { " WHERE " + $0 } ?? "")
+            + " GROUP BY id_job HAVING COUNT(*) > 1"
     }
 
     /// True for `jobStatements`' requeued-ids statement.
@@ -205,9 +211,7 @@ public struct AccountingSQL: Sendable, Equatable {
     ]
 
     private func stepStatement(_ columns: [String], _ selection: AccountingRows.StepSelection) throws(InvalidValue) -> String? {
-        guard SlurmdbdSettings.isIdentifier(cluster) else {
-            throw InvalidValue(description: "cluster '\(cluster)' is not a plain name (letters, digits, _)")
-        }
+        try checkCluster()
         let records: String
         switch selection {
         case .none: return nil
